@@ -1,0 +1,1 @@
+"""The demo target: a small ASGI app with latency, error, leak and stall knobs."""

@@ -1,0 +1,1 @@
+"""Resource exporter (psutil) and the in-process helper for Python targets."""

@@ -1,0 +1,1 @@
+"""The PromQL gate: rule files, evaluation, baselines, outputs."""

@@ -1,0 +1,1 @@
+"""Load generators: metric schema, remote-write push pipeline, Locust plugin, scenarios."""

@@ -1,0 +1,1 @@
+"""WebSocket load generator (asyncio + websockets)."""

@@ -1,0 +1,3 @@
+"""perfstack: performance tests on Prometheus."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+import sys
+
+from perfstack.cli import main
+
+sys.exit(main())
