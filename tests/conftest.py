@@ -1,0 +1,4 @@
+pytest_plugins = [
+    "tests.fixtures.stack",
+    "tests.fixtures.demo_target",
+]

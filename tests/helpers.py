@@ -1,0 +1,61 @@
+"""Small helpers shared by tests of every area."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.1) -> T:
+    """Poll until predicate() returns something truthy; return it or fail with the last value."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+def prom_query(prometheus_url: str, expr: str, time: float | None = None) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"query": expr}
+    if time is not None:
+        params["time"] = time
+    response = httpx.get(f"{prometheus_url}/api/v1/query", params=params, timeout=10)
+    response.raise_for_status()
+    body = response.json()
+    assert body["status"] == "success", body
+    return list(body["data"]["result"])
+
+
+def prom_query_range(
+    prometheus_url: str, expr: str, start: float, end: float, step: float = 1.0
+) -> list[dict[str, Any]]:
+    params = {"query": expr, "start": start, "end": end, "step": step}
+    response = httpx.get(f"{prometheus_url}/api/v1/query_range", params=params, timeout=10)
+    response.raise_for_status()
+    body = response.json()
+    assert body["status"] == "success", body
+    return list(body["data"]["result"])
+
+
+def prom_scalar(prometheus_url: str, expr: str, time: float | None = None) -> float | None:
+    """The single value of an instant query, None when empty; fails on several series."""
+    result = prom_query(prometheus_url, expr, time)
+    if not result:
+        return None
+    assert len(result) == 1, f"expected one series for {expr}, got {len(result)}: {result}"
+    return float(result[0]["value"][1])
