@@ -31,7 +31,7 @@ EPILOG = """exit codes:
   3 gate: no data            4 Prometheus unreachable  10 binary missing
   11 port in use             12 service failed to start 13 locustfile import error
   14 unknown scenario        15 bad target URL          16 bad config file
-  17 target process not found
+  17 target process not found  18 stack not (fully) running
 """
 
 

@@ -24,6 +24,7 @@ class ExitCode(IntEnum):
     BAD_TARGET_URL = 15
     BAD_CONFIG_FILE = 16
     TARGET_NOT_FOUND = 17
+    STACK_NOT_RUNNING = 18
     INTERRUPTED = 130
 
 
