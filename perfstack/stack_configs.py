@@ -23,19 +23,27 @@ def render_prometheus_config(settings: StackSettings, source: Path | None = None
     source = source or paths.prometheus_dir() / "prometheus.yml"
     config: dict[str, Any] = yaml.safe_load(source.read_text())
     base = source.parent
-    config["rule_files"] = [str((base / pattern).resolve()) for pattern in config.get("rule_files", [])]
+    config["rule_files"] = [
+        str((base / pattern).resolve()) for pattern in config.get("rule_files", [])
+    ]
     config["alerting"] = {
-        "alertmanagers": [{"static_configs": [{"targets": [f"{HOST}:{settings.ports['alertmanager']}"]}]}]
+        "alertmanagers": [
+            {"static_configs": [{"targets": [f"{HOST}:{settings.ports['alertmanager']}"]}]}
+        ]
     }
     for job in config.get("scrape_configs", []):
         if job.get("job_name") == "prometheus":
             job["static_configs"] = [{"targets": [f"{HOST}:{settings.ports['prometheus']}"]}]
         for file_sd in job.get("file_sd_configs", []):
-            file_sd["files"] = [str(targets_dir(settings.state_dir) / Path(f).name) for f in file_sd["files"]]
+            file_sd["files"] = [
+                str(targets_dir(settings.state_dir) / Path(f).name) for f in file_sd["files"]
+            ]
     targets_dir(settings.state_dir).mkdir(parents=True, exist_ok=True)
     rendered = settings.state_dir / "prometheus.yml"
     rendered.write_text(
-        "# Rendered by `perfstack up` from " + str(source) + "; edit that file instead.\n"
+        "# Rendered by `perfstack up` from "
+        + str(source)
+        + "; edit that file instead.\n"
         + yaml.safe_dump(config, sort_keys=False)
     )
     return rendered

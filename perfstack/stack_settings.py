@@ -48,7 +48,9 @@ ALERTMANAGER = Service(
     9093,
     "/-/ready",
 )
-GRAFANA = Service("grafana", "Grafana", ("grafana", "grafana-server"), "grafana", 3000, "/api/health")
+GRAFANA = Service(
+    "grafana", "Grafana", ("grafana", "grafana-server"), "grafana", 3000, "/api/health"
+)
 SERVICES = (PROMETHEUS, ALERTMANAGER, GRAFANA)
 
 
