@@ -1,0 +1,44 @@
+# Thin wrappers; the logic lives in the perfstack CLI and scripts/.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint check-config pytest generate bench clean
+
+demo: $(STAMP)
+	./scripts/install-system-deps.sh
+	$(BIN)/perfstack demo
+
+test: $(STAMP)
+	./scripts/install-system-deps.sh --test
+	$(MAKE) lint check-config pytest
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+check-config:
+	promtool check config prometheus/prometheus.yml
+	promtool check rules prometheus/rules/*.yml alerts/*.rules.yml
+	promtool test rules tests/rules/*_test.yaml
+	amtool check-config alerts/alertmanager.yml
+	GRAFANA_ADMIN_PASSWORD=validation-only docker-compose -f docker-compose.yml config -q
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+generate: $(STAMP)
+	$(BIN)/python -m perfstack.dashboards
+
+bench: $(STAMP)
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .perfstack .mypy_cache .ruff_cache .pytest_cache
