@@ -116,6 +116,7 @@ def test_local_prometheus_loads_the_repository_rules_and_alertmanager(
     check = subprocess.run(["promtool", "check", "config", str(rendered)], capture_output=True)
     assert check.returncode == 0, check.stdout + check.stderr
     url = local_stack.prometheus_url
+
     def alertmanager_seen() -> list[object]:
         body = httpx.get(f"{url}/api/v1/alertmanagers", timeout=5).json()
         return list(body["data"]["activeAlertmanagers"])
@@ -185,7 +186,9 @@ def test_missing_binary_gives_one_line_error(local_stack: LocalStack, tmp_path: 
     assert "apt-get install prometheus" in lines[0]
 
 
-def test_service_exiting_during_start_shows_its_log(local_stack: LocalStack, tmp_path: Path) -> None:
+def test_service_exiting_during_start_shows_its_log(
+    local_stack: LocalStack, tmp_path: Path
+) -> None:
     broken = tmp_path / "alertmanager.yml"
     broken.write_text("route: [this is not a route]\n")
     result = local_stack.cli("up", "--alertmanager-config", str(broken))
