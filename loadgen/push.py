@@ -1,0 +1,268 @@
+"""Pushes a prometheus_client registry to a remote-write endpoint every `interval` seconds.
+
+Two background threads (greenlets under gevent's monkey patching): the snapshotter
+collects and encodes the registry on a fixed schedule, the sender POSTs batches oldest
+first and retries with capped exponential backoff. They only meet at the bounded
+BatchBuffer, so a slow or dead endpoint never delays snapshots, and the code recording
+metrics never waits for either (it only touches prometheus_client objects).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from loadgen.health import PusherCountersCollector
+from loadgen.push_buffer import BatchBuffer
+from loadgen.push_http import Outcome, SendResult, build_client, post_batch
+from loadgen.snapshot import Batch, Collectable, Snapshotter
+from perfstack.errors import ExitCode, PerfstackError
+
+log = logging.getLogger("loadgen.push")
+
+DROP_REASONS = ("buffer_full", "rejected", "out_of_order", "unsent_at_stop")
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    url: str
+    interval: float = 1.0
+    labels: Mapping[str, str] = field(default_factory=dict)
+    buffer_seconds: float = 300.0
+    basic_auth: tuple[str, str] | None = None
+    bearer_token: str | None = None
+    ca_file: str | None = None
+    timeout: float = 5.0
+    headers: Mapping[str, str] = field(default_factory=dict)  # e.g. X-Scope-OrgID for Mimir
+    max_backoff: float = 5.0
+    stop_timeout: float = 15.0  # how long stop() may spend flushing the backlog
+    self_metrics: bool = True  # push loadgen_samples_dropped_total & remote-write counters
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise PerfstackError(
+                f"remote-write URL {self.url!r}: expected http(s)://host[:port]/path",
+                ExitCode.USAGE,
+            )
+        for name in ("interval", "timeout", "max_backoff"):
+            if not (getattr(self, name) > 0 and math.isfinite(getattr(self, name))):
+                raise PerfstackError(f"push {name} must be a positive number", ExitCode.USAGE)
+        if self.buffer_seconds < self.interval:
+            raise PerfstackError(
+                f"push buffer_seconds ({self.buffer_seconds}) must be >= interval "
+                f"({self.interval})",
+                ExitCode.USAGE,
+            )
+        if self.basic_auth and self.bearer_token:
+            raise PerfstackError("use basic auth or a bearer token, not both", ExitCode.USAGE)
+
+    @property
+    def max_batches(self) -> int:
+        return max(1, math.ceil(self.buffer_seconds / self.interval))
+
+
+@dataclass
+class PushStats:
+    pushes_ok: int = 0
+    pushes_failed: int = 0  # attempts that will be retried (5xx, 429, connection errors)
+    samples_sent: int = 0
+    samples_dropped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DROP_REASONS, 0))
+    snapshots: int = 0
+    pending_batches: int = 0
+    pending_samples: int = 0
+    series: int = 0
+    last_error: str | None = None
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(self.samples_dropped.values())
+
+
+class RemoteWritePusher:
+    def __init__(
+        self, registry: Collectable, config: PushConfig, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.config = config
+        self._stats = PushStats()
+        self._stats_lock = threading.Lock()
+        extra = (PusherCountersCollector(lambda: self.stats),) if config.self_metrics else ()
+        self._snapshotter = Snapshotter(registry, config.labels, extra, clock)
+        self._snapshot_lock = threading.Lock()  # keeps snapshot timestamps and seq in order
+        self._buffer = BatchBuffer(config.max_batches)
+        self._stop_snapshots = threading.Event()
+        self._closing = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._logged: set[str] = set()
+        self._stopped = False
+
+    # -- public API ---------------------------------------------------------------------
+    def start(self) -> RemoteWritePusher:
+        if self._threads:
+            return self
+        for target, name in ((self._snapshot_loop, "snapshots"), (self._send_loop, "sender")):
+            thread = threading.Thread(target=target, name=f"remote-write-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Snapshot now and wait until it and everything before it left the buffer.
+
+        True when all of it was sent; False on timeout or when something was dropped.
+        """
+        if self._stopped:
+            return self._buffer.pending_batches == 0
+        dropped_before = self.stats.dropped_total
+        batch = self._snapshot()
+        if not self._threads:
+            self._send_inline(timeout)
+        done = self._buffer.wait_done(batch.seq, timeout)
+        return done and self.stats.dropped_total == dropped_before
+
+    def stop(self, stale: bool = True, timeout: float | None = None) -> bool:
+        """Final snapshot and flush, then stale markers for every series sent. Idempotent."""
+        if self._stopped:
+            return True
+        self._stopped = True
+        budget = self.config.stop_timeout if timeout is None else timeout
+        deadline = time.monotonic() + budget
+        self._stop_snapshots.set()
+        for thread in self._threads[:1]:
+            thread.join()
+        sent = self.flush(timeout=max(0.0, deadline - time.monotonic()))
+        if stale:
+            with self._snapshot_lock:
+                markers = self._snapshotter.stale_markers()
+                self._enqueue(markers)
+            if not self._threads:
+                self._send_inline(max(0.0, deadline - time.monotonic()))
+            remaining = max(0.0, deadline - time.monotonic())
+            sent = self._buffer.wait_done(markers.seq, remaining) and sent
+        self._closing.set()
+        self._buffer.wake()
+        for thread in self._threads[1:]:
+            thread.join(timeout=self.config.timeout + 1)
+        unsent = self._buffer.drain()
+        if unsent:
+            self._count_drop("unsent_at_stop", unsent, "stopped with batches unsent")
+            sent = False
+        return sent
+
+    @property
+    def stats(self) -> PushStats:
+        with self._stats_lock:
+            copy = PushStats(**{**self._stats.__dict__})
+            copy.samples_dropped = dict(self._stats.samples_dropped)
+        copy.pending_batches = self._buffer.pending_batches
+        copy.pending_samples = self._buffer.pending_samples
+        copy.series = self._snapshotter.series_known
+        return copy
+
+    def __enter__(self) -> RemoteWritePusher:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- snapshots ----------------------------------------------------------------------
+    def _snapshot(self) -> Batch:
+        with self._snapshot_lock:
+            batch = self._snapshotter.take()
+            self._enqueue(batch)
+        with self._stats_lock:
+            self._stats.snapshots += 1
+        return batch
+
+    def _enqueue(self, batch: Batch) -> None:
+        dropped = self._buffer.put(batch)
+        if dropped:
+            self._count_drop("buffer_full", dropped, "buffer full, dropping oldest snapshots")
+
+    def _snapshot_loop(self) -> None:
+        interval = self.config.interval
+        next_at = time.monotonic()
+        while not self._stop_snapshots.is_set():
+            try:
+                self._snapshot()
+            except Exception:  # a broken collector must not end the pipeline
+                log.exception("remote write: collecting the registry failed")
+            next_at += interval
+            now = time.monotonic()
+            if next_at < now:  # fell behind (e.g. a stalled process): skip, don't burst
+                next_at = now + interval
+            self._stop_snapshots.wait(next_at - now)
+
+    # -- sending ------------------------------------------------------------------------
+    def _send_loop(self) -> None:
+        with build_client(self.config) as client:
+            failures = 0
+            while True:
+                batch = self._buffer.head(timeout=0.5)
+                if batch is None:
+                    if self._closing.is_set():
+                        return
+                    continue
+                result = post_batch(client, self.config.url, batch.body)
+                if self._settle(batch, result):
+                    failures = 0
+                    continue
+                failures += 1
+                if self._closing.is_set():
+                    return
+                delay = min(self.config.max_backoff, 0.1 * 2 ** min(failures, 20))
+                self._closing.wait(delay * random.uniform(0.8, 1.0))
+
+    def _send_inline(self, timeout: float) -> None:
+        """Without start(): send what is queued from the caller's thread (tests, one-shots)."""
+        deadline = time.monotonic() + timeout
+        with build_client(self.config) as client:
+            while time.monotonic() < deadline:
+                batch = self._buffer.head(timeout=0)
+                if batch is None:
+                    return
+                if not self._settle(batch, post_batch(client, self.config.url, batch.body)):
+                    time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+    def _settle(self, batch: Batch, result: SendResult) -> bool:
+        """Book the outcome; True when the batch left the buffer."""
+        if result.outcome is Outcome.SENT:
+            self._buffer.remove(batch)
+            with self._stats_lock:
+                self._stats.pushes_ok += 1
+                self._stats.samples_sent += batch.samples
+            if "retry" in self._logged:
+                self._logged.discard("retry")
+                log.warning("remote write to %s recovered", self.config.url)
+            return True
+        if result.outcome is Outcome.RETRY:
+            with self._stats_lock:
+                self._stats.pushes_failed += 1
+                self._stats.last_error = result.detail
+            self._log_once("retry", f"remote write to {self.config.url} failing, will retry: "
+                           f"{result.detail}")
+            return False
+        self._buffer.remove(batch)
+        self._count_drop(result.outcome.value, [batch], result.detail)
+        return True
+
+    def _count_drop(self, reason: str, batches: list[Batch], detail: str) -> None:
+        with self._stats_lock:
+            self._stats.samples_dropped[reason] = self._stats.samples_dropped.get(reason, 0) + sum(
+                b.samples for b in batches
+            )
+            if reason != "buffer_full":
+                self._stats.last_error = detail
+        self._log_once(reason, f"remote write: samples dropped ({reason}): {detail}")
+
+    def _log_once(self, key: str, message: str) -> None:
+        if key not in self._logged:
+            self._logged.add(key)
+            log.warning(message)

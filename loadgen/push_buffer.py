@@ -1,0 +1,84 @@
+"""The pusher's bounded queue of snapshots waiting to be sent, oldest first.
+
+Bounded by a number of batches (buffer_seconds / interval): when full, the OLDEST batch
+is dropped so that what survives an outage is contiguous and most recent. Thread-safe
+(works with gevent's patched threading too).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+from loadgen.snapshot import Batch
+
+
+class BatchBuffer:
+    def __init__(self, max_batches: int) -> None:
+        if max_batches < 1:
+            raise ValueError("max_batches must be >= 1")
+        self.max_batches = max_batches
+        self._batches: deque[Batch] = deque()
+        self._cond = threading.Condition()
+        self._done_seq = 0  # every batch with seq <= this has left the buffer
+
+    def put(self, batch: Batch) -> list[Batch]:
+        """Append; returns the batches dropped to make room (oldest first)."""
+        dropped: list[Batch] = []
+        with self._cond:
+            while len(self._batches) >= self.max_batches:
+                dropped.append(self._batches.popleft())
+            self._batches.append(batch)
+            self._refresh_done()
+            self._cond.notify_all()
+        return dropped
+
+    def head(self, timeout: float | None) -> Batch | None:
+        with self._cond:
+            if not self._batches:
+                self._cond.wait(timeout)
+            return self._batches[0] if self._batches else None
+
+    def remove(self, batch: Batch) -> None:
+        """Remove `batch` if it is still queued (it may have been dropped meanwhile)."""
+        with self._cond:
+            if self._batches and self._batches[0] is batch:
+                self._batches.popleft()
+            elif batch in self._batches:
+                self._batches.remove(batch)
+            self._refresh_done(batch.seq)
+            self._cond.notify_all()
+
+    def drain(self) -> list[Batch]:
+        with self._cond:
+            batches = list(self._batches)
+            self._batches.clear()
+            if batches:
+                self._refresh_done(batches[-1].seq)
+            self._cond.notify_all()
+            return batches
+
+    def wait_done(self, seq: int, timeout: float) -> bool:
+        """Wait until every batch up to `seq` has left the buffer (sent or dropped)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._done_seq >= seq, timeout)
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _refresh_done(self, removed_seq: int = 0) -> None:
+        if self._batches:
+            self._done_seq = max(self._done_seq, self._batches[0].seq - 1)
+        else:
+            self._done_seq = max(self._done_seq, removed_seq)
+
+    @property
+    def pending_batches(self) -> int:
+        with self._cond:
+            return len(self._batches)
+
+    @property
+    def pending_samples(self) -> int:
+        with self._cond:
+            return sum(b.samples for b in self._batches)

@@ -1,0 +1,209 @@
+"""The metric schema of docs/metrics.md: names, help, labels, buckets, and factories.
+
+Generators only call the factories (`HttpMetrics(registry)`, `WsMetrics(registry)`,
+`RunMetrics(registry)`, `loadgen.health.GeneratorHealth(registry)`); run identity labels
+(testid, scenario, generator, instance) are added by the pusher, not here.
+
+Latency buckets are geometric with ratio <= 1.05 from 1 ms to 30 s. histogram_quantile
+interpolates linearly inside a bucket, so its estimate and the exact quantile lie in the
+same bucket (lo, lo*r]: the relative error is below r - 1 = 5% whatever the distribution,
+including point masses (a fixed-latency endpoint) where the estimate sits at lo + q(hi-lo).
+"""
+
+from __future__ import annotations
+
+import math
+
+from prometheus_client import Counter, Gauge
+from prometheus_client.registry import CollectorRegistry
+
+from loadgen.fast_histogram import FastHistogram, HistogramChild
+
+QUANTILES = (0.5, 0.9, 0.95, 0.99, 1.0)
+QUANTILE_LABELS = {q: ("1" if q == 1.0 else str(q)) for q in QUANTILES}
+ERROR_TYPES = (
+    "connection_refused",
+    "connection_reset",
+    "timeout",
+    "dns",
+    "http_4xx",
+    "http_5xx",
+    "tls",
+    "other",
+)
+OVERALL_NAME = "_overall_"
+OTHER_NAME = "_other_"
+NO_STATUS = "none"
+
+
+def _floor_significant(value: float, digits: int) -> float:
+    exponent = math.floor(math.log10(value)) - (digits - 1)
+    mantissa = math.floor(value / 10.0**exponent + 1e-9)
+    return float(f"{mantissa}e{exponent}")
+
+
+def geometric_buckets(low: float, high: float, max_ratio: float) -> tuple[float, ...]:
+    """Bounds from `low` up to the first one >= `high`, neighbours at most `max_ratio`
+    apart, rounded down to 4 significant digits so `le` labels stay readable."""
+    if not (0 < low < high and max_ratio > 1.001):
+        raise ValueError("need 0 < low < high and max_ratio > 1.001")
+    bounds = [_floor_significant(low, 4)]
+    while bounds[-1] < high:
+        bounds.append(_floor_significant(bounds[-1] * max_ratio, 4))
+    return tuple(bounds)
+
+
+# Sub-millisecond requests are counted but not resolved finely (loopback only).
+LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, *geometric_buckets(0.001, 30.0, 1.05), 60.0)
+SESSION_BUCKETS = geometric_buckets(0.01, 3600.0, 1.25)  # WebSocket session lifetimes
+
+
+class HttpMetrics:
+    """HTTP request metrics. `record()` is the hot path: one histogram observe (which also
+    feeds loadgen_http_requests_total), plus one counter increment on failure."""
+
+    def __init__(
+        self, registry: CollectorRegistry, buckets: tuple[float, ...] = LATENCY_BUCKETS
+    ) -> None:
+        labels = ("name", "method", "status")
+        self.duration = FastHistogram(
+            "loadgen_http_request_duration_seconds",
+            "HTTP request duration (response time) in seconds.",
+            labels,
+            buckets,
+            registry,
+            count_counter=("loadgen_http_requests", "HTTP requests completed, by status."),
+        )
+        self.failures = Counter(
+            "loadgen_http_request_failures",
+            "HTTP requests that failed, by error type.",
+            ("name", "method", "error_type"),
+            registry=registry,
+        )
+        self.users_active = Gauge(
+            "loadgen_users_active", "Users running.", ("user_class",), registry=registry
+        )
+        self.run_quantiles = Gauge(
+            "loadgen_http_request_duration_run_seconds",
+            "Exact request duration quantiles over the whole run (published at run end).",
+            ("name", "quantile"),
+            registry=registry,
+        )
+        self.name_overflow = Counter(
+            "loadgen_name_overflow",
+            "Requests whose name was recorded as _other_ because the name cap was reached.",
+            registry=registry,
+        )
+
+    def child(self, name: str, method: str, status: str) -> HistogramChild:
+        return self.duration.labels(name, method, status)
+
+    def record(
+        self, name: str, method: str, status: str, seconds: float, error_type: str | None = None
+    ) -> None:
+        self.duration.labels(name, method, status).observe(seconds)
+        if error_type is not None:
+            self.failures.labels(name, method, error_type).inc()
+
+    def publish_run_quantiles(self, name: str, quantiles: dict[float, float]) -> None:
+        for q, seconds in quantiles.items():
+            self.run_quantiles.labels(name, QUANTILE_LABELS[q]).set(seconds)
+
+
+def _histogram(
+    registry: CollectorRegistry, name: str, doc: str, buckets: tuple[float, ...]
+) -> HistogramChild:
+    return FastHistogram(name, doc, (), buckets, registry).labels()
+
+
+class WsMetrics:
+    """WebSocket generator metrics (owner of their use: loadgen/ws)."""
+
+    def __init__(
+        self, registry: CollectorRegistry, buckets: tuple[float, ...] = LATENCY_BUCKETS
+    ) -> None:
+        def counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
+            return Counter(name, doc, labels, registry=registry)
+
+        self.connect_duration = _histogram(
+            registry,
+            "loadgen_ws_connect_duration_seconds",
+            "WebSocket connect + handshake duration in seconds.",
+            buckets,
+        )
+        self.message_rtt = _histogram(
+            registry,
+            "loadgen_ws_message_rtt_seconds",
+            "Round-trip time from sending a message to receiving its reply, in seconds.",
+            buckets,
+        )
+        self.session_duration = _histogram(
+            registry,
+            "loadgen_ws_session_duration_seconds",
+            "Lifetime of WebSocket sessions in seconds.",
+            SESSION_BUCKETS,
+        )
+        self.messages_sent = counter("loadgen_ws_messages_sent", "WebSocket messages sent.")
+        self.messages_received = counter(
+            "loadgen_ws_messages_received", "WebSocket messages received."
+        )
+        self.bytes_sent = counter("loadgen_ws_bytes_sent", "WebSocket payload bytes sent.")
+        self.bytes_received = counter(
+            "loadgen_ws_bytes_received", "WebSocket payload bytes received."
+        )
+        self.connections_open = Gauge(
+            "loadgen_ws_connections_open", "WebSocket connections open.", registry=registry
+        )
+        self.sessions = counter("loadgen_ws_sessions", "WebSocket sessions started.")
+        self.connection_errors = counter(
+            "loadgen_ws_connection_errors",
+            "WebSocket errors by phase (connect, read, write, close) and error type.",
+            ("phase", "error_type"),
+        )
+        self.disconnects = counter(
+            "loadgen_ws_disconnects", "WebSocket disconnects by kind.", ("kind",)
+        )
+        self.reconnects = counter("loadgen_ws_reconnects", "WebSocket reconnects.")
+        self.reply_timeouts = counter(
+            "loadgen_ws_reply_timeouts", "Messages whose reply did not arrive in time."
+        )
+        self.unmatched_replies = counter(
+            "loadgen_ws_unmatched_replies", "Replies that matched no outstanding message."
+        )
+        self.connect_run_quantiles = Gauge(
+            "loadgen_ws_connect_duration_run_seconds",
+            "Exact connect duration quantiles over the whole run (published at run end).",
+            ("quantile",),
+            registry=registry,
+        )
+        self.rtt_run_quantiles = Gauge(
+            "loadgen_ws_message_rtt_run_seconds",
+            "Exact message RTT quantiles over the whole run (published at run end).",
+            ("quantile",),
+            registry=registry,
+        )
+
+
+class RunMetrics:
+    """Run identity: `loadgen_run_info` (= 1) and start/end timestamps."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.info = Gauge(
+            "loadgen_run_info",
+            "Always 1; labels describe the run (testid, scenario, generator come from the pusher).",
+            ("target", "user_classes"),
+            registry=registry,
+        )
+        self.start = Gauge(
+            "loadgen_run_start_timestamp_seconds", "Run start, Unix time.", registry=registry
+        )
+        self.end = Gauge(
+            "loadgen_run_end_timestamp_seconds", "Run end, Unix time.", registry=registry
+        )
+
+    def started(self, target: str, user_classes: str, at: float) -> None:
+        self.info.labels(target, user_classes).set(1)
+        self.start.set(at)
+
+    def ended(self, at: float) -> None:
+        self.end.set(at)

@@ -1,0 +1,79 @@
+"""A private Prometheus for push-pipeline tests and the freshness benchmark.
+
+Private because these tests stop and restart it (with the same data dir) to prove that
+no sample is lost across an outage; the shared `stack` fixture must not be disturbed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.helpers import free_port
+
+_CONFIG = """\
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+"""
+
+
+class PrometheusProcess:
+    def __init__(self, workdir: Path, binary: str = "prometheus") -> None:
+        self.workdir = workdir
+        self.binary = binary
+        self.port = free_port()
+        self.data_dir = workdir / "data"
+        self.config_file = workdir / "prometheus.yml"
+        self.log_file = workdir / "prometheus.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.config_file.write_text(_CONFIG)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def remote_write_url(self) -> str:
+        return f"{self.url}/api/v1/write"
+
+    def start(self, timeout: float = 20.0) -> PrometheusProcess:
+        log = self.log_file.open("ab")
+        self._process = subprocess.Popen(
+            [
+                self.binary,
+                f"--config.file={self.config_file}",
+                f"--storage.tsdb.path={self.data_dir}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-remote-write-receiver",
+                "--storage.tsdb.retention.time=1d",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"prometheus exited: {self.log_file.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"prometheus not ready in {timeout}s")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
