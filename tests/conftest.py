@@ -1,4 +1,5 @@
 pytest_plugins = [
     "tests.fixtures.stack",
     "tests.fixtures.demo_target",
+    "tests.fixtures.demo_run",
 ]
