@@ -1,10 +1,194 @@
-"""Subcommands of this area (registered by perfstack.cli)."""
+"""`perfstack ws`: WebSocket load from one asyncio process (registered by perfstack.cli)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 from typing import Any
+
+from loadgen.identity import validate_scenario_name
+from loadgen.ws.config import MODES
+from loadgen.ws.options import build_run_config
+from loadgen.ws.runner import WsRunOptions, run_ws
+from loadgen.ws.summary_text import render_summary
+from perfstack.stack_settings import prometheus_url_default
+from perfstack.state import default_state_dir
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Placeholder until this area's issue lands: adds no command yet."""
+    parser = subparsers.add_parser(
+        "ws",
+        help="WebSocket load: sessions, connection limit, throughput, typing delay, stability",
+        description="Open WebSocket connections to a target on this machine, exchange "
+        "correlated messages, push metrics to Prometheus and write a run record.",
+    )
+    target = parser.add_argument_group("target and run")
+    target.add_argument(
+        "--url", help="ws:// or wss:// URL (127.0.0.1/localhost unless --allow-remote-host)"
+    )
+    target.add_argument("--scenario", help="scenario YAML file with a websocket: section")
+    target.add_argument(
+        "--scenario-name",
+        type=validate_scenario_name,
+        help="scenario label (default: the file's name or adhoc)",
+    )
+    target.add_argument("--mode", choices=MODES, help="what to measure (default: session)")
+    target.add_argument("--connections", type=_positive_int, help="connections to open (N)")
+    target.add_argument("--ramp", type=_positive_float, help="connections opened per second")
+    target.add_argument("--duration", help="run length, e.g. 30s or 2m (ramp included)")
+    target.add_argument(
+        "--allow-remote-host",
+        action="store_true",
+        help="allow a host other than 127.0.0.1/localhost",
+    )
+    conn = parser.add_argument_group("connection")
+    conn.add_argument(
+        "--header",
+        action="append",
+        metavar="NAME:VALUE",
+        help="extra handshake header (repeatable)",
+    )
+    conn.add_argument("--subprotocol", action="append", help="offered subprotocol (repeatable)")
+    conn.add_argument("--token", help="bearer token for the handshake (prefer --token-env)")
+    conn.add_argument(
+        "--token-env", metavar="VAR", help="read the bearer token from this environment variable"
+    )
+    conn.add_argument("--connect-timeout", help="connect + handshake timeout (default 10s)")
+    conn.add_argument(
+        "--ping-interval", help="client keepalive pings (default off: one more task per connection)"
+    )
+    conn.add_argument(
+        "--session-duration",
+        help="close and reopen each connection after this long (default: hold)",
+    )
+    conn.add_argument(
+        "--reconnect",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="reconnect with backoff after an unexpected close (default: on in stability mode)",
+    )
+    msg = parser.add_argument_group("messages")
+    msg.add_argument(
+        "--template",
+        help="message text with an {id} placeholder (also {payload}, {conn}, {seq}); "
+        'default {"id": "{id}", "text": "{payload}"}',
+    )
+    msg.add_argument(
+        "--matcher",
+        help="how a reply names its message: id:FIELD (default id:id), echo, regex:PATTERN",
+    )
+    msg.add_argument(
+        "--payload-size", type=_non_negative_int, help="characters of {payload} filler (default 16)"
+    )
+    msg.add_argument(
+        "--think-time", help="between messages: fixed:1s, uniform:1s:3s, exponential:2s or none"
+    )
+    msg.add_argument(
+        "--window", type=_positive_int, help="messages in flight per connection (default 1)"
+    )
+    msg.add_argument(
+        "--reply-timeout", help="a reply later than this counts as a timeout (default 5s)"
+    )
+    msg.add_argument("--no-messages", action="store_true", help="only hold connections")
+    modes = parser.add_argument_group("modes")
+    modes.add_argument(
+        "--max-error-ratio",
+        type=_ratio,
+        help="connection-limit: stop ramping above this (default 0.05)",
+    )
+    modes.add_argument(
+        "--settle", help="connection-limit: hold time after the ramp stops (default 2s)"
+    )
+    modes.add_argument(
+        "--expected-delay", help="typing-delay: the server's configured reply delay, e.g. 200ms"
+    )
+    modes.add_argument("--seed", type=int, help="random seed for think times")
+    out = parser.add_argument_group("metrics and record")
+    out.add_argument("--testid", help="run id (default: <scenario>-<UTC time>-<hex>)")
+    out.add_argument("--prometheus", help="Prometheus base URL (default: the local stack)")
+    out.add_argument(
+        "--remote-write-url", help="remote-write URL (default: <prometheus>/api/v1/write)"
+    )
+    out.add_argument("--no-push", action="store_true", help="do not push metrics")
+    out.add_argument(
+        "--push-interval", type=_positive_float, default=1.0, help="seconds between pushes"
+    )
+    out.add_argument(
+        "--state-dir", type=Path, help="run records go to <dir>/runs (default: .perfstack)"
+    )
+    out.add_argument("--no-record", action="store_true", help="do not write a run record")
+    out.add_argument(
+        "--summary-json", type=Path, help="also write the WebSocket summary to this file"
+    )
+    out.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(func=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    run = build_run_config(args)
+    state_dir = args.state_dir or default_state_dir()
+    prometheus = (args.prometheus or prometheus_url_default(state_dir)).rstrip("/")
+    remote_write = None if args.no_push else (args.remote_write_url or f"{prometheus}/api/v1/write")
+    outcome = run_ws(
+        WsRunOptions(
+            run=run,
+            testid=args.testid,
+            remote_write_url=remote_write,
+            prometheus_url=prometheus if remote_write else "",
+            push_interval=args.push_interval,
+            state_dir=None if args.no_record else state_dir,
+        )
+    )
+    if args.summary_json:
+        body = {
+            "testid": outcome.identity.testid,
+            **outcome.summary,
+            "exit_status": outcome.record.exit_status,
+        }
+        args.summary_json.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps({"testid": outcome.identity.testid, **outcome.summary}, indent=2))
+    else:
+        print(render_summary(outcome))
+    if outcome.pushed_ok is False:
+        print(f"perfstack: warning: not every sample reached {remote_write}", file=sys.stderr)
+    return 130 if outcome.record.exit_status == "interrupted" else 0
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a ratio, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a ratio between 0 and 1, got {text!r}")
+    return value

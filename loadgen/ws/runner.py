@@ -1,0 +1,209 @@
+"""Run a WebSocket load test end to end: push metrics, drive slots, write the run record.
+
+In-process: `run_ws(WsRunOptions(...))` (what `perfstack ws` calls).
+Next to Locust under one testid (what `perfstack run` calls for a scenario with a
+`websocket:` section): `WsProcess.start(scenario_file, testid=..., ...)` starts
+`perfstack ws --scenario FILE --testid T --no-record --summary-json PATH` in its own
+process; `.wait()` (or `.stop()` to end it early) returns its summary, which
+`attach_ws_summary(record, summary)` puts into the Locust run's record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from loadgen.health import AsyncioLagTicker, GeneratorHealth
+from loadgen.identity import RunIdentity
+from loadgen.push import PushConfig, RemoteWritePusher
+from loadgen.record import RunRecord, write_record
+from loadgen.schema import RunMetrics
+from loadgen.ws.config import RunConfig
+from loadgen.ws.driver import Driver, DriveResult
+from loadgen.ws.metrics import WsCollector
+from loadgen.ws.report import build_record, summary, target_label
+from loadgen.ws.session import SlotContext
+from loadgen.ws.tally import WsTally
+
+
+@dataclass
+class WsRunOptions:
+    run: RunConfig
+    testid: str | None = None
+    remote_write_url: str | None = None  # None: no push
+    prometheus_url: str = ""  # for the record only
+    push_interval: float = 1.0
+    push_stop_timeout: float = 5.0
+    state_dir: Path | None = None  # None: no record written
+    instance: str | None = None
+
+
+@dataclass
+class WsOutcome:
+    identity: RunIdentity
+    summary: dict[str, Any]
+    record: RunRecord
+    record_path: Path | None = None
+    pushed_ok: bool | None = None
+    push_stats: Any = None
+    tally: WsTally = field(default_factory=WsTally)
+
+
+def run_ws(options: WsRunOptions) -> WsOutcome:
+    run = options.run
+    run.session.validate()
+    identity = RunIdentity.create(run.scenario, "ws", options.testid, options.instance)
+    registry = CollectorRegistry()
+    tally = WsTally()
+    collector = WsCollector(tally)
+    registry.register(collector)
+    run_metrics = RunMetrics(registry)
+    start = time.time()
+    run_metrics.started(target_label(run.session.url), "websocket", start)
+    pusher = None
+    if options.remote_write_url:
+        config = PushConfig(
+            url=options.remote_write_url,
+            interval=options.push_interval,
+            labels=identity.labels(),
+            stop_timeout=options.push_stop_timeout,
+        )
+        pusher = RemoteWritePusher(registry, config).start()
+    health_holder: list[GeneratorHealth] = []
+    try:
+        drive = asyncio.run(_drive(run, tally, registry, health_holder))
+        exit_status = "interrupted" if drive.ramp_stopped_by == "interrupted" else "ok"
+    except KeyboardInterrupt:
+        drive, exit_status = DriveResult(ramp_stopped_by="interrupted"), "interrupted"
+    end = time.time()
+    run_metrics.ended(end)
+    collector.publish_run_percentiles()
+    pushed_ok = pusher.stop(stale=True) if pusher else None
+    ws = summary(run, tally, drive)
+    record = build_record(identity, ws, tally, start, end)
+    record.exit_status = exit_status
+    record.exit_code = 130 if exit_status == "interrupted" else 0
+    record.prometheus_url = options.prometheus_url
+    if health_holder:
+        record.generator_saturated = health_holder[0].was_saturated
+    if pusher:
+        stats = pusher.stats
+        record.samples_dropped = stats.dropped_total
+    outcome = WsOutcome(identity, ws, record, pushed_ok=pushed_ok, tally=tally)
+    outcome.push_stats = pusher.stats if pusher else None
+    if options.state_dir is not None:
+        outcome.record_path = write_record(options.state_dir, record)
+    return outcome
+
+
+async def _drive(
+    run: RunConfig, tally: WsTally, registry: CollectorRegistry, health: list[GeneratorHealth]
+) -> DriveResult:
+    ctx = SlotContext(run.session, tally)
+    if run.seed is not None:
+        ctx.rng.seed(run.seed)
+    driver = Driver(run, ctx)
+    health.append(GeneratorHealth(registry, AsyncioLagTicker()))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, driver.request_stop)
+    try:
+        result = await driver.drive()
+    finally:
+        health[0].close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+    if driver.interrupted:
+        result.ramp_stopped_by = "interrupted"
+    return result
+
+
+def attach_ws_summary(record: RunRecord, ws_summary: dict[str, Any]) -> RunRecord:
+    """Put a WebSocket run's summary into another generator's record of the same testid."""
+    record.extra["ws"] = ws_summary
+    return record
+
+
+class WsProcess:
+    """`perfstack ws` in a child process, for running beside Locust under one testid."""
+
+    def __init__(self, process: subprocess.Popen[bytes], summary_path: Path) -> None:
+        self.process = process
+        self.summary_path = summary_path
+
+    @classmethod
+    def start(
+        cls,
+        scenario_file: str | Path,
+        *,
+        testid: str,
+        remote_write_url: str | None,
+        duration: float | None = None,
+        extra_args: tuple[str, ...] = (),
+        log_path: Path | None = None,
+    ) -> WsProcess:
+        handle, name = tempfile.mkstemp(prefix="perfstack-ws-", suffix=".json")
+        os.close(handle)
+        args = [
+            sys.executable,
+            "-m",
+            "perfstack",
+            "ws",
+            "--scenario",
+            str(scenario_file),
+            "--testid",
+            testid,
+            "--no-record",
+            "--summary-json",
+            name,
+        ]
+        args += ["--remote-write-url", remote_write_url] if remote_write_url else ["--no-push"]
+        if duration is not None:
+            args += ["--duration", f"{duration}s"]
+        args += list(extra_args)
+        output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            process = subprocess.Popen(args, stdout=output, stderr=subprocess.STDOUT)
+        finally:
+            if log_path:
+                output.close()  # type: ignore[union-attr]
+        return cls(process, Path(name))
+
+    def stop(self, timeout: float = 30.0) -> dict[str, Any] | None:
+        """SIGINT (the run ends early and still reports), then wait for the summary."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """The child's summary (None if it failed before writing one); exit code: .returncode."""
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        try:
+            text = self.summary_path.read_text(encoding="utf-8")
+            return dict(json.loads(text)) if text.strip() else None
+        except (OSError, ValueError):
+            return None
+        finally:
+            self.summary_path.unlink(missing_ok=True)
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
