@@ -1,0 +1,95 @@
+"""Garbage-collector activity of the Python process it runs in, for prometheus_client.
+
+prometheus_client's own GCCollector already reports, per generation, collections
+(`python_gc_collections_total`) and objects collected / uncollectable, from
+`gc.get_stats()`; it does not say how long collections paused the program, which is what
+shows up as request latency. This collector times every collection with `gc.callbacks` (a
+"start" and a "stop" call around each one) and exposes one histogram per generation:
+
+- `python_gc_pause_seconds{generation}`: `_sum` is the total pause time, `_count` the
+  collections timed (equal to the default collector's count since install), `_bucket`
+  the distribution (100 us .. 1 s).
+
+Use: `exporters.python_gc.install(registry)`, next to the default ProcessCollector and
+GCCollector (no name is shared with them).
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+GENERATIONS = ("0", "1", "2")
+# GC pauses range from microseconds (young generation) to hundreds of ms (full, big heaps).
+PAUSE_BUCKETS = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class GcPauseCollector(Collector):
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._started: float | None = None
+        self._pause_sum = dict.fromkeys(GENERATIONS, 0.0)
+        self._buckets = {g: [0] * (len(PAUSE_BUCKETS) + 1) for g in GENERATIONS}
+
+    def on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        """The `gc.callbacks` hook. Runs inside the collector: no allocation-heavy work here."""
+        if phase == "start":
+            self._started = self._clock()
+            return
+        if self._started is None:
+            return  # installed mid-collection
+        pause = self._clock() - self._started
+        self._started = None
+        generation = str(info.get("generation", 2))
+        if generation not in self._pause_sum:
+            return
+        with self._lock:
+            self._pause_sum[generation] += pause
+            buckets = self._buckets[generation]
+            for index, bound in enumerate(PAUSE_BUCKETS):
+                if pause <= bound:
+                    buckets[index] += 1
+                    break
+            else:
+                buckets[-1] += 1
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            pause_sum = dict(self._pause_sum)
+            buckets = {g: list(b) for g, b in self._buckets.items()}
+        histogram = HistogramMetricFamily(
+            "python_gc_pause_seconds",
+            "GC pause durations, by generation.",
+            labels=["generation"],
+        )
+        for generation in GENERATIONS:
+            cumulative, rows = 0, []
+            for bound, count in zip(
+                (*PAUSE_BUCKETS, float("inf")), buckets[generation], strict=True
+            ):
+                cumulative += count
+                rows.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+            histogram.add_metric([generation], rows, sum_value=pause_sum[generation])
+        yield histogram
+
+    def close(self) -> None:
+        if self.on_gc in gc.callbacks:
+            gc.callbacks.remove(self.on_gc)
+
+
+def install(
+    registry: CollectorRegistry, clock: Callable[[], float] = time.perf_counter
+) -> GcPauseCollector:
+    """Register the GC pause collector in `registry` and hook it into `gc.callbacks`."""
+    collector = GcPauseCollector(clock)
+    registry.register(collector)
+    gc.callbacks.append(collector.on_gc)
+    return collector
