@@ -17,6 +17,8 @@ from prometheus_client import (
     ProcessCollector,
 )
 
+from exporters import python_gc
+
 # Buckets from 1 ms to 30 s: covers a fast cache hit as well as a stalled request.
 LATENCY_BUCKETS = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0,
@@ -35,6 +37,7 @@ def build_registry() -> CollectorRegistry:
     ProcessCollector(registry=registry)
     GCCollector(registry=registry)
     PlatformCollector(registry=registry)
+    python_gc.install(registry)
     return registry
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -80,16 +81,25 @@ class GcPauseCollector(Collector):
             histogram.add_metric([generation], rows, sum_value=pause_sum[generation])
         yield histogram
 
-    def close(self) -> None:
-        if self.on_gc in gc.callbacks:
-            gc.callbacks.remove(self.on_gc)
+
+# One gc.callbacks hook per process, fanning out to the live collectors: apps built many
+# times in one process (tests) must not pile up callbacks, and a collector whose registry
+# is gone must stop costing anything.
+_live: weakref.WeakSet[GcPauseCollector] = weakref.WeakSet()
+
+
+def _dispatch(phase: str, info: dict[str, Any]) -> None:
+    for collector in list(_live):
+        collector.on_gc(phase, info)
 
 
 def install(
     registry: CollectorRegistry, clock: Callable[[], float] = time.perf_counter
 ) -> GcPauseCollector:
-    """Register the GC pause collector in `registry` and hook it into `gc.callbacks`."""
+    """Register a GC pause collector in `registry`; it is fed by one shared gc callback."""
     collector = GcPauseCollector(clock)
     registry.register(collector)
-    gc.callbacks.append(collector.on_gc)
+    _live.add(collector)
+    if _dispatch not in gc.callbacks:
+        gc.callbacks.append(_dispatch)
     return collector
