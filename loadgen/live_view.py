@@ -1,0 +1,139 @@
+"""The terminal view of `perfstack run`: a live panel on a TTY, a progress line every 5 s
+otherwise (CI logs), and one summary table at the end."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from loadgen.durations import format_duration
+from loadgen.record import PERCENTILE_KEYS, RunRecord
+
+PROGRESS_EVERY_SECONDS = 5.0
+
+
+def _console(stream: TextIO | None) -> Console:
+    """Wide enough for the summary table in CI logs, where there is no terminal width."""
+    console = Console(file=stream) if stream is not None else Console()
+    if not console.is_terminal:
+        console = Console(file=stream, width=160) if stream is not None else Console(width=160)
+    return console
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def status_fields(live: dict[str, Any] | None, planned: float, now: float) -> dict[str, str]:
+    if not live or not live.get("start"):
+        return {"state": "starting"}
+    elapsed = max(0.0, now - float(live["start"]))
+    return {
+        "state": str(live.get("state", "")),
+        "elapsed": format_duration(elapsed),
+        "remaining": format_duration(max(0.0, planned - elapsed)),
+        "users": str(live.get("users", 0)),
+        "rps": f"{float(live.get('rps') or 0):.1f}",
+        "p95": _ms(live.get("p95_seconds")),
+        "errors": f"{float(live.get('error_ratio') or 0) * 100:.2f}%",
+        "requests": str(live.get("requests", 0)),
+    }
+
+
+class LiveView:
+    """Call `update(live_status)` often; it decides what to draw and when."""
+
+    def __init__(
+        self,
+        testid: str,
+        planned_seconds: float,
+        links: dict[str, str],
+        stream: TextIO | None = None,
+    ):
+        self.console = _console(stream)
+        self.testid, self.planned, self.links = testid, planned_seconds, links
+        self.interactive = self.console.is_terminal
+        self._live: Live | None = None
+        self._last_line = 0.0
+
+    def __enter__(self) -> LiveView:
+        if self.interactive:
+            self._live = Live(self._panel(None), console=self.console, refresh_per_second=2)
+            self._live.__enter__()
+        else:
+            self.console.print(
+                f"perfstack run {self.testid}: "
+                + ", ".join(f"{k} {v}" for k, v in self.links.items())
+            )
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._live is not None:
+            self._live.__exit__(*exc)
+
+    def update(self, live: dict[str, Any] | None) -> None:
+        now = time.time()
+        if self._live is not None:
+            self._live.update(self._panel(live, now))
+        elif now - self._last_line >= PROGRESS_EVERY_SECONDS and live:
+            self._last_line = now
+            fields = status_fields(live, self.planned, now)
+            self.console.out(
+                " ".join(f"{key}={value}" for key, value in fields.items()), highlight=False
+            )
+
+    def _panel(self, live: dict[str, Any] | None, now: float | None = None) -> Table:
+        table = Table(title=f"perfstack run {self.testid}", show_header=False, expand=False)
+        for key, value in status_fields(live, self.planned, now or time.time()).items():
+            table.add_row(key, value)
+        for key, value in self.links.items():
+            table.add_row(key, value)
+        return table
+
+
+def summary_table(record: RunRecord) -> Table:
+    table = Table(title=f"run {record.testid} ({record.scenario}): {record.exit_status}")
+    table.add_column("name")
+    table.add_column("requests", justify="right")
+    table.add_column("failures", justify="right")
+    for key in PERCENTILE_KEYS:
+        table.add_column(key, justify="right")
+    for name, stats in record.names.items():
+        table.add_row(
+            name,
+            str(stats.requests),
+            str(stats.failures),
+            *(_ms(stats.percentiles.get(k)) for k in PERCENTILE_KEYS),
+        )
+    table.add_row(
+        "total",
+        str(record.requests),
+        str(record.failures),
+        *(_ms(record.percentiles.get(k)) for k in PERCENTILE_KEYS),
+        style="bold",
+    )
+    return table
+
+
+def print_summary(record: RunRecord, record_file: str, stream: TextIO | None = None) -> None:
+    console = _console(stream)
+    console.print(summary_table(record))
+    notes = [f"record: {record_file}"]
+    if record.errors_by_type:
+        notes.append(
+            "errors: " + ", ".join(f"{k}={v}" for k, v in sorted(record.errors_by_type.items()))
+        )
+    if record.name_overflow:
+        notes.append(f"{record.name_overflow} requests over the name cap were recorded as _other_")
+    if record.samples_dropped:
+        notes.append(f"{record.samples_dropped} samples could not be pushed to Prometheus")
+    if record.generator_saturated:
+        notes.append("generator CPU saturated: latencies are unreliable")
+    if record.message:
+        notes.append(record.message)
+    for note in notes:
+        console.print(note, highlight=False)

@@ -1,0 +1,219 @@
+"""perfstack's Locust plugin: `import loadgen.locust_plugin` in a locustfile is all it takes.
+
+Every Locust process pushes its own series (label `instance`): a standalone process or a
+worker pushes request metrics, users and its health; a master pushes run info, its health
+and, at the end, exact percentiles merged from its workers. Workers learn the run's
+testid from the master (a custom message sent before the first spawn, and the spawn
+message's copy of the master's options) and send their exact histograms with their last
+stats report, so the master's exact counts and Locust's own totals come from the same
+messages. The master (or standalone process) writes the run record when Locust quits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import gevent
+from locust import events
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+from prometheus_client.registry import CollectorRegistry
+
+from loadgen.annotations import Annotator
+from loadgen.health import GeneratorHealth, ThreadLagTicker
+from loadgen.identity import RunIdentity, new_testid
+from loadgen.live_status import LiveStatusWriter
+from loadgen.names import NameGuard
+from loadgen.plugin_record import build_record
+from loadgen.plugin_settings import PluginSettings, add_arguments
+from loadgen.push import PushConfig, RemoteWritePusher
+from loadgen.record import write_record
+from loadgen.request_recorder import RequestRecorder
+from loadgen.schema import HttpMetrics, RunMetrics
+
+RUN_MESSAGE = "perfstack_run"
+REPORT_KEY = "perfstack"
+log = logging.getLogger("perfstack")
+
+
+class PluginRun:
+    """The plugin's state in one Locust process."""
+
+    def __init__(self, environment: Environment, settings: PluginSettings) -> None:
+        self.environment = environment
+        self.settings = settings
+        runner = environment.runner
+        self.role = (
+            "master"
+            if isinstance(runner, MasterRunner)
+            else "worker"
+            if isinstance(runner, WorkerRunner)
+            else "local"
+        )
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.http = HttpMetrics(self.registry)
+        self.guard = NameGuard(settings.max_names, on_overflow=self.http.name_overflow.inc)
+        self.recorder = RequestRecorder(self.http, self.guard)
+        self.run_metrics = RunMetrics(self.registry) if self.role != "worker" else None
+        self.health = GeneratorHealth(self.registry, ticker=ThreadLagTicker())
+        self.identity: RunIdentity | None = None
+        self.pusher: RemoteWritePusher | None = None
+        self.start: float | None = None
+        self.end: float | None = None
+        self.peak_users = 0
+        self.final_report_due = False
+        self.worker_reports: dict[str, dict[str, Any]] = {}  # instance -> last cumulative info
+        self.annotator = Annotator.from_env()
+        self.live: LiveStatusWriter | None = None
+        self.finished = False
+        self._received: dict[str, Any] = {}
+
+    # -- wiring ------------------------------------------------------------------------------
+    def attach(self) -> None:
+        listeners = self.environment.events
+        runner = self.environment.runner
+        listeners.test_start.add_listener(self.on_test_start)
+        listeners.test_stop.add_listener(self.on_test_stop)
+        listeners.quit.add_listener(self.on_quit)
+        if self.role != "master":
+            listeners.request.add_listener(self.recorder.on_request)
+        if self.role == "worker" and runner is not None:
+            runner.register_message(RUN_MESSAGE, self.on_run_message)
+            listeners.report_to_master.add_listener(self.on_report_to_master)
+        if self.role == "master":
+            listeners.worker_report.add_listener(self.on_worker_report)
+
+    # -- run lifecycle ----------------------------------------------------------------------------
+    def on_test_start(self, environment: Environment, **_: Any) -> None:
+        if self.identity is not None:
+            return  # one testid per process: a restarted test (web UI) continues the run
+        if self.role == "worker":
+            self.settings = PluginSettings.from_options(environment.parsed_options)  # the master's
+            testid = self._received.get("testid") or self.settings.testid
+            scenario = self._received.get("scenario") or self.settings.scenario
+            self.start = float(self._received.get("start") or time.time())
+        else:
+            testid = self.settings.testid or new_testid(self.settings.scenario)
+            scenario = self.settings.scenario
+            self.start = time.time()
+            options = environment.parsed_options
+            if options is not None:  # copied into every worker's options with the spawn message
+                options.perfstack_testid = testid
+            if self.role == "master" and environment.runner is not None:
+                environment.runner.send_message(
+                    RUN_MESSAGE, {"testid": testid, "scenario": scenario, "start": self.start}
+                )
+        self.identity = RunIdentity.create(
+            scenario=scenario, generator="locust", testid=testid or None
+        )
+        if self.run_metrics is not None:
+            user_classes = ",".join(sorted(cls.__name__ for cls in environment.user_classes))
+            self.run_metrics.started(environment.host or "", user_classes, self.start)
+        self.pusher = RemoteWritePusher(
+            self.registry,
+            PushConfig(
+                url=self.settings.remote_write_url,
+                interval=self.settings.push_interval,
+                buffer_seconds=self.settings.buffer_seconds,
+                labels=self.identity.labels(),
+            ),
+        ).start()
+        gevent.spawn(self._sample_users)
+        if self.role != "worker":
+            log.info("perfstack: testid %s, pushing to %s", testid, self.settings.remote_write_url)
+            if self.settings.live_file is not None:
+                self.live = LiveStatusWriter(self.settings.live_file, self, environment).start()
+            if self.annotator is not None:
+                gevent.spawn(
+                    self.annotator.run_started, testid, scenario, self.start, environment.host or ""
+                )
+
+    def on_run_message(self, environment: Environment, msg: Any, **_: Any) -> None:
+        self._received = dict(msg.data or {})
+
+    def on_test_stop(self, environment: Environment, **_: Any) -> None:
+        self.end = time.time()
+        self.final_report_due = True
+
+    def on_quit(self, exit_code: int = 0, **_: Any) -> None:
+        if self.finished or self.identity is None or self.pusher is None:
+            return
+        self.finished = True
+        self.end = self.end or time.time()
+        self._set_users({})
+        if self.live is not None:
+            self.live.stop()
+        if self.role != "worker":
+            self.recorder.publish_run_quantiles()
+            assert self.run_metrics is not None
+            self.run_metrics.ended(self.end)
+        self.pusher.stop()
+        self.health.close()
+        if self.role == "worker":
+            return
+        record = build_record(self, exit_code)
+        path = write_record(self.settings.state_dir, record)
+        log.info("perfstack: run record %s", path)
+        if self.annotator is not None and self.start is not None:
+            p95 = record.percentiles.get("p95")
+            summary = f"{record.requests} requests, {record.failures} failures, p95 {p95} s"
+            self.annotator.run_ended(
+                self.identity.testid, self.identity.scenario, self.start, self.end, summary
+            )
+
+    # -- distributed ----------------------------------------------------------------------------
+    def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
+        if not self.final_report_due:
+            return  # exact histograms travel once, with the report that follows test_stop
+        self.final_report_due = False
+        data[REPORT_KEY] = {
+            "instance": self.identity.instance if self.identity else "",
+            "deltas": self.recorder.take_deltas(),
+            "name_overflow": self.guard.overflow_count,
+            "saturated": self.health.was_saturated,
+            "samples_dropped": self.pusher.stats.dropped_total if self.pusher else 0,
+        }
+
+    def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
+        report = data.get(REPORT_KEY)
+        if not report:
+            return
+        self.recorder.merge_deltas(report["deltas"])
+        self.worker_reports[report["instance"] or client_id] = report
+
+    # -- users gauge ------------------------------------------------------------------------------
+    def _sample_users(self) -> None:
+        while not self.finished:
+            runner = self.environment.runner
+            if runner is not None:
+                self.peak_users = max(self.peak_users, runner.user_count)
+                if self.role != "master":
+                    self._set_users(dict(runner.user_classes_count))
+            gevent.sleep(0.5)
+
+    def _set_users(self, counts: dict[str, int]) -> None:
+        if self.role == "master":
+            return
+        for user_class in self.environment.user_classes:
+            name = user_class.__name__
+            self.http.users_active.labels(name).set(counts.get(name, 0))
+
+
+_runs: list[PluginRun] = []
+
+
+@events.init_command_line_parser.add_listener
+def _add_arguments(parser: Any, **_: Any) -> None:
+    add_arguments(parser)
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, **_: Any) -> None:
+    settings = PluginSettings.from_options(environment.parsed_options)
+    if settings.disabled or environment.runner is None:
+        return
+    run = PluginRun(environment, settings)
+    run.attach()
+    _runs.append(run)

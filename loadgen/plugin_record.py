@@ -1,0 +1,44 @@
+"""Builds the run record from what the plugin's master (or standalone process) holds at quit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from loadgen.record import NameStats, RunRecord
+
+if TYPE_CHECKING:
+    from loadgen.locust_plugin import PluginRun
+
+
+def build_record(run: PluginRun, exit_code: int) -> RunRecord:
+    assert run.identity is not None and run.start is not None
+    stats = run.environment.stats
+    names, overall = run.recorder.summary()
+    reports = run.worker_reports.values()
+    own_dropped = run.pusher.stats.dropped_total if run.pusher else 0
+    errors = dict(run.recorder.errors_by_type)
+    instances = [run.identity.instance] if run.role == "local" else sorted(run.worker_reports)
+    return RunRecord(
+        testid=run.identity.testid,
+        scenario=run.identity.scenario,
+        generator="locust",
+        target=run.environment.host or "",
+        start=run.start,
+        end=run.end,
+        generators=instances,
+        users=run.peak_users,
+        requests=int(stats.total.num_requests) if stats else 0,
+        failures=int(stats.total.num_failures) if stats else 0,
+        errors_by_type=errors,
+        names={name: NameStats(**values) for name, values in names.items()},
+        percentiles=overall,
+        name_overflow=run.guard.overflow_count
+        + sum(int(r.get("name_overflow", 0)) for r in reports),
+        samples_dropped=own_dropped + sum(int(r.get("samples_dropped", 0)) for r in reports),
+        generator_saturated=run.health.was_saturated
+        or any(bool(r.get("saturated")) for r in reports),
+        prometheus_url=run.settings.prometheus_url,
+        exit_status="completed",
+        exit_code=exit_code,
+        extra={"locust_exit_code": exit_code, "role": run.role},
+    )

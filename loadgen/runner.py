@@ -1,0 +1,213 @@
+"""Runs Locust for `perfstack run` as a child process and turns its end into a result.
+
+A child process rather than Locust's in-process API: `--processes N` (Locust forking its
+own workers), Locust's CSV/HTML/stats output and its signal handling only exist in
+Locust's own main; a child also keeps gevent's monkey patching out of the CLI process,
+and a crash of the load generator cannot take the run record writer with it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from loadgen.locust_launcher import IMPORT_ERROR_PREFIX
+from loadgen.record import RunRecord, load_record, record_path, write_record
+from loadgen.scenario_shape import SCENARIO_ENV
+from loadgen.scenarios import Scenario
+from perfstack.errors import ExitCode, PerfstackError
+from perfstack.state import runs_dir
+
+SHAPE_FILE = Path(__file__).resolve().parent / "scenario_shape.py"
+STOP_GRACE_SECONDS = 30.0
+
+
+@dataclass
+class RunPlan:
+    locustfile: Path
+    host: str
+    testid: str
+    scenario_name: str
+    state_dir: Path
+    prometheus_url: str
+    scenario: Scenario | None = None
+    users: int = 10
+    spawn_rate: float = 10.0
+    duration: float = 60.0
+    processes: int | None = None
+    max_names: int = 200
+    csv_prefix: str | None = None
+    html_file: str | None = None
+    remote_write_url: str | None = None
+    extra_args: list[str] = field(default_factory=list)
+
+    @property
+    def live_file(self) -> Path:
+        return runs_dir(self.state_dir) / f"{self.testid}.live"
+
+    @property
+    def log_file(self) -> Path:
+        return runs_dir(self.state_dir) / f"{self.testid}.locust.log"
+
+
+def locust_command(plan: RunPlan) -> list[str]:
+    files = str(plan.locustfile) + (f",{SHAPE_FILE}" if plan.scenario else "")
+    command = [
+        sys.executable,
+        "-m",
+        "loadgen.locust_launcher",
+        "-f",
+        files,
+        "--headless",
+        "--host",
+        plan.host,
+    ]
+    if plan.scenario is None:
+        command += [
+            "-u",
+            str(plan.users),
+            "-r",
+            _number(plan.spawn_rate),
+            "-t",
+            f"{round(plan.duration)}s",
+        ]
+    if plan.processes:
+        command += ["--processes", str(plan.processes)]
+    if plan.csv_prefix:
+        command += ["--csv", plan.csv_prefix]
+    if plan.html_file:
+        command += ["--html", plan.html_file]
+    command += [
+        "--perfstack-testid",
+        plan.testid,
+        "--perfstack-scenario",
+        plan.scenario_name,
+        "--perfstack-prometheus-url",
+        plan.prometheus_url,
+        "--perfstack-state-dir",
+        str(plan.state_dir),
+        "--perfstack-live-file",
+        str(plan.live_file),
+        "--perfstack-max-names",
+        str(plan.max_names),
+    ]
+    if plan.remote_write_url:
+        command += ["--perfstack-remote-write-url", plan.remote_write_url]
+    return command + plan.extra_args
+
+
+def locust_environment(plan: RunPlan) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment.pop("PERFSTACK_DISABLE", None)
+    if plan.scenario is not None:
+        environment[SCENARIO_ENV] = json.dumps(plan.scenario.to_dict())
+    return environment
+
+
+def read_live(plan: RunPlan) -> dict[str, Any] | None:
+    try:
+        return dict(json.loads(plan.live_file.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def execute(
+    plan: RunPlan, on_tick: Callable[[dict[str, Any] | None], None], tick: float = 0.5
+) -> RunRecord:
+    """Run Locust to its end; the record it wrote, or one written here when it wrote none."""
+    plan.log_file.parent.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    interrupted = False
+    with plan.log_file.open("wb") as log:
+        child = subprocess.Popen(
+            locust_command(plan),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=locust_environment(plan),
+            start_new_session=True,  # Ctrl-C reaches us only; we stop Locust with SIGTERM
+        )
+        try:
+            while child.poll() is None:
+                on_tick(read_live(plan))
+                time.sleep(tick)
+        except KeyboardInterrupt:
+            interrupted = True
+            _stop_child(child)
+    exit_code = child.returncode
+    _raise_for_startup_failure(plan, exit_code)
+    if record_path(plan.state_dir, plan.testid).is_file():
+        record = load_record(plan.state_dir, plan.testid)
+    else:
+        record = RunRecord(
+            testid=plan.testid,
+            scenario=plan.scenario_name,
+            generator="locust",
+            target=plan.host,
+            start=started,
+            end=time.time(),
+            prometheus_url=plan.prometheus_url,
+            message=f"Locust ended without a run record; see {plan.log_file}: {_log_tail(plan)}",
+        )
+        record.exit_status, record.exit_code = "error", exit_code
+    if interrupted:
+        record.exit_status = "interrupted"
+    record.extra["locust_log"] = str(plan.log_file)
+    write_record(plan.state_dir, record)
+    if interrupted:
+        raise KeyboardInterrupt
+    return record
+
+
+def _stop_child(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM makes Locust shut down cleanly (record, reports); wait, then insist."""
+    try:
+        child.send_signal(signal.SIGTERM)
+        child.wait(STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+    except KeyboardInterrupt:
+        child.kill()
+        child.wait()
+
+
+def _raise_for_startup_failure(plan: RunPlan, exit_code: int) -> None:
+    log = plan.log_file.read_text(encoding="utf-8", errors="replace")
+    for line in log.splitlines():
+        if line.startswith(IMPORT_ERROR_PREFIX):
+            raise PerfstackError(line[len(IMPORT_ERROR_PREFIX) :], ExitCode.LOCUSTFILE_IMPORT)
+    if "No User class found" in log:
+        raise PerfstackError(
+            f"{plan.locustfile}: no Locust User class found in the locustfile",
+            ExitCode.LOCUSTFILE_IMPORT,
+        )
+    if (
+        exit_code not in (0, 1)
+        and not record_path(plan.state_dir, plan.testid).is_file()
+        and "Starting Locust" not in log
+    ):
+        raise PerfstackError(
+            f"Locust did not start (exit code {exit_code}): {_log_tail(plan)}",
+            ExitCode.SERVICE_START_FAILED,
+        )
+
+
+def _log_tail(plan: RunPlan, lines: int = 3) -> str:
+    try:
+        text = plan.log_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return " | ".join(line.strip() for line in text.splitlines()[-lines:] if line.strip())
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
