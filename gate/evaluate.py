@@ -1,0 +1,229 @@
+"""Judges every objective of a rule set for one run and combines them into the gate's verdict.
+
+Fail-closed throughout: an empty result is NO_DATA (never 0), NaN and infinities FAIL,
+several series FAIL unless the objective says to take the worst, a missing baseline
+FAILs a relative criterion, and a query Prometheus rejects or cannot answer is ERROR.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from gate.baselines import BaselineSource, BaselineValue
+from gate.measure import Measurement, Measurer, UnresolvedPlaceholder
+from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected, Series
+from gate.relative import compare
+from gate.rules import Objective, RuleSet
+from gate.thresholds import judge_value
+from gate.verdicts import BaselineComparison, GateResult, ObjectiveResult, Status, overall, worst
+from gate.window import RunWindow
+
+_POLICY = {
+    "no_data": Status.NO_DATA,
+    "fail": Status.FAIL,
+    "warn": Status.WARN,
+    "pass": Status.PASS,
+    "error": Status.ERROR,
+}
+
+
+def describe_series(series: list[Series]) -> str:
+    shown = [
+        "{"
+        + ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()) if k != "__name__")
+        + f"}}={s.value:g}"
+        for s in series[:5]
+    ]
+    more = f" and {len(series) - 5} more" if len(series) > 5 else ""
+    return "; ".join(shown) + more
+
+
+class Gate:
+    def __init__(
+        self,
+        client: PrometheusClient,
+        rules: RuleSet,
+        baseline: BaselineSource | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.rules = rules
+        self.measurer = Measurer(client, dict(rules.variables))
+        self.baseline = baseline
+        self.clock = clock
+
+    def evaluate(self, window: RunWindow) -> GateResult:
+        applicable = [o for o in self.rules.objectives if o.applies_to(window.scenario)]
+        skipped = [o.name for o in self.rules.objectives if not o.applies_to(window.scenario)]
+        not_ready = window.in_progress(self.clock())
+        results = [
+            self._not_ready(o, window, not_ready) if not_ready else self.judge(o, window)
+            for o in applicable
+        ]
+        status, score, reason = overall(results, self.rules.score_pass, self.rules.score_warn)
+        return GateResult(
+            rules_path=self.rules.path,
+            rules_name=self.rules.name,
+            testid=window.testid,
+            scenario=window.scenario,
+            start=window.start,
+            end=window.end,
+            evaluated_at=window.eval_time,
+            objectives=results,
+            status=status,
+            score=score,
+            score_pass=self.rules.score_pass,
+            score_warn=self.rules.score_warn,
+            baseline_source=self.baseline.description if self.baseline else None,
+            skipped=skipped,
+            reason=not_ready or reason,
+        )
+
+    def _not_ready(self, objective: Objective, window: RunWindow, reason: str) -> ObjectiveResult:
+        queries = self.measurer.queries(objective, window)
+        return ObjectiveResult(
+            objective, Status.NO_DATA, None, queries[-1], window.eval_time, reason=reason
+        )
+
+    def judge(self, objective: Objective, window: RunWindow) -> ObjectiveResult:
+        started = time.perf_counter()
+        try:
+            result = self._judge(objective, window)
+        except QueryRejected as error:
+            result = self._error(
+                objective, window, "query", f"Prometheus rejected the query: {error}"
+            )
+        except PrometheusUnavailable as error:
+            result = self._error(objective, window, "unavailable", str(error))
+        except UnresolvedPlaceholder as error:
+            result = self._error(objective, window, "query", str(error))
+        result.elapsed = time.perf_counter() - started
+        return result
+
+    def _error(
+        self, objective: Objective, window: RunWindow, kind: str, reason: str
+    ) -> ObjectiveResult:
+        try:
+            query = self.measurer.queries(objective, window)[-1]
+        except UnresolvedPlaceholder:
+            query = objective.query or ""
+        return ObjectiveResult(
+            objective, Status.ERROR, None, query, window.eval_time, reason=reason, error_kind=kind
+        )
+
+    def _judge(self, objective: Objective, window: RunWindow) -> ObjectiveResult:
+        measured = self.measurer.measure(objective, window)
+        result = ObjectiveResult(
+            objective,
+            Status.PASS,
+            None,
+            measured.query,
+            window.eval_time,
+            source=measured.source,
+            series=measured.series,
+            samples=measured.samples,
+        )
+        absolute, reason = self._absolute(objective, measured, result)
+        result.reason = "; ".join([*measured.notes, reason] if reason else measured.notes)
+        status = absolute
+        if objective.relative is not None and absolute in (Status.PASS, Status.WARN, Status.FAIL):
+            result.intervals = self._intervals(objective, window)
+            comparison = self._relative(objective, result)
+            if comparison is not None:
+                result.baseline = comparison
+                status = worst(status, comparison.status)
+        elif objective.sli is not None and result.value is not None:
+            result.intervals = self._intervals(objective, window)
+        result.status = status
+        return result
+
+    def _absolute(
+        self, objective: Objective, measured: Measurement, result: ObjectiveResult
+    ) -> tuple[Status, str]:
+        series = measured.series
+        if not series:
+            return _POLICY[objective.on_no_data], "no data: the query returned no series"
+        if len(series) > 1:
+            listed = describe_series(series)
+            if objective.on_multi_series == "worst":
+                chosen = self._worst_series(objective, series)
+                result.value = chosen.value
+                note = f"{len(series)} series, judged the worst: {listed}"
+            else:
+                return _POLICY[
+                    objective.on_multi_series
+                ], f"{len(series)} series where one was expected: {listed}"
+        else:
+            result.value = series[0].value
+            note = ""
+        if measured.samples is not None and measured.samples < objective.min_samples:
+            return _POLICY[
+                objective.on_no_data
+            ], f"too few samples: {measured.samples} < min_samples {objective.min_samples}"
+        value = result.value
+        assert value is not None
+        if math.isnan(value):
+            return Status.FAIL, "value is NaN (often 0/0: nothing counted in the window)"
+        if math.isinf(value):
+            return Status.FAIL, f"value is {'+' if value > 0 else '-'}Inf"
+        if objective.passing is None:
+            return Status.PASS, note
+        return Status(judge_value(objective.passing, objective.warning, value)), note
+
+    @staticmethod
+    def _worst_series(objective: Objective, series: list[Series]) -> Series:
+        broken = [s for s in series if not math.isfinite(s.value)]
+        if broken:
+            return broken[0]
+        higher_is_worse = objective.passing.upper_bound if objective.passing else True
+        return max(series, key=lambda s: s.value if higher_is_worse else -s.value)
+
+    def _intervals(self, objective: Objective, window: RunWindow) -> list[float]:
+        step = self._step(objective, window)
+        return self.measurer.intervals(objective, window, step)[1]
+
+    @staticmethod
+    def _step(objective: Objective, window: RunWindow) -> float:
+        if objective.relative is not None and objective.relative.interval:
+            return objective.relative.interval
+        return max(1.0, round(window.duration / 20.0))
+
+    def _relative(self, objective: Objective, result: ObjectiveResult) -> BaselineComparison | None:
+        assert objective.relative is not None
+        base: BaselineValue | None = self.baseline.get(objective) if self.baseline else None
+        source = self.baseline.description if self.baseline else "no baseline configured"
+        if base is None:
+            policy = objective.on_no_baseline
+            if policy == "ignore":
+                return None
+            return BaselineComparison(
+                source=source,
+                status=_POLICY[policy],
+                criterion=objective.relative.passing.text,
+                reason=f"no baseline value for this objective ({source})",
+            )
+        return compare(
+            objective.relative,
+            self.rules.levels,
+            source,
+            result.value,
+            base.value,
+            result.intervals,
+            base.intervals,
+        )
+
+
+def run_baseline_measure(
+    gate: Gate, window: RunWindow
+) -> Callable[[Objective], BaselineValue | None]:
+    """Measures an objective on another run (a baseline testid) the way the gate would."""
+
+    def measure(objective: Objective) -> BaselineValue | None:
+        measured = gate.measurer.measure(objective, window)
+        if len(measured.series) != 1 or not math.isfinite(measured.series[0].value):
+            return None
+        return BaselineValue(measured.series[0].value, gate._intervals(objective, window))
+
+    return measure

@@ -1,0 +1,142 @@
+"""Turns an objective into numbers for one run window: its value (with every series
+Prometheus returned), the number of samples behind it, and per-interval values.
+
+The run record's exact percentiles are used for latency shorthands when it has them;
+everything else is an instant query at the window's evaluation time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from gate.prometheus import PrometheusClient, Series
+from gate.rules import Objective
+from gate.shorthands import SHORTHANDS, selector
+from gate.window import RunWindow, resolve
+
+
+@dataclass
+class Measurement:
+    series: list[Series]
+    query: str
+    source: str = "prometheus"
+    samples: int | None = None
+    samples_query: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class UnresolvedPlaceholder(Exception):
+    pass
+
+
+class Measurer:
+    def __init__(self, client: PrometheusClient, variables: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.variables = dict(variables or {})
+
+    def queries(self, objective: Objective, window: RunWindow) -> list[str]:
+        """The resolved value queries, in the order they are tried."""
+        values = window.placeholders(self.variables)
+        if objective.query is not None:
+            return [self._resolve(objective.query, values)]
+        shorthand = SHORTHANDS[str(objective.sli)]
+        sel = selector(objective.request, objective.target)
+        return [self._resolve(template(sel), values) for template in shorthand.values]
+
+    def samples_query(self, objective: Objective, window: RunWindow) -> str | None:
+        values = window.placeholders(self.variables)
+        if objective.query is not None:
+            return (
+                self._resolve(objective.samples_query, values) if objective.samples_query else None
+            )
+        shorthand = SHORTHANDS[str(objective.sli)]
+        return self._resolve(
+            shorthand.samples(selector(objective.request, objective.target)), values
+        )
+
+    def measure(self, objective: Objective, window: RunWindow) -> Measurement:
+        from_record = self._from_record(objective, window)
+        if from_record is not None:
+            return from_record
+        candidates = self.queries(objective, window)
+        series: list[Series] = []
+        query = candidates[-1]
+        notes = []
+        for candidate in candidates:
+            series = self.client.instant(candidate, window.eval_time)
+            query = candidate
+            if len(series) == 1:
+                break
+            if candidate is not candidates[-1]:
+                notes.append(f"{len(series)} series from the exact gauge; used the histogram")
+        measurement = Measurement(series, query, notes=notes)
+        samples_query = self.samples_query(objective, window)
+        if samples_query is not None:
+            counted = self.client.instant(samples_query, window.eval_time)
+            finite = [s.value for s in counted if math.isfinite(s.value)]
+            measurement.samples = int(min(finite)) if finite else 0
+            measurement.samples_query = samples_query
+        return measurement
+
+    def intervals(
+        self, objective: Objective, window: RunWindow, step: float
+    ) -> tuple[str, list[float]]:
+        """Per-interval values over the run (latency shorthands only), NaN intervals dropped."""
+        if (
+            objective.sli is None
+            or SHORTHANDS[objective.sli].interval is None
+            or window.end is None
+        ):
+            return "", []
+        template = SHORTHANDS[objective.sli].interval
+        assert template is not None
+        rate_window = max(2 * step, 3.0)
+        query = self._resolve(
+            template(selector(objective.request, objective.target)),
+            window.placeholders(self.variables, window=rate_window),
+        )
+        result = self.client.range(
+            query, window.start + rate_window, window.end + min(window.settle, step), step
+        )
+        if len(result) != 1:
+            return query, []
+        return query, [value for _, value in result[0].points if math.isfinite(value)]
+
+    def _from_record(self, objective: Objective, window: RunWindow) -> Measurement | None:
+        record = window.record
+        if record is None or objective.sli is None:
+            return None
+        key = SHORTHANDS[objective.sli].record_percentile
+        if key is None:
+            return None
+        if objective.request is None:
+            value, samples, where = (
+                record.percentiles.get(key),
+                record.requests,
+                f"percentiles.{key}",
+            )
+        else:
+            stats = record.names.get(objective.request)
+            if stats is None:
+                return None
+            value, samples, where = (
+                stats.percentiles.get(key),
+                stats.requests,
+                f"names[{objective.request!r}].percentiles.{key}",
+            )
+        if value is None or samples <= 0:
+            return None
+        return Measurement(
+            [Series({}, float(value))],
+            f"run record {record.testid}: {where} (exact)",
+            source="run record",
+            samples=int(samples),
+        )
+
+    @staticmethod
+    def _resolve(text: str, values: dict[str, str]) -> str:
+        try:
+            return resolve(text, values)
+        except KeyError as error:
+            raise UnresolvedPlaceholder(f"unknown placeholder ${error.args[0]}") from error

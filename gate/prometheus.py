@@ -1,0 +1,126 @@
+"""The gate's Prometheus HTTP API client: instant and range queries, errors kept apart.
+
+Two kinds of failure matter to a CI verdict and get different exit codes:
+`QueryRejected` (Prometheus answered 400 bad_data / 422 execution: the rule's query is
+wrong, exit 2) and `PrometheusUnavailable` (connection refused, timeout, 5xx, a body that
+is not the API's JSON: exit 4).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+
+class PrometheusError(Exception):
+    """Base of the two failures below; the message is one line for the verdict table."""
+
+
+class PrometheusUnavailable(PrometheusError):
+    pass
+
+
+class QueryRejected(PrometheusError):
+    pass
+
+
+@dataclass(frozen=True)
+class Series:
+    labels: dict[str, str]
+    value: float  # NaN, +Inf, -Inf preserved as floats
+
+
+@dataclass(frozen=True)
+class RangeSeries:
+    labels: dict[str, str]
+    points: tuple[tuple[float, float], ...]
+
+
+def parse_sample_value(text: str) -> float:
+    """Prometheus writes NaN, +Inf and -Inf as strings; float() reads all three."""
+    return float(text)
+
+
+class PrometheusClient:
+    def __init__(self, url: str, timeout: float = 10.0, client: httpx.Client | None = None) -> None:
+        self.url = url.rstrip("/")
+        self._client = client or httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> PrometheusClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def instant(self, query: str, time: float) -> list[Series]:
+        data = self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
+        kind, result = data.get("resultType"), data.get("result")
+        if kind == "vector":
+            return [
+                Series(dict(item["metric"]), parse_sample_value(item["value"][1]))
+                for item in result
+            ]
+        if kind == "scalar":
+            return [Series({}, parse_sample_value(result[1]))]
+        raise QueryRejected(f"query returned a {kind}, expected an instant vector or scalar")
+
+    def range(self, query: str, start: float, end: float, step: float) -> list[RangeSeries]:
+        params = {
+            "query": query,
+            "start": _fmt_time(start),
+            "end": _fmt_time(end),
+            "step": f"{step:g}",
+        }
+        data = self._get("/api/v1/query_range", params)
+        return [
+            RangeSeries(
+                dict(item["metric"]),
+                tuple((float(t), parse_sample_value(v)) for t, v in item["values"]),
+            )
+            for item in data.get("result", [])
+        ]
+
+    def check_syntax(self, query: str, time: float) -> None:
+        """Raises QueryRejected when Prometheus cannot parse (or evaluate) the query.
+
+        Prometheus 2.42 has no parse-only endpoint that is stable; an instant query at
+        the given time parses the expression and is cheap for a window in the past.
+        """
+        self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
+
+    def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = self._client.get(self.url + path, params=params)
+        except httpx.TimeoutException as error:
+            raise PrometheusUnavailable(
+                f"Prometheus at {self.url} timed out ({type(error).__name__})"
+            ) from error
+        except httpx.HTTPError as error:
+            raise PrometheusUnavailable(
+                f"Prometheus at {self.url} is unreachable: {error}"
+            ) from error
+        try:
+            body = response.json()
+        except ValueError as error:
+            raise PrometheusUnavailable(
+                f"Prometheus at {self.url} answered HTTP {response.status_code} without API JSON"
+            ) from error
+        if response.status_code in (400, 422) and body.get("status") == "error":
+            raise QueryRejected(f"{body.get('errorType', 'error')}: {body.get('error', '')}")
+        if response.status_code != 200 or body.get("status") != "success":
+            raise PrometheusUnavailable(
+                f"Prometheus at {self.url} answered HTTP {response.status_code}: {body.get('error', body)}"
+            )
+        return dict(body["data"])
+
+
+def _fmt_time(value: float) -> str:
+    if not math.isfinite(value):
+        raise ValueError(f"not a time: {value}")
+    return f"{value:.3f}"

@@ -1,0 +1,66 @@
+"""The terminal table: one row per objective with value, threshold, baseline, change and
+the resolved query; colour only when the output is a terminal (rich decides)."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console
+from rich.table import Table
+
+from gate.recommendations import recommend
+from gate.units import format_value
+from gate.verdicts import GateResult, Status
+
+STYLES = {
+    Status.PASS: "green",
+    Status.WARN: "yellow",
+    Status.FAIL: "bold red",
+    Status.NO_DATA: "magenta",
+    Status.ERROR: "bold red",
+}
+
+
+def print_table(result: GateResult, file: IO[str] | None = None, width: int | None = None) -> None:
+    console = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    table = Table(
+        title=f"perfstack gate · {result.rules_name} · run {result.testid}", show_lines=True
+    )
+    for column in ("objective", "verdict", "value", "threshold", "baseline", "change", "details"):
+        table.add_column(column, overflow="fold")
+    for entry in result.objectives:
+        unit = entry.objective.unit
+        base = entry.baseline
+        change = "" if base is None or base.change is None else f"{base.change:+.1%}"
+        if base is not None and base.ci is not None:
+            change += f"\n[{base.ci[0]:+.1%}, {base.ci[1]:+.1%}]"
+        if base is not None and base.level != "none":
+            change += f"\n{base.level}"
+        details = [entry.query, f"at {entry.evaluated_at:.3f} ({entry.source})"]
+        if entry.samples is not None:
+            details.append(f"samples {entry.samples} (min {entry.objective.min_samples})")
+        if entry.reason:
+            details.append(entry.reason)
+        if base is not None and base.reason:
+            details.append(f"baseline: {base.reason}")
+        table.add_row(
+            entry.objective.name + (" (key)" if entry.objective.key else ""),
+            f"[{STYLES[entry.status]}]{entry.status}[/]",
+            format_value(entry.value, unit),
+            entry.threshold_text,
+            "" if base is None else format_value(base.value, unit),
+            change,
+            "\n".join(details),
+        )
+    console.print(table)
+    console.print(
+        f"verdict: [{STYLES[result.status]}]{result.status}[/]  score {result.score:.0%}  "
+        f"({result.reason})"
+        + (f"  baseline: {result.baseline_source}" if result.baseline_source else "")
+    )
+    if result.skipped:
+        console.print(f"not for scenario {result.scenario}: {', '.join(result.skipped)}")
+    for entry in result.objectives:
+        advice = recommend(entry)
+        if advice:
+            console.print(f"- {entry.objective.name}: {advice}")

@@ -1,0 +1,271 @@
+"""Built-in SLIs for perfstack's own metrics (docs/metrics.md), as PromQL templates.
+
+Every template is scoped by `$sel` (the run's `testid`, plus `name`/`target` when the
+objective names one) and by `$range` (the run window). Totals are the last value of
+counters that start at zero with the run, summed over instances (several Locust workers
+are several instances) - exact, unlike `increase()`, which extrapolates at the window's
+edges. A counter that never fired has no series at all: `(x or on() 0 * requests)` reads it
+as zero only when requests exist, so a run without data stays NO_DATA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+HTTP_BUCKET = "loadgen_http_request_duration_seconds_bucket"
+HTTP_REQUESTS = "loadgen_http_requests_total"
+HTTP_FAILURES = "loadgen_http_request_failures_total"
+HTTP_RUN_QUANTILE = "loadgen_http_request_duration_run_seconds"
+WS_RTT_BUCKET = "loadgen_ws_message_rtt_seconds_bucket"
+WS_RTT_RUN = "loadgen_ws_message_rtt_run_seconds"
+RSS = "exporter_target_resident_memory_bytes"
+CPU = "exporter_target_cpu_utilization_ratio"
+
+Template = Callable[[str], str]
+
+
+def last(metric: str, sel: str) -> str:
+    return f"sum(last_over_time({metric}{{{sel}}}[$range]))"
+
+
+def zero_if_absent(counter: str, witness: str) -> str:
+    return f"({counter} or on() (0 * {witness}))"
+
+
+@dataclass(frozen=True)
+class Shorthand:
+    name: str
+    kind: str  # latency | errors | throughput | websocket | memory | cpu | saturation
+    unit: str  # seconds | ratio | rps | count | bytes | bytes_per_second
+    params: tuple[str, ...]  # which of "request", "target" may narrow it
+    values: tuple[Template, ...]  # tried in order; the first with exactly one series wins
+    samples: Template
+    live: Template | None = None  # trailing-window form for the live gate ($window)
+    interval: Template | None = None  # per-interval form for confidence intervals ($window)
+    record_percentile: str | None = None  # run-record key holding the exact value
+
+
+def _overall(sel: str) -> str:
+    """The exact run gauges carry `name="_overall_"` for all requests together."""
+    return sel if 'name="' in sel else sel + ',name="_overall_"'
+
+
+def _hist_last(quantile: str, bucket: str, sel: str) -> str:
+    return (
+        f"histogram_quantile({quantile}, sum by (le) (last_over_time({bucket}{{{sel}}}[$range])))"
+    )
+
+
+def _hist_rate(quantile: str, bucket: str, sel: str) -> str:
+    return f"histogram_quantile({quantile}, sum by (le) (rate({bucket}{{{sel}}}[$window])))"
+
+
+def _mean_rate(sel: str) -> str:
+    base = "loadgen_http_request_duration_seconds"
+    return f"sum(rate({base}_sum{{{sel}}}[$window])) / sum(rate({base}_count{{{sel}}}[$window]))"
+
+
+def _mean_last(sel: str) -> str:
+    base = "loadgen_http_request_duration_seconds"
+    return f"{last(base + '_sum', sel)} / {last(base + '_count', sel)}"
+
+
+def _quantile_shorthand(label: str, quantile: str) -> Shorthand:
+    return Shorthand(
+        name=f"latency_{label}",
+        kind="latency",
+        unit="seconds",
+        params=("request",),
+        values=(
+            lambda sel: (
+                f'last_over_time({HTTP_RUN_QUANTILE}{{{_overall(sel)},quantile="{quantile}"}}[$range])'
+            ),
+            lambda sel: _hist_last(quantile, HTTP_BUCKET, sel),
+        ),
+        samples=lambda sel: last(HTTP_REQUESTS, sel),
+        live=lambda sel: (
+            f"histogram_quantile({quantile}, sum by (le) (rate({HTTP_BUCKET}{{{sel}}}[$window])))"
+        ),
+        interval=lambda sel: (
+            f"histogram_quantile({quantile}, sum by (le) (rate({HTTP_BUCKET}{{{sel}}}[$window])))"
+        ),
+        record_percentile=label,
+    )
+
+
+def _ratio(numerator: str, denominator: str) -> str:
+    return f"{zero_if_absent(numerator, denominator)} / {denominator}"
+
+
+def _ws_connect_ratio(sel: str) -> str:
+    ok = last("loadgen_ws_connect_duration_seconds_count", sel)
+    failed = last("loadgen_ws_connection_errors_total", sel + ',phase="connect"')
+    ok0, failed0 = zero_if_absent(ok, failed), zero_if_absent(failed, ok)
+    return f"{ok0} / ({ok0} + {failed0})"
+
+
+def _ws_attempts(sel: str) -> str:
+    ok = last("loadgen_ws_connect_duration_seconds_count", sel)
+    failed = last("loadgen_ws_connection_errors_total", sel + ',phase="connect"')
+    return f"{zero_if_absent(ok, failed)} + {zero_if_absent(failed, ok)}"
+
+
+def _per_target(expr: str) -> str:
+    return f"sum by (target) ({expr})"
+
+
+SHORTHANDS: dict[str, Shorthand] = {
+    s.name: s
+    for s in (
+        *(
+            _quantile_shorthand(label, q)
+            for label, q in (
+                ("p50", "0.5"),
+                ("p90", "0.9"),
+                ("p95", "0.95"),
+                ("p99", "0.99"),
+                ("max", "1"),
+            )
+        ),
+        Shorthand(
+            "latency_mean",
+            "latency",
+            "seconds",
+            ("request",),
+            values=(_mean_last,),
+            samples=lambda sel: last(HTTP_REQUESTS, sel),
+            live=_mean_rate,
+            interval=_mean_rate,
+        ),
+        Shorthand(
+            "error_ratio",
+            "errors",
+            "ratio",
+            ("request",),
+            values=(lambda sel: _ratio(last(HTTP_FAILURES, sel), last(HTTP_REQUESTS, sel)),),
+            samples=lambda sel: last(HTTP_REQUESTS, sel),
+            live=lambda sel: _ratio(
+                f"sum(increase({HTTP_FAILURES}{{{sel}}}[$window]))",
+                f"sum(increase({HTTP_REQUESTS}{{{sel}}}[$window]))",
+            ),
+        ),
+        Shorthand(
+            "throughput",
+            "throughput",
+            "rps",
+            ("request",),
+            values=(lambda sel: f"{last(HTTP_REQUESTS, sel)} / $duration_seconds",),
+            samples=lambda sel: last(HTTP_REQUESTS, sel),
+            live=lambda sel: f"sum(rate({HTTP_REQUESTS}{{{sel}}}[$window]))",
+        ),
+        Shorthand(
+            "request_count",
+            "throughput",
+            "count",
+            ("request",),
+            values=(lambda sel: last(HTTP_REQUESTS, sel),),
+            samples=lambda sel: last(HTTP_REQUESTS, sel),
+        ),
+        Shorthand(
+            "ws_connect_success_ratio",
+            "websocket",
+            "ratio",
+            (),
+            values=(_ws_connect_ratio,),
+            samples=_ws_attempts,
+        ),
+        Shorthand(
+            "ws_rtt_p95",
+            "websocket",
+            "seconds",
+            (),
+            values=(
+                lambda sel: f'last_over_time({WS_RTT_RUN}{{{sel},quantile="0.95"}}[$range])',
+                lambda sel: _hist_last("0.95", WS_RTT_BUCKET, sel),
+            ),
+            samples=lambda sel: last("loadgen_ws_message_rtt_seconds_count", sel),
+            live=lambda sel: _hist_rate("0.95", WS_RTT_BUCKET, sel),
+        ),
+        Shorthand(
+            "ws_unexpected_disconnects",
+            "websocket",
+            "count",
+            (),
+            values=(
+                lambda sel: zero_if_absent(
+                    last("loadgen_ws_disconnects_total", sel + ',kind="unexpected"'),
+                    last("loadgen_ws_sessions_total", sel),
+                ),
+            ),
+            samples=lambda sel: last("loadgen_ws_sessions_total", sel),
+        ),
+        Shorthand(
+            "memory_growth",
+            "memory",
+            "bytes",
+            ("target",),
+            values=(
+                lambda sel: _per_target(
+                    f"last_over_time({RSS}{{{sel}}}[$range]) - min_over_time({RSS}{{{sel}}}[$range])"
+                ),
+            ),
+            samples=lambda sel: _per_target(f"count_over_time({RSS}{{{sel}}}[$range])"),
+        ),
+        Shorthand(
+            "memory_growth_slope",
+            "memory",
+            "bytes_per_second",
+            ("target",),
+            values=(lambda sel: _per_target(f"deriv({RSS}{{{sel}}}[$range])"),),
+            samples=lambda sel: _per_target(f"count_over_time({RSS}{{{sel}}}[$range])"),
+        ),
+        Shorthand(
+            "memory_peak",
+            "memory",
+            "bytes",
+            ("target",),
+            values=(lambda sel: _per_target(f"max_over_time({RSS}{{{sel}}}[$range])"),),
+            samples=lambda sel: _per_target(f"count_over_time({RSS}{{{sel}}}[$range])"),
+        ),
+        Shorthand(
+            "cpu_utilization",
+            "cpu",
+            "ratio",
+            ("target",),
+            values=(lambda sel: _per_target(f"avg_over_time({CPU}{{{sel}}}[$range])"),),
+            samples=lambda sel: _per_target(f"count_over_time({CPU}{{{sel}}}[$range])"),
+        ),
+        Shorthand(
+            "generator_saturation",
+            "saturation",
+            "ratio",
+            (),
+            values=(
+                lambda sel: "max(max_over_time(loadgen_generator_saturated{" + sel + "}[$range]))",
+            ),
+            samples=lambda sel: (
+                "sum(count_over_time(loadgen_generator_saturated{" + sel + "}[$range]))"
+            ),
+            live=lambda sel: (
+                "max(max_over_time(loadgen_generator_saturated{" + sel + "}[$window]))"
+            ),
+        ),
+    )
+}
+
+KINDS = ("latency", "errors", "throughput", "websocket", "memory", "cpu", "saturation", "other")
+
+
+def selector(request: str | None = None, target: str | None = None) -> str:
+    """The label matchers of a shorthand: the run's testid, narrowed by name or target."""
+    parts = ['testid="$testid"']
+    if request is not None:
+        parts.append(f'name="{escape_label(request)}"')
+    if target is not None:
+        parts.append(f'target="{escape_label(target)}"')
+    return ",".join(parts)
+
+
+def escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

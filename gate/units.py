@@ -1,0 +1,88 @@
+"""Quantities in rule files: numbers with optional units, converted to Prometheus base units.
+
+Thresholds are written the way people say them ("2s", "500ms", "85%", "1024MB") and stored
+in the metric's base unit (seconds, bytes, ratio 0..1), so "< 500ms" against a `_seconds`
+metric compares 0.5 with the value, never 500.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+UNITS: dict[str, float] = {
+    "": 1.0,
+    "s": 1.0,
+    "ms": 1e-3,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "min": 60.0,
+    "h": 3600.0,
+    "%": 0.01,
+    "b": 1.0,
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "kib": 2.0**10,
+    "mib": 2.0**20,
+    "gib": 2.0**30,
+    "rps": 1.0,
+    "/s": 1.0,
+}
+
+_QUANTITY = re.compile(
+    r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf)\s*([a-zA-Zµ%/]*)\s*$"
+)
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
+_DURATION_FACTORS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_quantity(text: str) -> tuple[float, str]:
+    """(value in base units, unit as written). Raises ValueError with what was expected."""
+    match = _QUANTITY.match(text)
+    if not match:
+        raise ValueError(
+            f"{text!r} is not a number with an optional unit (e.g. 2s, 500ms, 5%, 512MB)"
+        )
+    number, unit = match.groups()
+    factor = UNITS.get(unit.lower())
+    if factor is None:
+        known = ", ".join(sorted(u for u in UNITS if u))
+        raise ValueError(f"unknown unit {unit!r} in {text!r} (known: {known})")
+    value = float(number)
+    return (value if math.isinf(value) else value * factor), unit
+
+
+def parse_duration(text: str) -> float:
+    """A Prometheus-style duration ("30s", "500ms", "2m") in seconds."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration (expected e.g. 30s, 500ms, 2m)")
+    return float(match.group(1)) * _DURATION_FACTORS[match.group(2)]
+
+
+def promql_duration(seconds: float) -> str:
+    """Seconds as a PromQL range, rounded up to whole milliseconds so it never shrinks."""
+    millis = max(1, math.ceil(seconds * 1000 - 1e-6))
+    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
+
+
+def format_value(value: float | None, unit_hint: str = "") -> str:
+    """A value for people: seconds as ms/s, ratios as %, bytes as MB."""
+    if value is None:
+        return "-"
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if unit_hint == "seconds":
+        return f"{value * 1000:.1f}ms" if abs(value) < 1 else f"{value:.3f}s"
+    if unit_hint == "ratio":
+        return f"{value * 100:.2f}%"
+    if unit_hint == "bytes":
+        return f"{value / 1e6:.1f}MB"
+    if unit_hint == "bytes_per_second":
+        return f"{value / 1e3:.2f}kB/s"
+    if unit_hint == "rps":
+        return f"{value:.1f}/s"
+    return f"{value:.6g}"

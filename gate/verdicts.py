@@ -1,0 +1,151 @@
+"""What the gate says about each objective and about the run, and the exit code that follows.
+
+Five verdicts are kept apart: PASS, WARN, FAIL, NO_DATA (nothing or too little to judge)
+and ERROR (Prometheus rejected the query or could not be reached). Only PASS and WARN
+count toward a passing gate.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from gate.prometheus import Series
+from gate.rules import Objective
+from perfstack.errors import ExitCode
+
+
+class Status(enum.StrEnum):
+    PASS = "PASS"
+    WARN = "WARN"
+    FAIL = "FAIL"
+    NO_DATA = "NO_DATA"
+    ERROR = "ERROR"
+
+
+CREDIT = {Status.PASS: 1.0, Status.WARN: 0.5}
+_COMBINE_ORDER = (Status.ERROR, Status.FAIL, Status.NO_DATA, Status.WARN, Status.PASS)
+
+
+def worst(*statuses: Status) -> Status:
+    for status in _COMBINE_ORDER:
+        if status in statuses:
+            return status
+    return Status.PASS
+
+
+@dataclass
+class BaselineComparison:
+    source: str
+    value: float | None = None
+    change: float | None = None  # current / baseline - 1
+    ci: tuple[float, float] | None = None
+    level: str = "none"  # none | minor | major | critical (in the direction that is worse)
+    status: Status = Status.PASS
+    method: str = "point"  # point | bootstrap
+    criterion: str = ""
+    reason: str = ""
+
+
+@dataclass
+class ObjectiveResult:
+    objective: Objective
+    status: Status
+    value: float | None
+    query: str
+    evaluated_at: float
+    source: str = "prometheus"  # prometheus | run record
+    series: list[Series] = field(default_factory=list)
+    samples: int | None = None
+    reason: str = ""
+    baseline: BaselineComparison | None = None
+    intervals: list[float] = field(default_factory=list)
+    error_kind: str | None = None  # query | unavailable
+    elapsed: float = 0.0
+
+    @property
+    def threshold_text(self) -> str:
+        parts = []
+        if self.objective.passing is not None:
+            parts.append(f"pass {self.objective.passing.text}")
+        if self.objective.warning is not None:
+            parts.append(f"warn {self.objective.warning.text}")
+        if self.objective.relative is not None:
+            parts.append(f"vs baseline {self.objective.relative.passing.text}")
+        return "; ".join(parts)
+
+
+@dataclass
+class GateResult:
+    rules_path: str
+    rules_name: str
+    testid: str
+    scenario: str
+    start: float
+    end: float | None
+    evaluated_at: float
+    objectives: list[ObjectiveResult]
+    status: Status
+    score: float
+    score_pass: float | None
+    score_warn: float | None
+    baseline_source: str | None = None
+    skipped: list[str] = field(default_factory=list)
+    reason: str = ""
+
+    def exit_code(self, strict: bool = False) -> ExitCode:
+        kinds = {r.error_kind for r in self.objectives if r.status is Status.ERROR}
+        if "unavailable" in kinds:
+            return ExitCode.PROMETHEUS_UNAVAILABLE
+        if "query" in kinds:
+            return ExitCode.USAGE
+        if self.status is Status.FAIL:
+            return ExitCode.GATE_FAIL
+        if self.status is Status.NO_DATA:
+            return ExitCode.NO_DATA
+        if self.status is Status.WARN and strict:
+            return ExitCode.GATE_FAIL
+        return ExitCode.OK
+
+
+def overall(
+    results: list[ObjectiveResult], score_pass: float | None, score_warn: float | None
+) -> tuple[Status, float, str]:
+    """The gate's verdict, its score (0..1, weighted PASS=1 WARN=0.5) and why."""
+    total = sum(r.objective.weight for r in results)
+    score = (
+        sum(r.objective.weight * CREDIT.get(r.status, 0.0) for r in results) / total
+        if total
+        else 0.0
+    )
+    statuses = [r.status for r in results]
+    if not results:
+        return Status.NO_DATA, 0.0, "no objective applies to this run"
+    if Status.ERROR in statuses:
+        return Status.ERROR, score, "an objective could not be evaluated"
+    failed_keys = [
+        r.objective.name
+        for r in results
+        if r.objective.key and r.status is not Status.PASS and r.status is not Status.WARN
+    ]
+    if failed_keys:
+        return Status.FAIL, score, f"key objective(s) not met: {', '.join(failed_keys)}"
+    if score_pass is not None:
+        if score < (score_warn if score_warn is not None else score_pass):
+            return Status.FAIL, score, f"score {score:.0%} below {(score_warn or score_pass):.0%}"
+        if Status.NO_DATA in statuses:
+            return Status.NO_DATA, score, "some objectives had no data"
+        if score < score_pass:
+            return Status.WARN, score, f"score {score:.0%} below the pass score {score_pass:.0%}"
+        return (
+            (Status.WARN if Status.WARN in statuses else Status.PASS),
+            score,
+            f"score {score:.0%}",
+        )
+    if Status.FAIL in statuses:
+        return Status.FAIL, score, "objective(s) failed"
+    if Status.NO_DATA in statuses:
+        return Status.NO_DATA, score, "some objectives had no data"
+    if Status.WARN in statuses:
+        return Status.WARN, score, "objective(s) in the warning band"
+    return Status.PASS, score, "all objectives passed"

@@ -1,0 +1,164 @@
+"""Strict reading of YAML mappings with the position of every key, for error messages that
+name the file, the line and the key ("rules.yaml:12: objectives[2].pass: ...").
+
+PyYAML's composer keeps a mark on every node; walking nodes instead of loaded dicts keeps
+those marks, catches duplicate keys (which `safe_load` silently lets the last one win) and
+distinguishes the string "1" from the number 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from perfstack.errors import ExitCode, PerfstackError
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+class RuleFileError(PerfstackError):
+    def __init__(self, file: str, line: int, key: str, message: str) -> None:
+        where = f"{file}:{line}: {key}: " if key else f"{file}:{line}: "
+        super().__init__(where + message, ExitCode.USAGE)
+        self.file, self.line, self.key = file, line, key
+
+
+class Node:
+    """One YAML node with its dotted path; accessors raise RuleFileError on the wrong shape."""
+
+    def __init__(self, node: yaml.Node, path: str, file: str) -> None:
+        self.node, self.path, self.file = node, path, file
+
+    @property
+    def line(self) -> int:
+        return int(self.node.start_mark.line) + 1
+
+    def error(self, message: str) -> RuleFileError:
+        return RuleFileError(self.file, self.line, self.path, message)
+
+    def child_path(self, key: str | int) -> str:
+        if isinstance(key, int):
+            return f"{self.path}[{key}]"
+        return f"{self.path}.{key}" if self.path else key
+
+    @property
+    def is_mapping(self) -> bool:
+        return isinstance(self.node, yaml.MappingNode)
+
+    # --- shapes -------------------------------------------------------------------------
+    def mapping(self) -> dict[str, Node]:
+        if not isinstance(self.node, yaml.MappingNode):
+            raise self.error(f"expected a mapping, got {self.describe()}")
+        items: dict[str, Node] = {}
+        for key_node, value_node in self.node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise RuleFileError(
+                    self.file, key_node.start_mark.line + 1, self.path, "keys must be strings"
+                )
+            if key in items:
+                raise RuleFileError(
+                    self.file, key_node.start_mark.line + 1, self.child_path(key), "duplicate key"
+                )
+            items[key] = Node(value_node, self.child_path(key), self.file)
+        return items
+
+    def sequence(self) -> list[Node]:
+        if not isinstance(self.node, yaml.SequenceNode):
+            raise self.error(f"expected a list, got {self.describe()}")
+        return [Node(item, self.child_path(i), self.file) for i, item in enumerate(self.node.value)]
+
+    def scalar(self) -> str:
+        if not isinstance(self.node, yaml.ScalarNode) or self.node.tag == _NULL_TAG:
+            raise self.error(f"expected a value, got {self.describe()}")
+        return str(self.node.value)
+
+    def string(self) -> str:
+        value = self.scalar()
+        if self.node.tag in (_BOOL_TAG,):
+            raise self.error(f"expected a string, got the boolean {value!r} (quote it)")
+        if not value.strip():
+            raise self.error("must not be empty")
+        return value
+
+    def boolean(self) -> bool:
+        value = self.scalar()
+        if self.node.tag != _BOOL_TAG:
+            raise self.error(f"expected true or false, got {value!r}")
+        return value.lower() in ("true", "yes", "on")
+
+    def number(self) -> float:
+        value = self.scalar()
+        if self.node.tag not in (_INT_TAG, _FLOAT_TAG):
+            raise self.error(f"expected a number, got {value!r}")
+        return float(yaml.safe_load(value))
+
+    def integer(self) -> int:
+        value = self.scalar()
+        if self.node.tag != _INT_TAG:
+            raise self.error(f"expected a whole number, got {value!r}")
+        return int(value)
+
+    def choice(self, allowed: tuple[str, ...]) -> str:
+        value = self.string()
+        if value not in allowed:
+            raise self.error(f"expected one of {', '.join(allowed)}; got {value!r}")
+        return value
+
+    def describe(self) -> str:
+        if isinstance(self.node, yaml.MappingNode):
+            return "a mapping"
+        if isinstance(self.node, yaml.SequenceNode):
+            return "a list"
+        if self.node.tag == _NULL_TAG:
+            return "nothing (null)"
+        return f"{self.node.value!r}"
+
+
+def check_keys(
+    node: Node, items: dict[str, Node], allowed: tuple[str, ...], required: tuple[str, ...] = ()
+) -> None:
+    for key, child in items.items():
+        if key not in allowed:
+            raise RuleFileError(
+                node.file,
+                child.line,
+                child.path,
+                f"unknown key (expected one of {', '.join(allowed)})",
+            )
+    for key in required:
+        if key not in items:
+            raise node.error(f"missing required key {key!r}")
+
+
+def load_document(path: Path) -> Node:
+    """The root node of a YAML file; syntax errors carry their line."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PerfstackError(
+            f"{file}: cannot read rule file: {error.strerror or error}", ExitCode.USAGE
+        ) from error
+    return parse_document(text, file)
+
+
+def parse_document(text: str, file: str) -> Node:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        line = mark.line + 1 if mark else 1
+        raise RuleFileError(file, line, "", f"invalid YAML: {error.problem}") from error
+    if root is None:
+        raise RuleFileError(file, 1, "", "the file is empty (expected a mapping with 'objectives')")
+    return Node(root, "", file)
+
+
+def iter_items(items: dict[str, Node]) -> Iterator[tuple[str, Node]]:
+    yield from items.items()

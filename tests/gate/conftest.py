@@ -1,0 +1,79 @@
+"""Fixtures for the gate's tests: exact fixture data written into the real Prometheus by
+remote write (the same encoder the generators use), and run records to judge."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import httpx
+import pytest
+
+from loadgen.record import RunRecord, write_record
+from loadgen.remote_write import CONTENT_HEADERS, compress, encode_write_request, sorted_labels
+
+Samples = Sequence[tuple[float, float]]  # (unix seconds, value)
+
+
+def remote_write(url: str, series: Sequence[tuple[dict[str, str], Samples]]) -> None:
+    """Write samples with exact timestamps; fails the test when Prometheus refuses them."""
+    encoded = [
+        (sorted_labels(labels), [(value, int(round(ts * 1000))) for ts, value in samples])
+        for labels, samples in series
+    ]
+    response = httpx.post(url, content=compress(encode_write_request(encoded)), headers=CONTENT_HEADERS, timeout=10)
+    assert response.status_code in (200, 204), response.text
+
+
+@pytest.fixture
+def testid() -> str:
+    return f"gate-{uuid.uuid4().hex[:10]}"
+
+
+class RunData:
+    """A finished run in the past: its record and helpers to write its metrics."""
+
+    def __init__(self, stack: object, testid: str, duration: float = 20.0, scenario: str = "gatetest") -> None:
+        self.stack = stack
+        self.testid = testid
+        self.scenario = scenario
+        self.end = time.time() - 30.0
+        self.start = self.end - duration
+        self.state_dir: Path = stack.state_dir  # type: ignore[attr-defined]
+
+    def labels(self, metric: str, **extra: str) -> dict[str, str]:
+        return {"__name__": metric, "testid": self.testid, "scenario": self.scenario,
+                "generator": "locust", "instance": "test:1", **extra}
+
+    def counter(self, metric: str, total: float, points: int = 11, **labels: str) -> tuple[dict[str, str], Samples]:
+        """A counter rising linearly from 0 at start to `total` at end."""
+        step = (self.end - self.start) / (points - 1)
+        return self.labels(metric, **labels), [
+            (self.start + i * step, total * i / (points - 1)) for i in range(points)
+        ]
+
+    def gauge(self, metric: str, value: float, points: int = 11, **labels: str) -> tuple[dict[str, str], Samples]:
+        step = (self.end - self.start) / (points - 1)
+        return self.labels(metric, **labels), [(self.start + i * step, value) for i in range(points)]
+
+    def write(self, *series: tuple[dict[str, str], Samples]) -> None:
+        remote_write(self.stack.remote_write_url, series)  # type: ignore[attr-defined]
+
+    def record(self, end: float | None | str = "default", **fields: object) -> RunRecord:
+        record = RunRecord(
+            testid=self.testid, scenario=self.scenario, generator="locust", target="http://127.0.0.1:1",
+            start=self.start, end=self.end if end == "default" else end,  # type: ignore[arg-type]
+            exit_status="ok", **fields,  # type: ignore[arg-type]
+        )
+        write_record(self.state_dir, record)
+        return record
+
+
+@pytest.fixture
+def run_data(stack: object, testid: str) -> Callable[..., RunData]:
+    def make(**kwargs: object) -> RunData:
+        return RunData(stack, kwargs.pop("testid", testid), **kwargs)  # type: ignore[arg-type]
+
+    return make
