@@ -13,10 +13,17 @@ from perfstack.paths import assets_root
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m perfstack.dashboards", description=__doc__)
-    parser.add_argument("--root", type=Path, default=None,
-                        help="repository root to write into (default: this checkout)")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 listing the files that differ from a fresh build")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="repository root to write into (default: this checkout)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 listing the files that differ from a fresh build",
+    )
     args = parser.parse_args(argv)
     root = args.root or assets_root()
     if args.check:

@@ -1,4 +1,4 @@
-"""The dashboard envelope every perfstack dashboard shares: testid variable, run annotations, links."""
+"""What every perfstack dashboard shares: the testid variable, run annotations, links."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def testid_variable(*, include_all: bool) -> dict[str, Any]:
 
 def run_annotations() -> list[dict[str, Any]]:
     """Run start and end as annotations, placed at the time the generator recorded (value in ms)."""
+
     def annotation(name: str, metric: str, color: str) -> dict[str, Any]:
         return {
             "name": name,

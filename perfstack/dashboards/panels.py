@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from perfstack.dashboards.config import DATASOURCE
+from perfstack.dashboards.config import DATASOURCE, TESTID
 
 Panel = dict[str, Any]
 Target = dict[str, Any]
@@ -48,9 +48,14 @@ def timeseries(
     points: bool = False,
 ) -> Panel:
     """A graph; `points` for values that exist once per run (one dot per run, no line)."""
-    custom: dict[str, Any] = {"drawStyle": "points" if points else "line", "lineWidth": 1,
-                              "fillOpacity": 10, "pointSize": 8 if points else 4,
-                              "showPoints": "always" if points else "never", "spanNulls": False}
+    custom: dict[str, Any] = {
+        "drawStyle": "points" if points else "line",
+        "lineWidth": 1,
+        "fillOpacity": 10,
+        "pointSize": 8 if points else 4,
+        "showPoints": "always" if points else "never",
+        "spanNulls": False,
+    }
     if stacked:
         custom["stacking"] = {"mode": "normal", "group": "A"}
     if red_at is not None:
@@ -66,15 +71,24 @@ def timeseries(
             "overrides": [],
         },
         "options": {
-            "legend": {"displayMode": "table", "placement": "bottom",
-                       "calcs": ["mean", "max", "lastNotNull"]},
+            "legend": {
+                "displayMode": "table",
+                "placement": "bottom",
+                "calcs": ["mean", "max", "lastNotNull"],
+            },
             "tooltip": {"mode": "multi", "sort": "desc"},
         },
     }
 
 
-def stat(title: str, target: Target, *, unit: str = "short", red_at: float | None = None,
-         description: str = "") -> Panel:
+def stat(
+    title: str,
+    target: Target,
+    *,
+    unit: str = "short",
+    red_at: float | None = None,
+    description: str = "",
+) -> Panel:
     return {
         "type": "stat",
         "title": title,
@@ -82,11 +96,19 @@ def stat(title: str, target: Target, *, unit: str = "short", red_at: float | Non
         "datasource": DATASOURCE,
         "targets": _with_refs([target]),
         "fieldConfig": {
-            "defaults": {"unit": unit, "thresholds": _thresholds(red_at), "color": {"mode": "thresholds"}},
+            "defaults": {
+                "unit": unit,
+                "thresholds": _thresholds(red_at),
+                "color": {"mode": "thresholds"},
+            },
             "overrides": [],
         },
-        "options": {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-                    "colorMode": "value", "graphMode": "area", "textMode": "auto"},
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "colorMode": "value",
+            "graphMode": "area",
+            "textMode": "auto",
+        },
     }
 
 
@@ -115,8 +137,10 @@ def table(
         else:
             renames[value_column] = name
     overrides = [
-        {"matcher": {"id": "byName", "options": name},
-         "properties": [{"id": "unit", "value": unit}]}
+        {
+            "matcher": {"id": "byName", "options": name},
+            "properties": [{"id": "unit", "value": unit}],
+        }
         for name, (_target, unit) in columns.items()
         if unit != "label"
     ]
@@ -130,11 +154,14 @@ def table(
         "options": {"showHeader": True, "cellHeight": "sm"},
         "transformations": [
             {"id": "merge", "options": {}},
-            {"id": "organize", "options": {
-                "excludeByName": hidden,
-                "indexByName": {join_on: 0},
-                "renameByName": renames,
-            }},
+            {
+                "id": "organize",
+                "options": {
+                    "excludeByName": hidden,
+                    "indexByName": {join_on: 0},
+                    "renameByName": renames,
+                },
+            },
         ],
     }
 
@@ -151,8 +178,27 @@ def layout(rows: list[list[tuple[Panel, int]]], height: int = 8) -> list[Panel]:
         x = 0
         row_height = 1 if cells and cells[0][0]["type"] == "row" else height
         for panel, width in cells:
-            placed.append({**panel, "id": len(placed) + 1,
-                           "gridPos": {"h": row_height, "w": width, "x": x, "y": y}})
+            placed.append(
+                {
+                    **panel,
+                    "id": len(placed) + 1,
+                    "gridPos": {"h": row_height, "w": width, "x": x, "y": y},
+                }
+            )
             x += width
         y += row_height
     return placed
+
+
+def sum_rate(metric: str, by: str = "testid", selector: str = TESTID) -> str:
+    """Per-second rate of a counter over Grafana's rate interval, summed over instances."""
+    return f"sum by ({by}) (rate({metric}{{{selector}}}[$__rate_interval]))"
+
+
+def or_zero(expr: str, baseline: str, label: str | None = None) -> str:
+    """`expr`, or 0 for the series of `baseline` when expr is empty (a counter that only
+    appears with its first event). With `label`, the 0 series gets label="none" for legends."""
+    zero = f"0 * {baseline}"
+    if label is not None:
+        zero = f'label_replace({zero}, "{label}", "none", "", "")'
+    return f"{expr} or {zero}"

@@ -27,14 +27,20 @@ class PanelQuery:
 def panel_queries(dashboard: dict[str, Any]) -> Iterator[PanelQuery]:
     for panel in dashboard["panels"]:
         for target in panel.get("targets", []):
-            yield PanelQuery(dashboard["title"], panel["title"], target["refId"],
-                             target["expr"], bool(target.get("instant")))
+            yield PanelQuery(
+                dashboard["title"],
+                panel["title"],
+                target["refId"],
+                target["expr"],
+                bool(target.get("instant")),
+            )
 
 
 def annotation_queries(dashboard: dict[str, Any]) -> Iterator[PanelQuery]:
     for annotation in dashboard["annotations"]["list"]:
-        yield PanelQuery(dashboard["title"], f"annotation {annotation['name']}", "-",
-                         annotation["expr"], False)
+        yield PanelQuery(
+            dashboard["title"], f"annotation {annotation['name']}", "-", annotation["expr"], False
+        )
 
 
 _REGEX_SPECIAL = re.compile(r"([\\^$*+?.()|{}\[\]])")
@@ -45,8 +51,14 @@ def _regex_escape(value: str) -> str:
     return _REGEX_SPECIAL.sub(r"\\\\\1", value)
 
 
-def substitute(expr: str, testids: Sequence[str], *, range_seconds: int,
-               rate_interval: str = "1m", interval: str = "15s") -> str:
+def substitute(
+    expr: str,
+    testids: Sequence[str],
+    *,
+    range_seconds: int,
+    rate_interval: str = "1m",
+    interval: str = "15s",
+) -> str:
     """Replace Grafana's variables the way Grafana does before sending a query."""
     regex = "|".join(_regex_escape(testid) for testid in testids)
     if len(testids) > 1:

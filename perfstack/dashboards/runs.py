@@ -26,31 +26,55 @@ FAILURES = f"sum by (testid) (max_over_time(loadgen_http_request_failures_total{
 RUN_P95 = _last("loadgen_http_request_duration_run_seconds", 'name="_overall_", quantile="0.95"')
 
 
+def _by_objective(metric: str, selector: str) -> str:
+    return f"max by (testid, objective) ({metric}{{{selector}}})"
+
+
 def _runs_table() -> dict[str, Any]:
     columns = {
         "Started": (query(f"{START} * 1000", instant=True), "dateTimeAsIso"),
         "Duration": (query(DURATION, instant=True), "s"),
-        "Verdict": (query(f"last_over_time(gate_overall_status{{{T}}}[{RANGE}]) == 1",
-                          instant=True), "label"),
+        "Verdict": (
+            query(f"last_over_time(gate_overall_status{{{T}}}[{RANGE}]) == 1", instant=True),
+            "label",
+        ),
         "Score": (query(_last("gate_score_ratio"), instant=True), "percentunit"),
         "Requests": (query(REQUESTS, instant=True), "short"),
         "Requests/s": (query(f"{REQUESTS} / {DURATION}", instant=True), "reqps"),
-        "Error ratio": (query(f"({FAILURES} or 0 * {REQUESTS}) / {REQUESTS}", instant=True),
-                        "percentunit"),
+        "Error ratio": (
+            query(f"({FAILURES} or 0 * {REQUESTS}) / {REQUESTS}", instant=True),
+            "percentunit",
+        ),
         "p95 (exact)": (query(RUN_P95, instant=True), "s"),
     }
-    return table("Runs", columns, join_on="testid", label_columns={"Verdict": "status"},
-                 description="One row per run in the time range; p95 is the exact run-level value")
+    return table(
+        "Runs",
+        columns,
+        join_on="testid",
+        label_columns={"Verdict": "status"},
+        description="One row per run in the time range; p95 is the exact run-level value",
+    )
 
 
 def _verdict_annotation() -> dict[str, Any]:
     """A marker at each gate evaluation that did not pass, titled with the verdict."""
-    expr = (f"max by (testid) (gate_evaluation_timestamp_seconds{{{T}}}) * on (testid) "
-            f'group_left (status) (max by (testid, status) (gate_overall_status{{{T}, status!="PASS"}})'
-            " == 1) * 1000")
-    return {"name": "Gate verdicts (not PASS)", "datasource": c.DATASOURCE, "enable": True,
-            "iconColor": "red", "expr": expr, "useValueForTime": True, "step": "15s",
-            "titleFormat": "gate {{status}}", "textFormat": "{{testid}}", "tagKeys": "testid,status"}
+    expr = (
+        f"max by (testid) (gate_evaluation_timestamp_seconds{{{T}}}) * on (testid) "
+        f'group_left (status) (max by (testid, status) (gate_overall_status{{{T}, status!="PASS"}})'
+        " == 1) * 1000"
+    )
+    return {
+        "name": "Gate verdicts (not PASS)",
+        "datasource": c.DATASOURCE,
+        "enable": True,
+        "iconColor": "red",
+        "expr": expr,
+        "useValueForTime": True,
+        "step": "15s",
+        "titleFormat": "gate {{status}}",
+        "textFormat": "{{testid}}",
+        "tagKeys": "testid,status",
+    }
 
 
 def build() -> dict[str, Any]:
@@ -58,28 +82,86 @@ def build() -> dict[str, Any]:
     rows = [
         [(_runs_table(), 24)],
         [(row("Trend across runs"), 24)],
-        [(timeseries("p95 per run (exact)", [query(
-            f"max by (testid) (loadgen_http_request_duration_run_seconds"
-            f'{{{T}, name="_overall_", quantile="0.95"}})', "{{testid}}")],
-            unit="s", points=True, red_at=c.LATENCY_SLA_SECONDS), 8),
-         (timeseries("Throughput per run", [query(
-             f"sum by (testid) (loadgen_http_requests_total{{{T}}}) / on (testid) "
-             f"(max by (testid) (loadgen_run_end_timestamp_seconds{{{T}}}) - max by (testid) "
-             f"(loadgen_run_start_timestamp_seconds{{{T}}})) {ended}", "{{testid}}")],
-             unit="reqps", points=True,
-             description="Requests over the run's duration, once the run has ended"), 8),
-         (timeseries("Change against baseline by objective", [query(
-             f"max by (testid, objective) (gate_objective_relative_change_ratio{{{T}}})",
-             "{{testid}} {{objective}}")], unit="percentunit", points=True,
-             description="Relative change of each objective against its baseline; red "
-                         "markers: runs whose gate did not pass"), 8)],
-        [(timeseries("Gate objectives: value and pass threshold", [
-            query(f"max by (testid, objective) (gate_objective_value{{{T}}})",
-                  "{{testid}} {{objective}} value"),
-            query(f'max by (testid, objective) (gate_objective_threshold{{{T}, level="pass"}})',
-                  "{{testid}} {{objective}} pass threshold")], points=True), 12),
-         (timeseries("Gate score", [query(f"max by (testid) (gate_score_ratio{{{T}}})",
-                                          "{{testid}}")], unit="percentunit", points=True), 12)],
+        [
+            (
+                timeseries(
+                    "p95 per run (exact)",
+                    [
+                        query(
+                            f"max by (testid) (loadgen_http_request_duration_run_seconds"
+                            f'{{{T}, name="_overall_", quantile="0.95"}})',
+                            "{{testid}}",
+                        )
+                    ],
+                    unit="s",
+                    points=True,
+                    red_at=c.LATENCY_SLA_SECONDS,
+                ),
+                8,
+            ),
+            (
+                timeseries(
+                    "Throughput per run",
+                    [
+                        query(
+                            f"sum by (testid) (loadgen_http_requests_total{{{T}}}) / on (testid) "
+                            f"(max by (testid) (loadgen_run_end_timestamp_seconds{{{T}}})"
+                            " - max by (testid) "
+                            f"(loadgen_run_start_timestamp_seconds{{{T}}})) {ended}",
+                            "{{testid}}",
+                        )
+                    ],
+                    unit="reqps",
+                    points=True,
+                    description="Requests over the run's duration, once the run has ended",
+                ),
+                8,
+            ),
+            (
+                timeseries(
+                    "Change against baseline by objective",
+                    [
+                        query(
+                            _by_objective("gate_objective_relative_change_ratio", T),
+                            "{{testid}} {{objective}}",
+                        )
+                    ],
+                    unit="percentunit",
+                    points=True,
+                    description="Relative change of each objective against its baseline; red "
+                    "markers: runs whose gate did not pass",
+                ),
+                8,
+            ),
+        ],
+        [
+            (
+                timeseries(
+                    "Gate objectives: value and pass threshold",
+                    [
+                        query(
+                            f"max by (testid, objective) (gate_objective_value{{{T}}})",
+                            "{{testid}} {{objective}} value",
+                        ),
+                        query(
+                            _by_objective("gate_objective_threshold", f'{T}, level="pass"'),
+                            "{{testid}} {{objective}} pass threshold",
+                        ),
+                    ],
+                    points=True,
+                ),
+                12,
+            ),
+            (
+                timeseries(
+                    "Gate score",
+                    [query(f"max by (testid) (gate_score_ratio{{{T}}})", "{{testid}}")],
+                    unit="percentunit",
+                    points=True,
+                ),
+                12,
+            ),
+        ],
     ]
     return dashboard(
         uid=c.UID_RUNS,
