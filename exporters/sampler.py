@@ -90,6 +90,8 @@ class PsutilSampler:
             return None
         try:
             with proc.oneshot():
+                if proc.status() == psutil.STATUS_ZOMBIE:
+                    return None  # exited, not yet reaped: holds nothing any more
                 memory = proc.memory_info()
                 cpu = proc.cpu_times()
                 switches = proc.num_ctx_switches()

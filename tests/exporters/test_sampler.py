@@ -1,0 +1,87 @@
+"""PsutilSampler against a real process tree: a python parent and two children."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psutil
+import pytest
+from prometheus_client import CollectorRegistry
+
+from exporters.collector import ResourceCollector
+from exporters.sampler import PsutilSampler
+from exporters.targets import TargetSpec, TargetTracker
+from tests.exporters.process_tree import ProcessTree, spawn_tree
+from tests.helpers import wait_until
+
+SIZE = 30 * 2**20
+
+
+@pytest.fixture
+def tree() -> Iterator[ProcessTree]:
+    tree = spawn_tree(SIZE, 2, f"perfstack-tree-{uuid.uuid4().hex}")
+    yield tree
+    tree.kill()
+
+
+def psutil_sum(pids: list[int]) -> dict[str, float]:
+    procs = [psutil.Process(pid) for pid in pids]
+    return {
+        "rss": sum(p.memory_info().rss for p in procs),
+        "vms": sum(p.memory_info().vms for p in procs),
+        "uss": sum(p.memory_full_info().uss for p in procs),
+        "cpu": sum(p.cpu_times().user + p.cpu_times().system for p in procs),
+        "threads": sum(p.num_threads() for p in procs),
+        "fds": sum(p.num_fds() for p in procs),
+    }
+
+
+def test_tree_values_match_psutil_summed_over_children(tree: ProcessTree) -> None:
+    tracker = TargetTracker(TargetSpec("cmdline", tree.marker, "tree"), PsutilSampler())
+    tracker.start()
+    collector = ResourceCollector(PsutilSampler(), [tracker])
+    registry = CollectorRegistry()
+    registry.register(collector)
+    snapshot = collector.refresh()
+    expected = psutil_sum(tree.pids)
+
+    def value(name: str) -> float | None:
+        return registry.get_sample_value(name, {"target": "tree"})
+
+    [state] = snapshot.targets
+    assert state.up and state.values is not None
+    assert state.values.processes == 3
+    assert value("exporter_target_processes") == 3
+    assert value("exporter_target_resident_memory_bytes") == expected["rss"]
+    assert value("exporter_target_virtual_memory_bytes") == expected["vms"]
+    assert value("exporter_target_unique_memory_bytes") == expected["uss"]
+    assert value("exporter_target_threads") == expected["threads"]
+    assert value("exporter_target_open_fds") == expected["fds"]
+    assert value("exporter_target_cpu_seconds_total") == pytest.approx(expected["cpu"], abs=0.05)
+    # every process really holds its 30 MiB block
+    assert expected["rss"] >= 3 * SIZE
+    assert expected["uss"] >= 3 * SIZE
+
+
+def test_connections_and_io_are_read_for_own_processes(tree: ProcessTree) -> None:
+    reading = PsutilSampler().read(tree.root)
+    assert reading is not None
+    assert reading.connections == 0  # the tree opens no sockets
+    assert reading.io_read_bytes is not None and reading.io_write_bytes is not None
+
+
+def test_vanished_process_reads_as_none(tree: ProcessTree) -> None:
+    sampler = PsutilSampler()
+    assert sampler.read(tree.pids[1]) is not None
+    tree.kill()
+    # SIGKILL is not instant: the process tears down, is a zombie, then is reaped by init.
+    wait_until(lambda: sampler.read(tree.pids[1]) is None, timeout=5)
+    wait_until(lambda: sampler.info(tree.pids[1]) is None, timeout=5)
+
+
+def test_host_reading_is_plausible() -> None:
+    host = PsutilSampler().host()
+    assert 0 < host.memory_used_bytes < host.memory_total_bytes == psutil.virtual_memory().total
+    assert 0.0 <= host.cpu_ratio <= 1.0
+    assert host.network_receive_bytes > 0
