@@ -98,7 +98,8 @@ class LastRunsBaseline:
         self.description = f"{aggregate} of the last {count} passing runs ({testids})"
 
     def get(self, objective: Objective) -> BaselineValue | None:
-        values, intervals = [], []
+        values: list[float] = []
+        intervals: list[float] = []
         for run in self.runs:
             for entry in run.get("objectives", []):
                 if entry.get("name") == objective.name and isinstance(

@@ -12,7 +12,7 @@ from typing import Any
 from gate.baselines import baseline_document
 from gate.evaluate import Gate
 from gate.prometheus import PrometheusClient
-from gate.report_json import result_json, write_json
+from gate.report_json import write_json
 from gate.report_junit import write_junit
 from gate.report_markdown import write_markdown
 from gate.report_table import print_table
@@ -54,14 +54,20 @@ def _load(path: Path, pairs: list[str]) -> RuleSet:
 def _rules_path(args: argparse.Namespace) -> Path:
     path = args.rules or args.rules_file
     if path is None:
-        raise PerfstackError("give the rule file: perfstack gate check --rules RULES.yaml", ExitCode.USAGE)
+        raise PerfstackError(
+            "give the rule file: perfstack gate check --rules RULES.yaml", ExitCode.USAGE
+        )
     return Path(path)
 
 
 def _baseline_spec(args: argparse.Namespace, rules: RuleSet) -> BaselineSpec | None:
-    given = [flag for flag in ("baseline", "baseline_testid", "baseline_last") if getattr(args, flag)]
+    given = [
+        flag for flag in ("baseline", "baseline_testid", "baseline_last") if getattr(args, flag)
+    ]
     if len(given) > 1:
-        raise PerfstackError("give only one of --baseline, --baseline-testid, --baseline-last", ExitCode.USAGE)
+        raise PerfstackError(
+            "give only one of --baseline, --baseline-testid, --baseline-last", ExitCode.USAGE
+        )
     if args.baseline:
         return BaselineSpec(file=args.baseline)
     if args.baseline_testid:
@@ -101,7 +107,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         write_json(result, history_dir(state_dir) / f"{result.testid}.json", args.strict)
     except OSError as error:
-        print(f"perfstack: warning: could not keep the result in {history_dir(state_dir)}: {error}", file=sys.stderr)
+        print(
+            f"perfstack: warning: could not keep the result in {history_dir(state_dir)}: {error}",
+            file=sys.stderr,
+        )
     if not args.no_push:
         _push(result, args)
     return int(result.exit_code(args.strict))
@@ -111,7 +120,10 @@ def _push(result: GateResult, args: argparse.Namespace) -> None:
     from gate.feedback import push_verdict
 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    url = args.remote_write or (args.prometheus or prometheus_url_default(state_dir)) + "/api/v1/write"
+    url = (
+        args.remote_write
+        or (args.prometheus or prometheus_url_default(state_dir)) + "/api/v1/write"
+    )
     try:
         sent = push_verdict(result, url, timeout=args.timeout)
     except PerfstackError as error:
@@ -134,12 +146,20 @@ def cmd_baseline_save(args: argparse.Namespace) -> int:
     result = evaluate_from_args(args, rules)
     document = baseline_document(result, args.name)
     if not document["objectives"]:
-        raise PerfstackError(f"run {result.testid}: no objective had a value; nothing to save", ExitCode.NO_DATA)
+        raise PerfstackError(
+            f"run {result.testid}: no objective had a value; nothing to save", ExitCode.NO_DATA
+        )
     path = baseline_path(args.name, Path(args.baseline_dir))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    missing = [e.objective.name for e in result.objectives if e.objective.name not in document["objectives"]]
-    print(f"saved baseline {path} from run {result.testid}: {len(document['objectives'])} objectives")
+    missing = [
+        e.objective.name
+        for e in result.objectives
+        if e.objective.name not in document["objectives"]
+    ]
+    print(
+        f"saved baseline {path} from run {result.testid}: {len(document['objectives'])} objectives"
+    )
     if missing:
         print(f"perfstack: warning: no value for {', '.join(missing)}", file=sys.stderr)
     return int(ExitCode.OK)
@@ -156,21 +176,30 @@ def cmd_baseline_show(args: argparse.Namespace) -> int:
     print(f"baseline {data.get('name')} from run {data.get('testid')} (rules {data.get('rules')})")
     for name, entry in data.get("objectives", {}).items():
         intervals = entry.get("intervals") or []
-        print(f"  {name}: {entry.get('value')}" + (f"  ({len(intervals)} intervals)" if intervals else ""))
+        print(
+            f"  {name}: {entry.get('value')}"
+            + (f"  ({len(intervals)} intervals)" if intervals else "")
+        )
     return int(ExitCode.OK)
 
 
 def _window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--testid", help="the run to judge (default: the last run record)")
-    parser.add_argument("--start", help="window start instead of the run record (unix s, ISO time, now-5m)")
+    parser.add_argument(
+        "--start", help="window start instead of the run record (unix s, ISO time, now-5m)"
+    )
     parser.add_argument("--end", help="window end (with --start and --testid)")
     parser.add_argument("--scenario", help="scenario of the run when --start/--end are given")
     parser.add_argument("--prometheus", help="Prometheus URL (default: the local stack's)")
     parser.add_argument("--state-dir", help="perfstack state directory (run records)")
-    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="rule variable")
     parser.add_argument(
-        "--settle", type=float, default=DEFAULT_SETTLE,
-        help=f"seconds after the run's end to evaluate at (final pushes; default {DEFAULT_SETTLE:g})",
+        "--var", action="append", default=[], metavar="NAME=VALUE", help="rule variable"
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=DEFAULT_SETTLE,
+        help=f"seconds after the run end to evaluate at (default {DEFAULT_SETTLE:g})",
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="per-query timeout in seconds")
     parser.add_argument("--baseline-dir", default="baselines", help="where named baselines live")
@@ -178,15 +207,19 @@ def _window_options(parser: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     gate = subparsers.add_parser(
-        "gate", help="judge a run against SLA rules in Prometheus (CI exit code)",
-        description="Judge a run against SLA rules evaluated in Prometheus.", epilog=EXIT_CODES,
+        "gate",
+        help="judge a run against SLA rules in Prometheus (CI exit code)",
+        description="Judge a run against SLA rules evaluated in Prometheus.",
+        epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     gate.set_defaults(func=lambda args: (gate.print_help(), int(ExitCode.USAGE))[1])
     commands = gate.add_subparsers(dest="gate_command", metavar="COMMAND")
 
     check = commands.add_parser(
-        "check", help="evaluate the rules for a run and exit with the verdict", epilog=EXIT_CODES,
+        "check",
+        help="evaluate the rules for a run and exit with the verdict",
+        epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("rules_file", nargs="?", metavar="RULES", help="rule file (or --rules)")
@@ -198,23 +231,39 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     check.add_argument("--baseline-aggregate", choices=("mean", "median", "p90"), default="median")
     check.add_argument("--strict", action="store_true", help="warnings fail the gate (exit 1)")
     check.add_argument("--json", metavar="FILE", help="write the result as JSON")
-    check.add_argument("--junit", metavar="FILE", help="write JUnit XML (one test case per objective)")
-    check.add_argument("--markdown", metavar="FILE", help="write a Markdown report (also appended to $GITHUB_STEP_SUMMARY)")
-    check.add_argument("--no-push", action="store_true", help="do not push the verdict to Prometheus")
-    check.add_argument("--remote-write", help="where to push the verdict (default: PROMETHEUS/api/v1/write)")
+    check.add_argument(
+        "--junit", metavar="FILE", help="write JUnit XML (one test case per objective)"
+    )
+    check.add_argument(
+        "--markdown",
+        metavar="FILE",
+        help="write a Markdown report (also appended to $GITHUB_STEP_SUMMARY)",
+    )
+    check.add_argument(
+        "--no-push", action="store_true", help="do not push the verdict to Prometheus"
+    )
+    check.add_argument(
+        "--remote-write", help="where to push the verdict (default: PROMETHEUS/api/v1/write)"
+    )
     check.set_defaults(func=cmd_check)
 
     lint = commands.add_parser(
-        "lint", help="check a rule file: schema, placeholders, queries, risky patterns",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "lint",
+        help="check a rule file: schema, placeholders, queries, risky patterns",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     lint.add_argument("rules_file", metavar="RULES")
     lint.add_argument("--prometheus", help="also ask this Prometheus to parse every query")
     lint.add_argument("--testid", default="lint-testid", help="testid used to resolve placeholders")
-    lint.add_argument("--var", action="append", default=[], metavar="NAME=VALUE", help="rule variable")
+    lint.add_argument(
+        "--var", action="append", default=[], metavar="NAME=VALUE", help="rule variable"
+    )
     lint.set_defaults(func=cmd_lint)
 
-    baseline = subparsers.add_parser("baseline", help="save or show baselines for the gate's relative criteria")
+    baseline = subparsers.add_parser(
+        "baseline", help="save or show baselines for the gate's relative criteria"
+    )
     baseline.set_defaults(func=lambda args: (baseline.print_help(), int(ExitCode.USAGE))[1])
     actions = baseline.add_subparsers(dest="baseline_command", metavar="COMMAND")
     save = actions.add_parser("save", help="store a run's objective values as baselines/NAME.json")
@@ -223,6 +272,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     _window_options(save)
     save.set_defaults(func=cmd_baseline_save)
     show = actions.add_parser("show", help="print a baseline file")
-    show.add_argument("name", nargs="?", default="main", help="baseline name or file (default main)")
+    show.add_argument(
+        "name", nargs="?", default="main", help="baseline name or file (default main)"
+    )
     show.add_argument("--baseline-dir", default="baselines")
     show.set_defaults(func=cmd_baseline_show)

@@ -31,7 +31,9 @@ class UnresolvedPlaceholder(Exception):
 
 
 class Measurer:
-    def __init__(self, client: PrometheusClient, variables: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, client: PrometheusClient | None, variables: dict[str, str] | None = None
+    ) -> None:
         self.client = client
         self.variables = dict(variables or {})
 
@@ -64,7 +66,7 @@ class Measurer:
         query = candidates[-1]
         notes = []
         for candidate in candidates:
-            series = self.client.instant(candidate, window.eval_time)
+            series = self._prom().instant(candidate, window.eval_time)
             query = candidate
             if len(series) == 1:
                 break
@@ -73,7 +75,7 @@ class Measurer:
         measurement = Measurement(series, query, notes=notes)
         samples_query = self.samples_query(objective, window)
         if samples_query is not None:
-            counted = self.client.instant(samples_query, window.eval_time)
+            counted = self._prom().instant(samples_query, window.eval_time)
             finite = [s.value for s in counted if math.isfinite(s.value)]
             measurement.samples = int(min(finite)) if finite else 0
             measurement.samples_query = samples_query
@@ -96,7 +98,7 @@ class Measurer:
             template(selector(objective.request, objective.target)),
             window.placeholders(self.variables, window=rate_window),
         )
-        result = self.client.range(
+        result = self._prom().range(
             query, window.start + rate_window, window.end + min(window.settle, step), step
         )
         if len(result) != 1:
@@ -133,6 +135,11 @@ class Measurer:
             source="run record",
             samples=int(samples),
         )
+
+    def _prom(self) -> PrometheusClient:
+        if self.client is None:
+            raise RuntimeError("this Measurer only resolves queries (no Prometheus client)")
+        return self.client
 
     @staticmethod
     def _resolve(text: str, values: dict[str, str]) -> str:

@@ -60,7 +60,7 @@ class PrometheusClient:
 
     def instant(self, query: str, time: float) -> list[Series]:
         data = self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
-        kind, result = data.get("resultType"), data.get("result")
+        kind, result = data.get("resultType"), data.get("result") or []
         if kind == "vector":
             return [
                 Series(dict(item["metric"]), parse_sample_value(item["value"][1]))
@@ -115,7 +115,8 @@ class PrometheusClient:
             raise QueryRejected(f"{body.get('errorType', 'error')}: {body.get('error', '')}")
         if response.status_code != 200 or body.get("status") != "success":
             raise PrometheusUnavailable(
-                f"Prometheus at {self.url} answered HTTP {response.status_code}: {body.get('error', body)}"
+                f"Prometheus at {self.url} answered HTTP {response.status_code}: "
+                f"{body.get('error', body)}"
             )
         return dict(body["data"])
 

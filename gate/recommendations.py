@@ -19,13 +19,14 @@ BY_KIND = {
     ),
     "throughput": (
         "Throughput below target: check generator saturation first (a saturated generator "
-        "under-reports), then the target's latency; add users or workers if the target has headroom."
+        "under-reports), then the target's latency; add users or workers if the target "
+        "has headroom."
     ),
     "memory": (
         "Memory growth: run longer at constant load; a steady slope "
         "(exporter_target_resident_memory_bytes) that does not level off points to a leak."
     ),
-    "cpu": "CPU over target: profile the target under the same load; compare with the baseline run.",
+    "cpu": "CPU over target: profile the target under the same load; compare with the baseline.",
     "websocket": (
         "WebSocket objective missed: look at loadgen_ws_connection_errors_total by phase and "
         "error_type and at unexpected disconnects; check the server's connection limit."

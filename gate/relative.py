@@ -46,8 +46,8 @@ def bootstrap_ci(
         changes.append(relative_change(resampled_current, resampled_baseline))
     changes.sort()
     tail = (1.0 - confidence) / 2.0
-    low = changes[int(math.floor(tail * (rounds - 1)))]
-    high = changes[int(math.ceil((1.0 - tail) * (rounds - 1)))]
+    low = changes[math.floor(tail * (rounds - 1))]
+    high = changes[math.ceil((1.0 - tail) * (rounds - 1))]
     return point, low, high
 
 
@@ -79,7 +79,8 @@ def compare(
         comparison.level = regression_level(point, worse_if_higher, levels)
         comparison.reason = (
             f"change of per-interval medians {point:+.1%}, {criterion.confidence:.0%} CI "
-            f"[{low:+.1%}, {high:+.1%}] over {len(current_intervals)}+{len(baseline_intervals)} intervals"
+            f"[{low:+.1%}, {high:+.1%}] over "
+            f"{len(current_intervals)}+{len(baseline_intervals)} intervals"
         )
         return comparison
     if (

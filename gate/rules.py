@@ -213,6 +213,16 @@ def substitute_variables(text: str, variables: Mapping[str, str], node: Node) ->
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", replace, text)
 
 
+def _check_placeholders(node: Node, variables: Mapping[str, str]) -> None:
+    for match in re.finditer(r"\$\{(\w+)\}|\$(\w+)", node.scalar()):
+        name = match.group(1) or match.group(2)
+        if name not in RESERVED and name not in variables:
+            raise node.error(
+                f"unknown placeholder ${name} (run placeholders: {', '.join(RESERVED)}; "
+                "user variables go under 'variables:')"
+            )
+
+
 def _condition(node: Node, variables: Mapping[str, str]) -> Condition:
     text = substitute_variables(node.scalar(), variables, node)
     try:
@@ -281,7 +291,7 @@ def _objective(
             if param in items:
                 if param not in shorthand.params:
                     raise items[param].error(f"the {sli} SLI takes no '{param}'")
-                values[param] = items[param].string()
+                values[param] = substitute_variables(items[param].string(), variables, items[param])
         for key in ("samples_query",):
             if key in items:
                 raise items[key].error(
@@ -296,6 +306,9 @@ def _objective(
                 )
         if "samples_query" in items:
             values["samples_query"] = items["samples_query"].string()
+    for key in ("query", "samples_query", "live_query"):
+        if key in items:
+            _check_placeholders(items[key], variables)
     if "kind" in items:
         values["kind"] = items["kind"].choice(KINDS)
     if "unit" in items:
@@ -321,7 +334,11 @@ def _objective(
         values["weight"] = weight
     if "key" in items:
         values["key"] = items["key"].boolean()
-    if (node := pick("min_samples")) is not None:
+    # a default min_samples applies to built-in SLIs (which count their samples) and to raw
+    # queries that say what to count; elsewhere only an explicit one is an error
+    explicit = items.get("min_samples")
+    counted = "sli" in items or "samples_query" in items
+    if (node := explicit or (defaults.get("min_samples") if counted else None)) is not None:
         values["min_samples"] = node.integer()
         if values["min_samples"] < 1:  # type: ignore[operator]
             raise node.error("must be at least 1")

@@ -207,7 +207,8 @@ SHORTHANDS: dict[str, Shorthand] = {
             ("target",),
             values=(
                 lambda sel: _per_target(
-                    f"last_over_time({RSS}{{{sel}}}[$range]) - min_over_time({RSS}{{{sel}}}[$range])"
+                    f"last_over_time({RSS}{{{sel}}}[$range])"
+                    f" - min_over_time({RSS}{{{sel}}}[$range])"
                 ),
             ),
             samples=lambda sel: _per_target(f"count_over_time({RSS}{{{sel}}}[$range])"),

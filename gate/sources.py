@@ -30,7 +30,9 @@ def baseline_path(name_or_path: str, baseline_dir: Path) -> Path:
     return baseline_dir / f"{name_or_path}.json"
 
 
-def run_window_of(testid: str, state_dir: Path, client: PrometheusClient, settle: float) -> RunWindow | None:
+def run_window_of(
+    testid: str, state_dir: Path, client: PrometheusClient, settle: float
+) -> RunWindow | None:
     """A run's window from its record, else from the run timestamps it pushed."""
     if (runs_dir(state_dir) / f"{testid}.json").is_file():
         return from_record(load_record(state_dir, testid), settle)
@@ -64,10 +66,14 @@ def baseline_source(
         return FileBaseline(baseline_path(spec.file, baseline_dir))
     if spec.testid is not None:
         if spec.testid == current_testid:
-            raise PerfstackError(f"the baseline run {spec.testid} is the run being judged", ExitCode.USAGE)
+            raise PerfstackError(
+                f"the baseline run {spec.testid} is the run being judged", ExitCode.USAGE
+            )
         window = run_window_of(spec.testid, state_dir, client, settle)
         if window is None:
-            return _Missing(f"run {spec.testid} (no run record and no run timestamps in Prometheus)")
+            return _Missing(
+                f"run {spec.testid} (no run record and no run timestamps in Prometheus)"
+            )
         return RunBaseline(spec.testid, run_baseline_measure(gate, window))
     assert spec.last is not None
     return LastRunsBaseline(history_dir(state_dir), spec.last, spec.aggregate, current_testid)

@@ -54,7 +54,7 @@ class RunWindow:
         if self.end is None:
             return f"run {self.testid} has no end time: it is still in progress"
         if self.end > now:
-            return f"run {self.testid} ends in the future ({self.end - now:.0f}s from now): still in progress"
+            return f"run {self.testid} ends {self.end - now:.0f}s in the future: still in progress"
         if self.duration <= 0:
             return f"run {self.testid} has an empty window (start {self.start}, end {self.end})"
         return None
@@ -139,6 +139,6 @@ def parse_time(text: str, flag: str, clock: Callable[[], float] = time.time) -> 
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         raise PerfstackError(
-            f"{flag} {text!r}: expected unix seconds, an ISO-8601 time or now-<duration> (e.g. now-5m)",
+            f"{flag} {text!r}: expected unix seconds, an ISO-8601 time or now-<duration>",
             ExitCode.USAGE,
         ) from None

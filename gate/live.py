@@ -1,0 +1,134 @@
+"""The live gate: objectives marked `abort_on_fail` judged during the run over a trailing
+window; when one fails continuously for its `sustained` time the run should stop with
+the gate's fail exit code (k6 can abort on a threshold but has no sustained window).
+
+The run loop polls it (about once a second):
+
+    live = LiveGate.from_file(Path("rules.yaml"), prometheus_url, testid, scenario)
+    abort, reason = live.should_abort()
+
+A Prometheus hiccup never aborts a run (it is remembered in `last_error`); an empty or NaN
+window (no traffic yet) resets the streak instead of counting toward it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from gate.prometheus import PrometheusClient, PrometheusError
+from gate.rules import Objective, RuleSet, load_rules
+from gate.shorthands import SHORTHANDS, selector
+from gate.thresholds import judge_value
+from gate.units import format_value, promql_duration
+from gate.window import resolve
+
+
+@dataclass
+class Streak:
+    since: float | None = None
+    value: float | None = None
+
+
+class LiveGate:
+    def __init__(
+        self,
+        rules: RuleSet,
+        client: PrometheusClient,
+        testid: str,
+        scenario: str = "adhoc",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.rules, self.client, self.testid, self.scenario, self.clock = (
+            rules,
+            client,
+            testid,
+            scenario,
+            clock,
+        )
+        self.objectives = [
+            o
+            for o in rules.objectives
+            if o.abort_on_fail and o.passing is not None and o.applies_to(scenario)
+        ]
+        self.streaks = {o.name: Streak() for o in self.objectives}
+        self.last_error: str | None = None
+
+    @classmethod
+    def from_file(
+        cls,
+        path: Path,
+        prometheus_url: str,
+        testid: str,
+        scenario: str = "adhoc",
+        variables: Mapping[str, str] | None = None,
+    ) -> LiveGate:
+        """Raises PerfstackError (exit 2) for an invalid rule file: check before the load starts."""
+        return cls(
+            load_rules(path, variables),
+            PrometheusClient(prometheus_url, timeout=2.0),
+            testid,
+            scenario,
+        )
+
+    @property
+    def active(self) -> bool:
+        return bool(self.objectives)
+
+    def query(self, objective: Objective, now: float) -> str | None:
+        window = objective.live_window
+        values = {
+            **self.rules.variables,
+            "testid": self.testid,
+            "scenario": self.scenario,
+            "window": promql_duration(window),
+            "range": promql_duration(window),
+            "duration": promql_duration(window),
+            "duration_seconds": f"{window:.3f}",
+            "start": f"{now - window:.3f}",
+            "end": f"{now:.3f}",
+        }
+        if objective.live_query:
+            text = objective.live_query
+        elif objective.sli is not None:
+            shorthand = SHORTHANDS[objective.sli]
+            template = shorthand.live or shorthand.values[-1]
+            text = template(selector(objective.request, objective.target))
+        else:
+            text = str(objective.query)
+        return resolve(text, values)
+
+    def should_abort(self) -> tuple[bool, str]:
+        now = self.clock()
+        for objective in self.objectives:
+            streak = self.streaks[objective.name]
+            try:
+                series = self.client.instant(str(self.query(objective, now)), now)
+            except PrometheusError as error:
+                self.last_error = str(error)
+                continue
+            values = [s.value for s in series if math.isfinite(s.value)]
+            if not values:
+                self.streaks[objective.name] = Streak()
+                continue
+            assert objective.passing is not None
+            worst = max(values) if objective.passing.upper_bound else min(values)
+            if judge_value(objective.passing, None, worst) == "PASS":
+                self.streaks[objective.name] = Streak()
+                continue
+            if streak.since is None:
+                streak.since = now
+            streak.value = worst
+            if now - streak.since >= objective.sustained:
+                return True, (
+                    f"live gate: {objective.name} = {format_value(worst, objective.unit)} breaks "
+                    f"'{objective.passing.text}' for {now - streak.since:.0f}s "
+                    f"(sustained {objective.sustained:g}s)"
+                )
+        return False, ""
+
+    def close(self) -> None:
+        self.client.close()
