@@ -120,6 +120,9 @@ class RemoteWritePusher:
         """
         if self._stopped:
             return self._buffer.pending_batches == 0
+        return self._flush(timeout)
+
+    def _flush(self, timeout: float) -> bool:
         dropped_before = self.stats.dropped_total
         batch = self._snapshot()
         if not self._threads:
@@ -137,7 +140,7 @@ class RemoteWritePusher:
         self._stop_snapshots.set()
         for thread in self._threads[:1]:
             thread.join()
-        sent = self.flush(timeout=max(0.0, deadline - time.monotonic()))
+        sent = self._flush(max(0.0, deadline - time.monotonic()))
         if stale:
             with self._snapshot_lock:
                 markers = self._snapshotter.stale_markers()
@@ -149,7 +152,9 @@ class RemoteWritePusher:
         self._closing.set()
         self._buffer.wake()
         for thread in self._threads[1:]:
-            thread.join(timeout=self.config.timeout + 1)
+            # A request in flight past the budget is abandoned (daemon thread); its batch
+            # is counted unsent even if it lands later.
+            thread.join(timeout=max(0.1, deadline - time.monotonic()))
         unsent = self._buffer.drain()
         if unsent:
             self._count_drop("unsent_at_stop", unsent, "stopped with batches unsent")
@@ -246,8 +251,9 @@ class RemoteWritePusher:
             with self._stats_lock:
                 self._stats.pushes_failed += 1
                 self._stats.last_error = result.detail
-            self._log_once("retry", f"remote write to {self.config.url} failing, will retry: "
-                           f"{result.detail}")
+            self._log_once(
+                "retry", f"remote write to {self.config.url} failing, will retry: {result.detail}"
+            )
             return False
         self._buffer.remove(batch)
         self._count_drop(result.outcome.value, [batch], result.detail)

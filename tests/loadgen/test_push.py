@@ -1,0 +1,249 @@
+"""The pusher against a real Prometheus: values, labels, staleness, outage, drops."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from loadgen.push import PushConfig, RemoteWritePusher
+from loadgen.schema import HttpMetrics
+from tests.helpers import prom_query, prom_scalar, wait_until
+from tests.loadgen.prometheus_process import PrometheusProcess
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrometheusProcess]:
+    process = PrometheusProcess(Path(tmp_path_factory.mktemp("prom-push"))).start()
+    yield process
+    process.stop()
+
+
+def _config(url: str, testid: str, **extra: object) -> PushConfig:
+    labels = {"testid": testid, "scenario": "unit", "generator": "locust", "instance": "h:1"}
+    return PushConfig(url=url, labels=labels, **extra)  # type: ignore[arg-type]
+
+
+def _values(prometheus: PrometheusProcess, expr: str) -> dict[str, float]:
+    return {
+        ",".join(f"{k}={v}" for k, v in sorted(r["metric"].items()) if k != "__name__"): float(
+            r["value"][1]
+        )
+        for r in prom_query(prometheus.url, expr)
+    }
+
+
+def test_counters_gauges_histograms_land_with_values_and_labels(
+    prometheus: PrometheusProcess,
+) -> None:
+    testid = uuid.uuid4().hex
+    registry = CollectorRegistry()
+    counter = Counter("push_probe_events", "e", ["kind"], registry=registry)
+    gauge = Gauge("push_probe_level", "l", registry=registry)
+    histogram = Histogram("push_probe_seconds", "s", buckets=(0.1, 1.0), registry=registry)
+    http = HttpMetrics(registry)
+    pusher = RemoteWritePusher(registry, _config(prometheus.remote_write_url, testid, interval=0.2))
+    pusher.start()
+    counter.labels("a").inc(3)
+    counter.labels("b").inc()
+    gauge.set(-7.5)
+    for value in (0.05, 0.5, 5.0):
+        histogram.observe(value)
+    http.record("/items", "GET", "200", 0.012)
+    http.record("/items", "GET", "500", 0.3, error_type="http_5xx")
+    assert pusher.flush(timeout=10)
+
+    sel = f'testid="{testid}"'
+    assert _values(prometheus, f"push_probe_events_total{{{sel}}}") == {
+        f"generator=locust,instance=h:1,kind=a,scenario=unit,testid={testid}": 3.0,
+        f"generator=locust,instance=h:1,kind=b,scenario=unit,testid={testid}": 1.0,
+    }
+    assert prom_scalar(prometheus.url, f"push_probe_level{{{sel}}}") == -7.5
+    buckets = {
+        r["metric"]["le"]: float(r["value"][1])
+        for r in prom_query(prometheus.url, f"push_probe_seconds_bucket{{{sel}}}")
+    }
+    assert buckets == {"0.1": 1.0, "1.0": 2.0, "+Inf": 3.0}
+    assert prom_scalar(prometheus.url, f"push_probe_seconds_sum{{{sel}}}") == pytest.approx(5.55)
+    assert prom_scalar(prometheus.url, f"push_probe_seconds_count{{{sel}}}") == 3.0
+    assert prom_query(prometheus.url, f'{{__name__=~".+_created", {sel}}}') == []
+    requests = _values(prometheus, f"loadgen_http_requests_total{{{sel}}}")
+    assert sorted(requests.values()) == [1.0, 1.0] and len(requests) == 2
+    assert (
+        prom_scalar(
+            prometheus.url, f'loadgen_http_request_failures_total{{{sel}, error_type="http_5xx"}}'
+        )
+        == 1.0
+    )
+    assert (
+        prom_scalar(
+            prometheus.url, f'loadgen_remote_write_requests_total{{{sel}, result="failure"}}'
+        )
+        == 0.0
+    )
+    pusher.stop()
+    stats = pusher.stats
+    assert stats.pushes_ok >= 2 and stats.pushes_failed == 0 and stats.dropped_total == 0
+
+
+def test_stop_sends_final_values_then_stale_markers(prometheus: PrometheusProcess) -> None:
+    testid = uuid.uuid4().hex
+    registry = CollectorRegistry()
+    counter = Counter("push_final_events", "e", registry=registry)
+    pusher = RemoteWritePusher(registry, _config(prometheus.remote_write_url, testid, interval=60))
+    pusher.start()
+    counter.inc(41)
+    assert pusher.flush(timeout=10)
+    expr = f'push_final_events_total{{testid="{testid}"}}'
+    assert prom_scalar(prometheus.url, expr) == 41.0
+    counter.inc()  # only the final snapshot of stop() can carry this
+    assert pusher.stop()
+    assert prom_query(prometheus.url, expr) == []  # stale: gone from instant queries
+    assert prom_scalar(prometheus.url, f"max_over_time({expr}[5m])") == 42.0
+
+
+def test_out_of_order_samples_rejected_by_prometheus_are_counted(
+    prometheus: PrometheusProcess,
+) -> None:
+    testid = uuid.uuid4().hex
+    registry = CollectorRegistry()
+    Gauge("push_ooo_level", "l", registry=registry).set(1)
+    config = _config(prometheus.remote_write_url, testid, self_metrics=False)
+    ahead = RemoteWritePusher(registry, config)
+    assert ahead.flush(timeout=10)
+    # Same series, a clock 60 s behind: Prometheus refuses the older samples.
+    behind = RemoteWritePusher(registry, config, clock=lambda: time.time() - 60)
+    assert not behind.flush(timeout=10)
+    assert behind.stats.samples_dropped["out_of_order"] == 1
+    assert behind.stats.samples_dropped["rejected"] == 0
+
+
+def test_buffer_overflow_drops_oldest_and_counts_exactly() -> None:
+    registry = CollectorRegistry()
+    Counter("push_overflow_events", "e", registry=registry).inc()
+    dead_url = "http://127.0.0.1:9/api/v1/write"  # discard port: connection refused
+    config = _config(dead_url, "t", interval=0.05, buffer_seconds=0.5, max_backoff=0.05)
+    pusher = RemoteWritePusher(registry, config).start()
+    wait_until(lambda: pusher.stats.snapshots > 3 * config.max_batches, timeout=20)
+    assert not pusher.stop(stale=False, timeout=0)
+    stats = pusher.stats
+    per_snapshot = 1 + 4 + 2  # the counter, 4 drop reasons, 2 request results
+    assert stats.series == per_snapshot
+    assert stats.samples_sent == 0 and stats.pushes_failed > 0
+    assert stats.samples_dropped["unsent_at_stop"] == config.max_batches * per_snapshot
+    assert stats.samples_dropped["buffer_full"] == (
+        (stats.snapshots - config.max_batches) * per_snapshot
+    )
+
+
+def test_producer_is_never_blocked_while_the_endpoint_hangs() -> None:
+    hung = _HungServer()
+    registry = CollectorRegistry()
+    http = HttpMetrics(registry)
+    child = http.child("/x", "GET", "200")
+
+    def observe_for(seconds: float) -> int:
+        count, end = 0, time.monotonic() + seconds
+        while time.monotonic() < end:
+            for _ in range(100):
+                child.observe(0.01)
+            count += 100
+        return count
+
+    baseline = observe_for(1.0)
+    config = _config(hung.url, "t", interval=0.1, timeout=10.0)
+    pusher = RemoteWritePusher(registry, config).start()
+    try:
+        with_hung_push = observe_for(1.0)
+        snapshots = pusher.stats.snapshots
+        assert pusher.flush(timeout=0.3) is False  # returns on time, nothing sent
+        assert pusher.stats.samples_sent == 0 and hung.connections >= 1
+        # Snapshots keep being taken while the sender is stuck in its request.
+        assert snapshots >= 5
+        assert with_hung_push > 0.5 * baseline
+    finally:
+        pusher.stop(stale=False, timeout=0)
+        hung.close()
+
+
+class _HungServer:
+    """Accepts connections and never answers: an endpoint that hangs."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/api/v1/write"
+        self.connections = 0
+        self._held: list[object] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._held.append(conn)
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@pytest.mark.slow
+def test_prometheus_outage_of_20s_loses_no_sample(tmp_path: Path) -> None:
+    prometheus = PrometheusProcess(tmp_path / "prom").start()
+    testid = uuid.uuid4().hex
+    registry = CollectorRegistry()
+    events = Counter("push_outage_events", "e", registry=registry)
+    level = Gauge("push_outage_level", "l", registry=registry)
+    produced = 0
+    producing = threading.Event()
+
+    def produce() -> None:
+        nonlocal produced
+        while not producing.is_set():
+            events.inc()
+            produced += 1
+            level.set(produced % 17)
+            time.sleep(0.002)
+
+    producer = threading.Thread(target=produce, daemon=True)
+    pusher = RemoteWritePusher(
+        registry, _config(prometheus.remote_write_url, testid, interval=0.5)
+    ).start()
+    producer.start()
+    try:
+        time.sleep(2)
+        prometheus.stop()
+        time.sleep(20)
+        assert pusher.stats.pushes_failed > 0 and pusher.stats.pending_batches >= 30
+        prometheus.start()
+        wait_until(lambda: pusher.stats.pending_batches <= 1, timeout=30)
+        time.sleep(1)
+        producing.set()
+        producer.join()
+        assert pusher.stop(stale=True)
+        stats = pusher.stats
+        assert stats.dropped_total == 0
+        sel = f'testid="{testid}"'
+        for name in ("push_outage_events_total", "push_outage_level"):
+            count = prom_scalar(prometheus.url, f"count_over_time({name}{{{sel}}}[10m])")
+            assert count == stats.snapshots, name
+        assert prom_scalar(
+            prometheus.url, f"max_over_time(push_outage_events_total{{{sel}}}[10m])"
+        ) == float(produced)
+        assert prom_query(prometheus.url, f"push_outage_events_total{{{sel}}}") == []
+    finally:
+        producing.set()
+        pusher.stop(stale=False, timeout=0)
+        prometheus.stop()
