@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from perfstack.dashboards import build
 from perfstack.dashboards.__main__ import main
 
@@ -23,7 +25,9 @@ def test_build_writes_every_file_then_reports_nothing_changed(tmp_path: Path) ->
     assert main(["--root", str(tmp_path), "--check"]) == 0
 
 
-def test_check_fails_on_a_hand_edited_dashboard(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_check_fails_on_a_hand_edited_dashboard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     build.write(tmp_path)
     path = tmp_path / "grafana/dashboards/perfstack-overview.json"
     dashboard = json.loads(path.read_text())
