@@ -40,6 +40,7 @@ class ExporterOptions:
     with_host: bool = True
     with_uss: bool = True
     with_connections: bool = True
+    stop_timeout: float = 5.0  # final flush + stale markers; Prometheus may be away
 
 
 class ExporterRun:
@@ -100,6 +101,7 @@ class ExporterRun:
                         interval=self.options.interval,
                         labels=self.options.push_labels,
                         buffer_seconds=self.options.buffer_seconds,
+                        stop_timeout=self.options.stop_timeout,
                     ),
                 ).start()
         except BaseException:

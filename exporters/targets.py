@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -165,13 +166,25 @@ def default_name(spec: TargetSpec) -> str | None:
         words = [w for w in re.split(r"\s+", spec.value) if w]
         return _label(os.path.basename(words[0])) if words else "cmdline"
     if spec.kind == "launch":
-        words = spec.value.split()
-        # `python app.py` / `python -m app` say more by their script or module than "python".
-        if words and re.match(r"python[0-9.]*$", os.path.basename(words[0])) and len(words) > 1:
-            rest = [w for w in words[1:] if not w.startswith("-")]
-            return _label(os.path.splitext(os.path.basename(rest[0]))[0]) if rest else "python"
-        return _label(os.path.basename(words[0])) if words else "launch"
+        return _launch_name(shlex.split(spec.value))
     return None
+
+
+def _launch_name(argv: list[str]) -> str:
+    """`python -m app` / `python app.py` say more by their module or script than "python"."""
+    if not argv:
+        return "launch"
+    program = _label(os.path.basename(argv[0]))
+    if not re.match(r"python[0-9.]*$", program):
+        return program
+    for index, word in enumerate(argv[1:], start=1):
+        if word == "-c":
+            return program
+        if word == "-m" and index + 1 < len(argv):
+            return _label(argv[index + 1])
+        if not word.startswith("-"):
+            return _label(os.path.splitext(os.path.basename(word))[0])
+    return program
 
 
 def _label(text: str) -> str:

@@ -109,6 +109,8 @@ def test_bad_selector_values(spec: TargetSpec, message: str) -> None:
         (TargetSpec("name", "^nginx$"), "nginx"),
         (TargetSpec("cmdline", "/usr/bin/uvicorn app:app"), "uvicorn"),
         (TargetSpec("launch", "python -m demo --port 1"), "demo"),
+        (TargetSpec("launch", "python3 -u tools/app.py"), "app"),
+        (TargetSpec("launch", "python3 -c 'print(1)'"), "python3"),
         (TargetSpec("launch", "uvicorn app:app"), "uvicorn"),
         (TargetSpec("pid", "1"), None),
     ],
