@@ -77,3 +77,22 @@ def run_data(stack: object, testid: str) -> Callable[..., RunData]:
         return RunData(stack, kwargs.pop("testid", testid), **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+def write_rules(directory: Path, text: str, name: str = "rules.yaml") -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def gate_cli(stack: object) -> Callable[..., int]:
+    """Runs `perfstack <args>` in-process against the session stack; returns the exit code."""
+    from perfstack.cli import main
+
+    def run(*args: str | Path, prometheus: str | None = None) -> int:
+        common = ["--state-dir", str(stack.state_dir),  # type: ignore[attr-defined]
+                  "--prometheus", prometheus or stack.prometheus_url]  # type: ignore[attr-defined]
+        return main([str(a) for a in args] + common)
+
+    return run
