@@ -108,12 +108,15 @@ class GeneratorHealth(Collector):
         clock: Callable[[], float] = time.monotonic,
         saturation_threshold: float = 0.9,
         saturation_window: float = 10.0,
+        min_interval: float = 0.5,
     ) -> None:
         self._process = process or psutil.Process()
         self._ticker = ticker
         self._clock = clock
         self.saturation_threshold = saturation_threshold
         self.saturation_window = saturation_window
+        self.min_interval = min_interval
+        self._last = (0.0, False)
         self._history: deque[tuple[float, float]] = deque()
         self._lock = threading.Lock()
         self.was_saturated = False  # sticky: for the run record
@@ -134,6 +137,10 @@ class GeneratorHealth(Collector):
     def _utilization_and_saturation(self, now: float, cpu: float) -> tuple[float, bool]:
         history = self._history
         previous = history[-1] if history else None
+        if previous and now - previous[0] < self.min_interval:
+            # Collected again right away (a flush, or push and pull both): a rate over a
+            # few milliseconds would be noise, so repeat the last figures.
+            return self._last
         history.append((now, cpu))
         while len(history) > 2 and now - history[1][0] >= self.saturation_window:
             history.popleft()
@@ -146,7 +153,8 @@ class GeneratorHealth(Collector):
             span >= self.saturation_window * 0.95
             and (cpu - oldest_cpu) / span > self.saturation_threshold
         )
-        return utilization, saturated
+        self._last = (utilization, saturated)
+        return self._last
 
     def collect(self) -> Iterator[Any]:
         with self._lock:

@@ -54,7 +54,8 @@ def geometric_buckets(low: float, high: float, max_ratio: float) -> tuple[float,
 
 
 # Sub-millisecond requests are counted but not resolved finely (loopback only).
-LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, *geometric_buckets(0.001, 30.0, 1.05), 60.0)
+# Starts just below 1 ms so that 1 ms itself sits in a bucket no wider than 5%.
+LATENCY_BUCKETS = (0.0001, 0.00025, 0.0005, *geometric_buckets(0.00095, 30.0, 1.05), 60.0)
 SESSION_BUCKETS = geometric_buckets(0.01, 3600.0, 1.25)  # WebSocket session lifetimes
 
 

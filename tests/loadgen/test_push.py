@@ -247,3 +247,39 @@ def test_prometheus_outage_of_20s_loses_no_sample(tmp_path: Path) -> None:
         producing.set()
         pusher.stop(stale=False, timeout=0)
         prometheus.stop()
+
+
+_GEVENT_PUSH = """
+from gevent import monkey; monkey.patch_all()
+import sys, gevent
+from prometheus_client import CollectorRegistry
+from loadgen.push import PushConfig, RemoteWritePusher
+from loadgen.schema import HttpMetrics
+registry = CollectorRegistry()
+http = HttpMetrics(registry)
+pusher = RemoteWritePusher(registry, PushConfig(
+    url=sys.argv[1], interval=0.1, labels={"testid": sys.argv[2]})).start()
+def user():
+    for _ in range(300):
+        http.record("/g", "GET", "200", 0.02)
+        gevent.sleep(0.001)
+gevent.joinall([gevent.spawn(user) for _ in range(5)])
+print(pusher.stop(), pusher.stats.snapshots, pusher.stats.pushes_ok)
+"""
+
+
+def test_pusher_works_in_a_gevent_patched_process(prometheus: PrometheusProcess) -> None:
+    import subprocess
+    import sys
+
+    testid = uuid.uuid4().hex
+    out = subprocess.run(
+        [sys.executable, "-c", _GEVENT_PUSH, prometheus.remote_write_url, testid],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    assert out[0] == "True" and int(out[1]) >= 2 and int(out[2]) >= 2
+    expr = f'max_over_time(loadgen_http_requests_total{{testid="{testid}"}}[5m])'
+    assert prom_scalar(prometheus.url, expr) == 1500.0
