@@ -96,3 +96,41 @@ def gate_cli(stack: object) -> Callable[..., int]:
         return main([str(a) for a in args] + common)
 
     return run
+
+
+MIXED_RULES = """
+name: mixed
+objectives:
+  - {name: requests, sli: request_count, pass: ">= 1"}
+  - {name: throughput, sli: throughput, pass: ">= 1000rps", warn: ">= 1rps"}
+  - {name: errors, sli: error_ratio, pass: "< 1%", key: true}
+  - {name: ws rtt, sli: ws_rtt_p95, pass: "< 100ms"}
+  - {name: broken | pipe, query: "sum(", pass: "< 1"}
+  - {name: vs baseline, sli: request_count, relative: ">= -10%"}
+"""
+
+
+@pytest.fixture
+def mixed_result(run_data: Callable[..., RunData], stack: object, tmp_path: Path):  # noqa: ANN201
+    """A real evaluation with every verdict: PASS, WARN, FAIL, NO_DATA, ERROR, and a
+    baseline comparison (500 requests against a baseline of 1000)."""
+    import json
+
+    from gate.baselines import FileBaseline
+    from gate.evaluate import Gate
+    from gate.prometheus import PrometheusClient
+    from gate.rules import parse_rules
+    from gate.window import from_record
+
+    run = run_data()
+    run.write(
+        run.counter("loadgen_http_requests_total", 500, name="a", method="GET", status="200"),
+        run.counter("loadgen_http_request_failures_total", 50, name="a", method="GET", error_type="http_5xx"),
+    )
+    record = run.record(requests=500, failures=50)
+    baseline = tmp_path / "main.json"
+    baseline.write_text(json.dumps({"format": "perfstack-baseline/1", "testid": "base-1",
+                                    "objectives": {"vs baseline": {"value": 1000.0}}}))
+    with PrometheusClient(stack.prometheus_url) as client:  # type: ignore[attr-defined]
+        gate = Gate(client, parse_rules(MIXED_RULES, "mixed.yaml"), FileBaseline(baseline))
+        return gate.evaluate(from_record(record))
