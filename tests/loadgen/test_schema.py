@@ -11,6 +11,7 @@ import random
 import uuid
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ def _histogram_quantile(q: float, bounds: Sequence[float], values: Sequence[floa
         running += count
         cumulative.append(running)
     rank = q * cumulative[-1]
-    b = next(i for i, c in enumerate(cumulative[:-1] + [math.inf]) if c >= rank)
+    b = next(i for i, c in enumerate([*cumulative[:-1], math.inf]) if c >= rank)
     if b == len(upper) - 1:
         return upper[-2]
     start, count = 0.0, float(cumulative[b])
@@ -85,7 +86,7 @@ def test_buckets_are_geometric_with_ratio_at_most_1_05_from_1ms_to_30s() -> None
     last = bisect_left(LATENCY_BUCKETS, 30.0)  # the first bound >= 30 s
     covering = LATENCY_BUCKETS[first : last + 1]
     assert covering[0] < 0.001 and covering[-1] >= 30.0
-    assert max(hi / lo for lo, hi in zip(covering, covering[1:], strict=False)) < 1.05 + 1e-12
+    assert max(hi / lo for lo, hi in pairwise(covering)) < 1.05 + 1e-12
     assert len(LATENCY_BUCKETS) == 219  # docs/metrics.md states the per-series cost
 
 
@@ -148,9 +149,11 @@ def test_every_metric_of_the_contract_is_exposed_with_its_labels() -> None:
     run.ended(1_700_000_060.0)
     text = generate_latest(registry).decode()
     expected = [
-        'loadgen_http_request_duration_seconds_bucket{le="0.1008",method="GET",name="/a",status="200"} 1.0',
+        "loadgen_http_request_duration_seconds_bucket"
+        '{le="0.1008",method="GET",name="/a",status="200"} 1.0',
         'loadgen_http_requests_total{method="GET",name="/a",status="none"} 1.0',
-        'loadgen_http_request_failures_total{error_type="connection_refused",method="GET",name="/a"} 1.0',
+        "loadgen_http_request_failures_total"
+        '{error_type="connection_refused",method="GET",name="/a"} 1.0',
         'loadgen_users_active{user_class="Light"} 3.0',
         'loadgen_http_request_duration_run_seconds{name="_overall_",quantile="1"} 0.1',
         "loadgen_name_overflow_total 1.0",
