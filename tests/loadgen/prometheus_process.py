@@ -22,7 +22,9 @@ global:
 
 
 class PrometheusProcess:
-    def __init__(self, workdir: Path, binary: str = "prometheus") -> None:
+    def __init__(
+        self, workdir: Path, binary: str = "prometheus", scrape_targets: tuple[str, ...] = ()
+    ) -> None:
         self.workdir = workdir
         self.binary = binary
         self.port = free_port()
@@ -31,7 +33,14 @@ class PrometheusProcess:
         self.log_file = workdir / "prometheus.log"
         self._process: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
-        self.config_file.write_text(_CONFIG)
+        config = _CONFIG
+        if scrape_targets:  # a 1 s scrape job: the pull-mode peer of the freshness benchmark
+            targets = ", ".join(f'"{t}"' for t in scrape_targets)
+            config += (
+                "scrape_configs:\n  - job_name: pull\n    scrape_interval: 1s\n"
+                f"    static_configs:\n      - targets: [{targets}]\n"
+            )
+        self.config_file.write_text(config)
 
     @property
     def url(self) -> str:
