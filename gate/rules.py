@@ -258,12 +258,12 @@ def _relative(node: Node, variables: Mapping[str, str]) -> RelativeCriterion:
     return RelativeCriterion(passing, warning, interval, confidence)
 
 
-def _duration(node: Node) -> float:
+def _duration(node: Node, allow_zero: bool = False) -> float:
     try:
         seconds = parse_duration(node.scalar())
     except ValueError as error:
         raise node.error(str(error)) from error
-    if seconds <= 0:
+    if seconds < 0 or (seconds == 0 and not allow_zero):
         raise node.error("must be positive")
     return seconds
 
@@ -362,7 +362,7 @@ def _objective(
     if "sustained" in items:
         if not values.get("abort_on_fail"):
             raise items["sustained"].error("'sustained' only applies with abort_on_fail: true")
-        values["sustained"] = _duration(items["sustained"])
+        values["sustained"] = _duration(items["sustained"], allow_zero=True)
     if (node := pick("live_window")) is not None:
         values["live_window"] = _duration(node)
     if "live_query" in items:

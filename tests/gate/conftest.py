@@ -23,7 +23,9 @@ def remote_write(url: str, series: Sequence[tuple[dict[str, str], Samples]]) -> 
         (sorted_labels(labels), [(value, int(round(ts * 1000))) for ts, value in samples])
         for labels, samples in series
     ]
-    response = httpx.post(url, content=compress(encode_write_request(encoded)), headers=CONTENT_HEADERS, timeout=10)
+    response = httpx.post(
+        url, content=compress(encode_write_request(encoded)), headers=CONTENT_HEADERS, timeout=10
+    )
     assert response.status_code in (200, 204), response.text
 
 
@@ -35,7 +37,9 @@ def testid() -> str:
 class RunData:
     """A finished run in the past: its record and helpers to write its metrics."""
 
-    def __init__(self, stack: object, testid: str, duration: float = 20.0, scenario: str = "gatetest") -> None:
+    def __init__(
+        self, stack: object, testid: str, duration: float = 20.0, scenario: str = "gatetest"
+    ) -> None:
         self.stack = stack
         self.testid = testid
         self.scenario = scenario
@@ -44,28 +48,45 @@ class RunData:
         self.state_dir: Path = stack.state_dir  # type: ignore[attr-defined]
 
     def labels(self, metric: str, **extra: str) -> dict[str, str]:
-        return {"__name__": metric, "testid": self.testid, "scenario": self.scenario,
-                "generator": "locust", "instance": "test:1", **extra}
+        return {
+            "__name__": metric,
+            "testid": self.testid,
+            "scenario": self.scenario,
+            "generator": "locust",
+            "instance": "test:1",
+            **extra,
+        }
 
-    def counter(self, metric: str, total: float, points: int = 11, **labels: str) -> tuple[dict[str, str], Samples]:
+    def counter(
+        self, metric: str, total: float, points: int = 11, **labels: str
+    ) -> tuple[dict[str, str], Samples]:
         """A counter rising linearly from 0 at start to `total` at end."""
         step = (self.end - self.start) / (points - 1)
         return self.labels(metric, **labels), [
             (self.start + i * step, total * i / (points - 1)) for i in range(points)
         ]
 
-    def gauge(self, metric: str, value: float, points: int = 11, **labels: str) -> tuple[dict[str, str], Samples]:
+    def gauge(
+        self, metric: str, value: float, points: int = 11, **labels: str
+    ) -> tuple[dict[str, str], Samples]:
         step = (self.end - self.start) / (points - 1)
-        return self.labels(metric, **labels), [(self.start + i * step, value) for i in range(points)]
+        return self.labels(metric, **labels), [
+            (self.start + i * step, value) for i in range(points)
+        ]
 
     def write(self, *series: tuple[dict[str, str], Samples]) -> None:
         remote_write(self.stack.remote_write_url, series)  # type: ignore[attr-defined]
 
     def record(self, end: float | None | str = "default", **fields: object) -> RunRecord:
         record = RunRecord(
-            testid=self.testid, scenario=self.scenario, generator="locust", target="http://127.0.0.1:1",
-            start=self.start, end=self.end if end == "default" else end,  # type: ignore[arg-type]
-            exit_status="ok", **fields,  # type: ignore[arg-type]
+            testid=self.testid,
+            scenario=self.scenario,
+            generator="locust",
+            target="http://127.0.0.1:1",
+            start=self.start,
+            end=self.end if end == "default" else end,  # type: ignore[arg-type]
+            exit_status="ok",
+            **fields,  # type: ignore[arg-type]
         )
         write_record(self.state_dir, record)
         return record
@@ -91,8 +112,12 @@ def gate_cli(stack: object) -> Callable[..., int]:
     from perfstack.cli import main
 
     def run(*args: str | Path, prometheus: str | None = None) -> int:
-        common = ["--state-dir", str(stack.state_dir),  # type: ignore[attr-defined]
-                  "--prometheus", prometheus or stack.prometheus_url]  # type: ignore[attr-defined]
+        common = [
+            "--state-dir",
+            str(stack.state_dir),  # type: ignore[attr-defined]
+            "--prometheus",
+            prometheus or stack.prometheus_url,
+        ]  # type: ignore[attr-defined]
         return main([str(a) for a in args] + common)
 
     return run
@@ -125,12 +150,21 @@ def mixed_result(run_data: Callable[..., RunData], stack: object, tmp_path: Path
     run = run_data()
     run.write(
         run.counter("loadgen_http_requests_total", 500, name="a", method="GET", status="200"),
-        run.counter("loadgen_http_request_failures_total", 50, name="a", method="GET", error_type="http_5xx"),
+        run.counter(
+            "loadgen_http_request_failures_total", 50, name="a", method="GET", error_type="http_5xx"
+        ),
     )
     record = run.record(requests=500, failures=50)
     baseline = tmp_path / "main.json"
-    baseline.write_text(json.dumps({"format": "perfstack-baseline/1", "testid": "base-1",
-                                    "objectives": {"vs baseline": {"value": 1000.0}}}))
+    baseline.write_text(
+        json.dumps(
+            {
+                "format": "perfstack-baseline/1",
+                "testid": "base-1",
+                "objectives": {"vs baseline": {"value": 1000.0}},
+            }
+        )
+    )
     with PrometheusClient(stack.prometheus_url) as client:  # type: ignore[attr-defined]
         gate = Gate(client, parse_rules(MIXED_RULES, "mixed.yaml"), FileBaseline(baseline))
         return gate.evaluate(from_record(record))

@@ -30,9 +30,13 @@ def healthy_run(run_data, **kwargs):  # noqa: ANN001, ANN201
 
 def test_unreachable_prometheus_is_error_exit_4(run_data, gate_cli, tmp_path: Path) -> None:
     run, _ = healthy_run(run_data)
-    rules = write_rules(tmp_path, "objectives:\n  - {name: count, sli: request_count, pass: '>= 1'}\n")
+    rules = write_rules(
+        tmp_path, "objectives:\n  - {name: count, sli: request_count, pass: '>= 1'}\n"
+    )
     dead = f"http://127.0.0.1:{free_port()}"
-    code = gate_cli("gate", "check", "--rules", rules, "--testid", run.testid, "--no-push", prometheus=dead)
+    code = gate_cli(
+        "gate", "check", "--rules", rules, "--testid", run.testid, "--no-push", prometheus=dead
+    )
     assert code == 4
     result = judge(dead, rules.read_text(), run.record(requests=500))
     assert [r.status for r in result.objectives] == [Status.ERROR]
@@ -48,7 +52,9 @@ def test_malformed_query_is_error_exit_2(run_data, gate_cli, stack, tmp_path: Pa
     assert entry.status is Status.ERROR and entry.error_kind == "query"
     assert "bad_data" in entry.reason
     assert entry.query == "sum(rate(x[1m])"
-    code = gate_cli("gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
     assert code == 2
 
 
@@ -59,7 +65,9 @@ def test_empty_result_is_no_data_exit_3(run_data, gate_cli, stack, tmp_path: Pat
     assert result.objectives[0].status is Status.NO_DATA
     assert result.objectives[0].value is None  # never read as 0
     assert "no series" in result.objectives[0].reason
-    code = gate_cli("gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
     assert code == 3
 
 
@@ -74,59 +82,89 @@ def test_nan_fails_exit_1(run_data, gate_cli, stack, tmp_path: Path) -> None:
     entry = result.objectives[0]
     assert entry.status is Status.FAIL and entry.value is not None and entry.value != entry.value
     assert "NaN" in entry.reason
-    code = gate_cli("gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
     assert code == 1
 
 
-def test_positive_infinity_fails_even_a_lower_bound(run_data, gate_cli, stack, tmp_path: Path) -> None:
+def test_positive_infinity_fails_even_a_lower_bound(
+    run_data, gate_cli, stack, tmp_path: Path
+) -> None:
     run, record = healthy_run(run_data)
     # division by a zero denominator: "> 150" would be true for +Inf; the gate must not pass it
     text = (
-        "objectives:\n  - name: rps\n    query: 'sum(last_over_time(" + HTTP_TOTAL
+        "objectives:\n  - name: rps\n    query: 'sum(last_over_time("
+        + HTTP_TOTAL
         + "{testid=\"$testid\"}[$range])) / (0 * $duration_seconds)'\n    pass: '> 150'\n"
     )
     result = judge(stack.prometheus_url, text, record)
     entry = result.objectives[0]
     assert entry.value == float("inf")
     assert entry.status is Status.FAIL and "+Inf" in entry.reason
-    code = gate_cli("gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
     assert code == 1
 
 
-def test_several_series_fail_and_are_listed_by_labels(run_data, gate_cli, stack, tmp_path: Path) -> None:
+def test_several_series_fail_and_are_listed_by_labels(
+    run_data, gate_cli, stack, tmp_path: Path
+) -> None:
     run = run_data()
     run.write(
         run.counter(HTTP_TOTAL, 300, name="a", method="GET", status="200"),
-        (run.labels(HTTP_TOTAL, name="a", method="GET", status="200") | {"instance": "test:2"},
-         run.counter(HTTP_TOTAL, 700)[1]),
+        (
+            run.labels(HTTP_TOTAL, name="a", method="GET", status="200") | {"instance": "test:2"},
+            run.counter(HTTP_TOTAL, 700)[1],
+        ),
     )
     record = run.record(requests=1000)
     text = (
-        "objectives:\n  - name: per instance\n    query: 'last_over_time(" + HTTP_TOTAL
+        "objectives:\n  - name: per instance\n    query: 'last_over_time("
+        + HTTP_TOTAL
         + "{testid=\"$testid\"}[$range])'\n    pass: '>= 100'\n"
     )
     entry = judge(stack.prometheus_url, text, record).objectives[0]
     assert entry.status is Status.FAIL
-    assert "2 series" in entry.reason and 'instance="test:1"' in entry.reason and 'instance="test:2"' in entry.reason
+    assert (
+        "2 series" in entry.reason
+        and 'instance="test:1"' in entry.reason
+        and 'instance="test:2"' in entry.reason
+    )
     assert sorted(s.value for s in entry.series) == [300.0, 700.0]
-    code = gate_cli("gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
     assert code == 1
-    worst = judge(stack.prometheus_url, text.replace("pass:", "on_multi_series: worst\n    pass:"), record)
+    worst = judge(
+        stack.prometheus_url, text.replace("pass:", "on_multi_series: worst\n    pass:"), record
+    )
     assert worst.objectives[0].status is Status.PASS and worst.objectives[0].value == 300.0
 
 
-def test_missing_baseline_fails_the_relative_criterion(run_data, gate_cli, stack, tmp_path: Path) -> None:
+def test_missing_baseline_fails_the_relative_criterion(
+    run_data, gate_cli, stack, tmp_path: Path
+) -> None:
     run, record = healthy_run(run_data)
-    text = (
-        "objectives:\n  - name: count vs baseline\n    sli: request_count\n    relative: '>= -10%'\n"
-    )
+    text = "objectives:\n  - name: count vs baseline\n    sli: request_count\n    relative: '>= -10%'\n"
     rules = write_rules(tmp_path, text)
     result = judge(stack.prometheus_url, text, record)
     entry = result.objectives[0]
     assert entry.status is Status.FAIL and entry.baseline is not None
     assert "no baseline" in entry.baseline.reason
     missing = tmp_path / "baselines" / "nope.json"
-    code = gate_cli("gate", "check", "--rules", rules, "--testid", run.testid, "--baseline", missing, "--no-push")
+    code = gate_cli(
+        "gate",
+        "check",
+        "--rules",
+        rules,
+        "--testid",
+        run.testid,
+        "--baseline",
+        missing,
+        "--no-push",
+    )
     assert code == 1
     code = gate_cli("gate", "check", "--rules", rules, "--testid", run.testid, "--no-push")
     assert code == 1
@@ -139,7 +177,9 @@ def test_run_without_end_is_in_progress_no_data(run_data, gate_cli, stack, tmp_p
     result = judge(stack.prometheus_url, text, record)
     assert [r.status for r in result.objectives] == [Status.NO_DATA]
     assert "in progress" in result.reason
-    code = gate_cli("gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
     assert code == 3
 
 
@@ -147,7 +187,9 @@ def test_run_ending_in_the_future_is_in_progress(run_data, gate_cli, stack, tmp_
     run, _ = healthy_run(run_data)
     run.record(end=time.time() + 120, requests=500)
     text = "objectives:\n  - {name: count, sli: request_count, pass: '>= 1'}\n"
-    code = gate_cli("gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
     assert code == 3
 
 
@@ -158,5 +200,7 @@ def test_too_few_samples_is_no_data(run_data, gate_cli, stack, tmp_path: Path) -
     assert entry.status is Status.NO_DATA
     assert entry.value == 0.0 and entry.samples == 500
     assert "too few samples: 500 < min_samples 1000" in entry.reason
-    code = gate_cli("gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
     assert code == 3

@@ -21,13 +21,29 @@ def test_bootstrap_is_reproducible() -> None:
 
 
 def test_noisy_but_unchanged_is_not_a_regression() -> None:
-    result = compare(CRITERION, DEFAULT_LEVELS, "b", None, None, samples(0.1, 0.4, 20, 3), samples(0.1, 0.4, 20, 4))
+    result = compare(
+        CRITERION,
+        DEFAULT_LEVELS,
+        "b",
+        None,
+        None,
+        samples(0.1, 0.4, 20, 3),
+        samples(0.1, 0.4, 20, 4),
+    )
     assert result.method == "bootstrap" and result.status is not Status.FAIL
     assert result.ci is not None and result.ci[0] < 0.10  # the interval reaches below the criterion
 
 
 def test_clear_shift_fails_with_its_level() -> None:
-    result = compare(CRITERION, DEFAULT_LEVELS, "b", None, None, samples(0.2, 0.1, 20, 5), samples(0.1, 0.1, 20, 6))
+    result = compare(
+        CRITERION,
+        DEFAULT_LEVELS,
+        "b",
+        None,
+        None,
+        samples(0.2, 0.1, 20, 5),
+        samples(0.1, 0.1, 20, 6),
+    )
     assert result.status is Status.FAIL and result.level == "critical"
     assert result.ci is not None and result.ci[0] > 0.10
 
@@ -35,7 +51,9 @@ def test_clear_shift_fails_with_its_level() -> None:
 def test_point_comparison_without_intervals() -> None:
     assert compare(CRITERION, DEFAULT_LEVELS, "b", 1.05, 1.0).status is Status.PASS
     failed = compare(CRITERION, DEFAULT_LEVELS, "b", 1.3, 1.0)
-    assert failed.status is Status.FAIL and failed.level == "major" and abs(failed.change - 0.3) < 1e-9  # type: ignore[operator]
+    assert (
+        failed.status is Status.FAIL and failed.level == "major" and abs(failed.change - 0.3) < 1e-9
+    )  # type: ignore[operator]
     assert compare(CRITERION, DEFAULT_LEVELS, "b", 1.0, 0.0).status is Status.FAIL  # +Inf change
 
 

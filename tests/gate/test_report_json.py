@@ -7,11 +7,43 @@ from pathlib import Path
 
 from gate.report_json import SCHEMA, write_json
 
-TOP_LEVEL = {"schema", "status", "exit_code", "score", "score_thresholds", "testid", "scenario",
-             "rules", "window", "baseline", "reason", "skipped", "objectives"}
-OBJECTIVE = {"name", "kind", "sli", "status", "key", "weight", "value", "unit", "threshold",
-             "samples", "min_samples", "query", "source", "evaluated_at", "series", "baseline",
-             "intervals", "reason", "error_kind", "recommendation"}
+TOP_LEVEL = {
+    "schema",
+    "status",
+    "exit_code",
+    "score",
+    "score_thresholds",
+    "testid",
+    "scenario",
+    "rules",
+    "window",
+    "baseline",
+    "reason",
+    "skipped",
+    "objectives",
+}
+OBJECTIVE = {
+    "name",
+    "kind",
+    "sli",
+    "status",
+    "key",
+    "weight",
+    "value",
+    "unit",
+    "threshold",
+    "samples",
+    "min_samples",
+    "query",
+    "source",
+    "evaluated_at",
+    "series",
+    "baseline",
+    "intervals",
+    "reason",
+    "error_kind",
+    "recommendation",
+}
 
 
 def test_json_shape_and_values(mixed_result, tmp_path: Path) -> None:
@@ -26,8 +58,10 @@ def test_json_shape_and_values(mixed_result, tmp_path: Path) -> None:
     by_name = {entry["name"]: entry for entry in data["objectives"]}
     for entry in data["objectives"]:
         assert set(entry) == OBJECTIVE
-    assert [by_name[n]["status"] for n in ("requests", "throughput", "errors", "ws rtt", "broken | pipe")] == [
-        "PASS", "WARN", "FAIL", "NO_DATA", "ERROR"]
+    assert [
+        by_name[n]["status"]
+        for n in ("requests", "throughput", "errors", "ws rtt", "broken | pipe")
+    ] == ["PASS", "WARN", "FAIL", "NO_DATA", "ERROR"]
     assert by_name["requests"]["value"] == 500.0
     assert by_name["errors"]["value"] == 0.1 and by_name["errors"]["threshold"]["pass"] == "< 1%"
     assert by_name["errors"]["recommendation"].startswith("Errors over target")

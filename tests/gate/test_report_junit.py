@@ -20,7 +20,9 @@ def test_junit_validates_and_carries_value_threshold_query(mixed_result, tmp_pat
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     errors = cases["errors"].find("failure")
     assert errors is not None and errors.get("type") == "FAIL"
-    assert "value 10.00%" in str(errors.get("message")) and "pass < 1%" in str(errors.get("message"))
+    assert "value 10.00%" in str(errors.get("message")) and "pass < 1%" in str(
+        errors.get("message")
+    )
     assert "query: (sum(last_over_time(loadgen_http_request_failures_total" in str(errors.text)
     assert cases["ws rtt"].find("failure").get("type") == "NO_DATA"  # type: ignore[union-attr]
     assert cases["broken | pipe"].find("error") is not None
@@ -30,5 +32,7 @@ def test_junit_validates_and_carries_value_threshold_query(mixed_result, tmp_pat
 
 def test_schema_rejects_a_broken_report(tmp_path: Path) -> None:
     broken = tmp_path / "broken.xml"
-    broken.write_text('<testsuites><testsuite tests="1"><testcase name="x"/></testsuite></testsuites>')
+    broken.write_text(
+        '<testsuites><testsuite tests="1"><testcase name="x"/></testsuite></testsuites>'
+    )
     assert not xmlschema.XMLSchema(str(XSD)).is_valid(str(broken))  # no suite name, no classname

@@ -55,23 +55,87 @@ def test_a_complete_file_loads() -> None:
 @pytest.mark.parametrize(
     ("text", "where", "what"),
     [
-        ("objectives:\n  - name: a\n    sli: latency_p96\n    pass: '< 1s'\n", "f.yaml:3: objectives[0].sli", "expected one of"),
-        ("objectives:\n  - name: a\n    sli: latency_p95\n    pass: '< 1s'\n    colour: red\n", "f.yaml:5: objectives[0].colour", "unknown key"),
-        ("objectives:\n  - name: a\n    sli: latency_p95\n    pass: 'fast'\n", "f.yaml:4: objectives[0].pass", "not a condition"),
-        ("objectives:\n  - name: a\n    sli: latency_p95\n", "f.yaml:2: objectives[0]", "needs 'pass'"),
-        ("objectives:\n  - name: a\n    sli: latency_p95\n    query: up\n    pass: '< 1'\n", "f.yaml:2: objectives[0]", "exactly one of"),
-        ("objectives:\n  - name: a\n    query: up{x=\"$nope\"}\n    pass: '< 1'\n", "f.yaml:3: objectives[0].query", "unknown placeholder $nope"),
-        ("objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    key: maybe\n", "f.yaml:5: objectives[0].key", "true or false"),
-        ("objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    on_no_data: ignore\n", "f.yaml:5: objectives[0].on_no_data", "no_data, fail, warn, pass"),
-        ("objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    relative: '<= 2s'\n", "f.yaml:5: objectives[0].relative", "not a relative criterion"),
-        ("objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    pass: '< 2%'\n", "f.yaml:5: objectives[0].pass", "duplicate key"),
-        ("objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n  - name: a\n    sli: error_ratio\n    pass: '< 2%'\n", "f.yaml:5: objectives[1].name", "used twice"),
-        ("objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    sustained: 30s\n", "f.yaml:5: objectives[0].sustained", "abort_on_fail"),
-        ("objectives:\n  - name: a\n    query: up\n    pass: '< 1'\n    min_samples: 5\n", "f.yaml:2: objectives[0]", "samples_query"),
-        ("objectives:\n  - name: a\n    sli: throughput\n    target: x\n    pass: '> 1'\n", "f.yaml:4: objectives[0].target", "takes no 'target'"),
-        ("baseline: {file: a.json, last: 2}\nobjectives:\n  - {name: a, sli: throughput, pass: '> 1'}\n", "f.yaml:1: baseline", "exactly one"),
+        (
+            "objectives:\n  - name: a\n    sli: latency_p96\n    pass: '< 1s'\n",
+            "f.yaml:3: objectives[0].sli",
+            "expected one of",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: latency_p95\n    pass: '< 1s'\n    colour: red\n",
+            "f.yaml:5: objectives[0].colour",
+            "unknown key",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: latency_p95\n    pass: 'fast'\n",
+            "f.yaml:4: objectives[0].pass",
+            "not a condition",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: latency_p95\n",
+            "f.yaml:2: objectives[0]",
+            "needs 'pass'",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: latency_p95\n    query: up\n    pass: '< 1'\n",
+            "f.yaml:2: objectives[0]",
+            "exactly one of",
+        ),
+        (
+            "objectives:\n  - name: a\n    query: up{x=\"$nope\"}\n    pass: '< 1'\n",
+            "f.yaml:3: objectives[0].query",
+            "unknown placeholder $nope",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    key: maybe\n",
+            "f.yaml:5: objectives[0].key",
+            "true or false",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    on_no_data: ignore\n",
+            "f.yaml:5: objectives[0].on_no_data",
+            "no_data, fail, warn, pass",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    relative: '<= 2s'\n",
+            "f.yaml:5: objectives[0].relative",
+            "not a relative criterion",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    pass: '< 2%'\n",
+            "f.yaml:5: objectives[0].pass",
+            "duplicate key",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n  - name: a\n    sli: error_ratio\n    pass: '< 2%'\n",
+            "f.yaml:5: objectives[1].name",
+            "used twice",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    sustained: 30s\n",
+            "f.yaml:5: objectives[0].sustained",
+            "abort_on_fail",
+        ),
+        (
+            "objectives:\n  - name: a\n    query: up\n    pass: '< 1'\n    min_samples: 5\n",
+            "f.yaml:2: objectives[0]",
+            "samples_query",
+        ),
+        (
+            "objectives:\n  - name: a\n    sli: throughput\n    target: x\n    pass: '> 1'\n",
+            "f.yaml:4: objectives[0].target",
+            "takes no 'target'",
+        ),
+        (
+            "baseline: {file: a.json, last: 2}\nobjectives:\n  - {name: a, sli: throughput, pass: '> 1'}\n",
+            "f.yaml:1: baseline",
+            "exactly one",
+        ),
         ("objectives: []\n", "f.yaml:1: objectives", "at least one"),
-        ("objectives:\n  - name: a\n    sli: throughput\n    pass: > 1\n", "f.yaml:4", "invalid YAML"),
+        (
+            "objectives:\n  - name: a\n    sli: throughput\n    pass: > 1\n",
+            "f.yaml:4",
+            "invalid YAML",
+        ),
         ("", "f.yaml:1", "empty"),
     ],
 )

@@ -9,8 +9,17 @@ from gate.units import format_value, parse_duration, parse_quantity, promql_dura
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("2s", 2.0), ("500ms", 0.5), ("5%", 0.05), ("512MB", 512e6), ("1GiB", 2.0**30), ("150rps", 150.0),
-     ("0.25", 0.25), ("1e3", 1000.0), ("2min", 120.0)],
+    [
+        ("2s", 2.0),
+        ("500ms", 0.5),
+        ("5%", 0.05),
+        ("512MB", 512e6),
+        ("1GiB", 2.0**30),
+        ("150rps", 150.0),
+        ("0.25", 0.25),
+        ("1e3", 1000.0),
+        ("2min", 120.0),
+    ],
 )
 def test_quantities_become_base_units(text: str, value: float) -> None:
     assert parse_quantity(text)[0] == pytest.approx(value)
@@ -27,7 +36,11 @@ def test_bad_quantities_say_what_was_expected(text: str) -> None:
 
 
 def test_durations_and_promql_ranges() -> None:
-    assert parse_duration("30s") == 30.0 and parse_duration("2m") == 120.0 and parse_duration("250ms") == 0.25
+    assert (
+        parse_duration("30s") == 30.0
+        and parse_duration("2m") == 120.0
+        and parse_duration("250ms") == 0.25
+    )
     assert promql_duration(20.0) == "20s" and promql_duration(20.0004) == "20001ms"
     with pytest.raises(ValueError):
         parse_duration("soon")

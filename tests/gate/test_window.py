@@ -17,7 +17,11 @@ def test_placeholders_scope_queries_to_the_run() -> None:
         'x{testid="t-1",job="api"}[17500ms] / 12.500'
     )
     assert (values["start"], values["end"], values["duration"], values["scenario"]) == (
-        "1000.000", "1012.500", "12500ms", "smoke")
+        "1000.000",
+        "1012.500",
+        "12500ms",
+        "smoke",
+    )
     with pytest.raises(KeyError):
         resolve("$unknown", values)
 
@@ -39,7 +43,12 @@ def test_window_from_the_last_record_or_from_flags(tmp_path: Path) -> None:
     assert window_for(tmp_path, None, None, None).testid == "new"
     assert window_for(tmp_path, "old", None, None).end == 110.0
     flagged = window_for(tmp_path, "adhoc-1", 50.0, 60.0, scenario="peak")
-    assert (flagged.start, flagged.end, flagged.scenario, flagged.record) == (50.0, 60.0, "peak", None)
+    assert (flagged.start, flagged.end, flagged.scenario, flagged.record) == (
+        50.0,
+        60.0,
+        "peak",
+        None,
+    )
     with pytest.raises(PerfstackError) as caught:
         window_for(tmp_path, None, 50.0, 60.0)
     assert caught.value.exit_code == ExitCode.USAGE
