@@ -47,8 +47,9 @@ def test_replies_carry_the_message_id_and_text(demo_target: DemoTarget) -> None:
 def test_other_frames_are_echoed_verbatim(demo_target: DemoTarget) -> None:
     async def exchange() -> list[str | bytes]:
         async with websockets.connect(demo_target.ws_url) as ws:
-            answers = []
-            for frame in ["plain text", '{"no_id": 1}', "[1, 2]", b"\x00\x01binary"]:
+            answers: list[str | bytes] = []
+            frames: list[str | bytes] = ["plain text", '{"no_id": 1}', "[1, 2]", b"\x00\x01binary"]
+            for frame in frames:
                 await ws.send(frame)
                 answers.append(await ws.recv())
             return answers
