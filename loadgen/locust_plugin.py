@@ -34,6 +34,8 @@ from loadgen.request_recorder import RequestRecorder
 from loadgen.schema import HttpMetrics, RunMetrics
 
 RUN_MESSAGE = "perfstack_run"
+STOP_MESSAGE = "perfstack_stop"
+FINAL_REPORT_TIMEOUT = 15.0
 REPORT_KEY = "perfstack"
 log = logging.getLogger("perfstack")
 
@@ -65,6 +67,7 @@ class PluginRun:
         self.peak_users = 0
         self.final_report_due = False
         self.worker_reports: dict[str, dict[str, Any]] = {}  # instance -> last cumulative info
+        self.final_reports_from: set[str] = set()  # worker client ids
         self.annotator = Annotator.from_env()
         self.live: LiveStatusWriter | None = None
         self.finished = False
@@ -81,6 +84,7 @@ class PluginRun:
             listeners.request.add_listener(self.recorder.on_request)
         if self.role == "worker" and runner is not None:
             runner.register_message(RUN_MESSAGE, self.on_run_message)
+            runner.register_message(STOP_MESSAGE, self.on_stop_message)
             listeners.report_to_master.add_listener(self.on_report_to_master)
         if self.role == "master":
             listeners.worker_report.add_listener(self.on_worker_report)
@@ -136,6 +140,40 @@ class PluginRun:
     def on_test_stop(self, environment: Environment, **_: Any) -> None:
         self.end = time.time()
         self.final_report_due = True
+        if self.role == "master":
+            self._collect_final_reports()
+
+    def _collect_final_reports(self) -> None:
+        """Have every worker stop and report now, and wait for those reports.
+
+        Locust's master gives its workers 0.5 s to send their last stats after `quit`; on a
+        busy machine a report can miss that window, and both Locust's totals and the exact
+        histograms would lose its requests. Asking first makes the totals complete.
+        """
+        runner = self.environment.runner
+        if not isinstance(runner, MasterRunner):
+            return
+        missing_state = {client.id for client in runner.clients.missing}
+        expected = {client.id for client in runner.clients.all} - missing_state
+        if not expected:
+            return
+        runner.send_message(STOP_MESSAGE, {})
+        deadline = time.monotonic() + FINAL_REPORT_TIMEOUT
+        while not expected <= self.final_reports_from and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+        missing = expected - self.final_reports_from
+        if missing:
+            log.warning("perfstack: no final report from workers %s", ", ".join(sorted(missing)))
+
+    def on_stop_message(self, environment: Environment, msg: Any, **_: Any) -> None:
+        runner = environment.runner
+        if runner is None:
+            return
+        runner.stop()  # no-op when already stopped; fires test_stop otherwise
+        self.final_report_due = True
+        send_stats = getattr(runner, "_send_stats", None)
+        if send_stats is not None:
+            send_stats()
 
     def on_quit(self, exit_code: int = 0, **_: Any) -> None:
         if self.finished or self.identity is None or self.pusher is None:
@@ -169,6 +207,7 @@ class PluginRun:
             return  # exact histograms travel once, with the report that follows test_stop
         self.final_report_due = False
         data[REPORT_KEY] = {
+            "final": True,
             "instance": self.identity.instance if self.identity else "",
             "deltas": self.recorder.take_deltas(),
             "name_overflow": self.guard.overflow_count,
@@ -182,6 +221,8 @@ class PluginRun:
             return
         self.recorder.merge_deltas(report["deltas"])
         self.worker_reports[report["instance"] or client_id] = report
+        if report.get("final"):
+            self.final_reports_from.add(client_id)
 
     # -- users gauge ------------------------------------------------------------------------------
     def _sample_users(self) -> None:
