@@ -13,9 +13,10 @@ import math
 import threading
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 from prometheus_client.utils import floatToGoString
 
@@ -34,13 +35,15 @@ def _raw_lock() -> Any:
 
 
 class HistogramChild:
-    __slots__ = ("_bounds", "_counts", "_lock", "_sum")
+    __slots__ = ("_bounds", "_counts", "_lock", "_sum", "identities", "keys")
 
     def __init__(self, bounds: list[float]) -> None:
         self._bounds = bounds
         self._counts = [0] * len(bounds)
         self._sum = 0.0
         self._lock = _raw_lock()
+        self.keys: list[str] = []  # remote-write identity of each exported series
+        self.identities: list[tuple[str, dict[str, str]]] = []
 
     def observe(self, value: float) -> None:
         index = bisect_left(self._bounds, value)  # first bound >= value: Prometheus `le`
@@ -85,7 +88,21 @@ class FastHistogram(Collector):
             if len(key) != len(self.labelnames):
                 raise ValueError(f"{self.name}: expected labels {self.labelnames}, got {key}")
             with self._lock:
-                child = self._children.setdefault(key, HistogramChild(self.bounds))
+                child = self._children.get(key)
+                if child is None:
+                    child = self._children[key] = self._new_child(key)
+        return child
+
+    def _new_child(self, values: tuple[str, ...]) -> HistogramChild:
+        child = HistogramChild(self.bounds)
+        labels = dict(zip(self.labelnames, values, strict=True))
+        series = [(f"{self.name}_bucket", {**labels, "le": le}) for le in self._le]
+        series += [(f"{self.name}_sum", labels), (f"{self.name}_count", labels)]
+        if self._count_counter:
+            series.append((f"{self._count_counter[0]}_total", labels))
+        child.identities = series
+        # Strings cache their hash: cheap dict/set keys for every snapshot.
+        child.keys = ["\x1f".join((n, *values, lbl.get("le", ""))) for n, lbl in series]
         return child
 
     def remove(self, *values: Any) -> None:
@@ -96,19 +113,53 @@ class FastHistogram(Collector):
         return iter(())  # unchecked collector: names are declared in loadgen.schema
 
     def collect(self) -> Iterator[Any]:
-        histogram = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        counter = None
+        children = list(self._children.items())
+        yield _HistogramFamily(self, children)
         if self._count_counter:
             counter = CounterMetricFamily(*self._count_counter, labels=self.labelnames)
-        for key, child in list(self._children.items()):
-            counts, total = child.read()
-            cumulative, running = [], 0
-            for le, count in zip(self._le, counts, strict=True):
-                running += count
-                cumulative.append((le, running))
-            histogram.add_metric(list(key), cumulative, total)
-            if counter is not None:
-                counter.add_metric(list(key), running)
-        yield histogram
-        if counter is not None:
+            for key, child in children:
+                counter.add_metric(list(key), sum(child.read()[0]))
+            # Its series are exported with the histogram's (same read, equal by construction).
+            counter.remote_write_series = lambda: ()  # type: ignore[attr-defined]
             yield counter
+
+    def export(self, children: list[tuple[tuple[str, ...], HistogramChild]]) -> Iterator[Any]:
+        """(keys, identities, values) per child, for the remote-write snapshotter."""
+        with_total = self._count_counter is not None
+        for _key, child in children:
+            counts, total = child.read()
+            values: list[float] = list(accumulate(counts))
+            count = values[-1]
+            values += (total, count, count) if with_total else (total, count)
+            yield child.keys, child.identities, values
+
+
+class _HistogramFamily(Metric):
+    """A histogram family whose Sample tuples are only built if someone reads them (the
+    text exposition); the snapshotter uses remote_write_series() instead."""
+
+    def __init__(
+        self, owner: FastHistogram, children: list[tuple[tuple[str, ...], HistogramChild]]
+    ) -> None:
+        self._owner, self._children = owner, children
+        self._built: list[Any] | None = None
+        super().__init__(owner.name, owner.documentation, "histogram")
+
+    @property
+    def samples(self) -> list[Any]:
+        if self._built is None:
+            owner = self._owner
+            family = HistogramMetricFamily(owner.name, owner.documentation, labels=owner.labelnames)
+            for key, child in self._children:
+                counts, total = child.read()
+                cumulative = list(zip(owner._le, accumulate(counts), strict=True))
+                family.add_metric(list(key), cumulative, total)
+            self._built = family.samples
+        return self._built
+
+    @samples.setter
+    def samples(self, value: list[Any]) -> None:
+        self._built = value or None
+
+    def remote_write_series(self) -> Iterator[Any]:
+        return self._owner.export(self._children)

@@ -32,6 +32,7 @@ STALE_NAN_BITS = 0x7FF0000000000002
 STALE_NAN_BYTES = struct.pack("<Q", STALE_NAN_BITS)
 
 _DOUBLE = struct.Struct("<d")
+pack_double = _DOUBLE.pack
 _TAG_TIMESERIES = b"\x0a"  # field 1, length-delimited
 _TAG_LABEL = b"\x0a"  # TimeSeries.labels: field 1, length-delimited
 _TAG_SAMPLE = b"\x12"  # TimeSeries.samples: field 2, length-delimited
@@ -79,26 +80,39 @@ def encode_sample(value: float | bytes, timestamp_ms: int) -> bytes:
 
 
 class SnapshotEncoder:
-    """Encodes many series sharing one timestamp: the sample tail is built once per value."""
+    """Encodes many series sharing one timestamp.
+
+    A series costs one cached `header` (TimeSeries tag, length, labels, Sample tag, length,
+    value tag: all fixed for a series while the timestamp's varint length is unchanged),
+    its 8 value bytes and the shared timestamp tail.
+    """
 
     def __init__(self, timestamp_ms: int) -> None:
         self.timestamp_ms = timestamp_ms
-        self._ts_tail = _TAG_SAMPLE_TIMESTAMP + varint(timestamp_ms)
-        self._sample_len = varint(1 + 8 + len(self._ts_tail))
-        self._parts: list[bytes] = []
+        self.ts_tail = _TAG_SAMPLE_TIMESTAMP + varint(timestamp_ms)
+        self.sample_len = varint(1 + 8 + len(self.ts_tail))
+        self.parts: list[bytes] = []
         self.count = 0
+
+    def header(self, label_bytes: bytes) -> bytes:
+        body_len = len(label_bytes) + 1 + len(self.sample_len) + 1 + 8 + len(self.ts_tail)
+        return (
+            _TAG_TIMESERIES
+            + varint(body_len)
+            + label_bytes
+            + _TAG_SAMPLE
+            + self.sample_len
+            + _TAG_SAMPLE_VALUE
+        )
 
     def add(self, label_bytes: bytes, value: float | bytes) -> None:
         raw = value if isinstance(value, bytes) else _DOUBLE.pack(value)
-        body = (
-            label_bytes + _TAG_SAMPLE + self._sample_len + _TAG_SAMPLE_VALUE + raw + self._ts_tail
-        )
-        self._parts.append(_TAG_TIMESERIES + varint(len(body)) + body)
+        self.parts += (self.header(label_bytes), raw, self.ts_tail)
         self.count += 1
 
     def payload(self) -> bytes:
         """The WriteRequest, protobuf-encoded but not compressed."""
-        return b"".join(self._parts)
+        return b"".join(self.parts)
 
 
 def encode_write_request(

@@ -60,3 +60,39 @@ def test_duplicate_series_from_two_sources_are_sent_once() -> None:
     Gauge("g", "g", registry=registry).set(3)
     batch = Snapshotter(registry, {}, extra_sources=(registry,), clock=lambda: 1.0).take()
     assert batch.samples == 1
+
+
+def test_fast_histogram_series_equal_those_of_prometheus_client_histogram() -> None:
+    from loadgen.fast_histogram import FastHistogram
+
+    reference, fast = CollectorRegistry(), CollectorRegistry()
+    slow_h = Histogram("lat_seconds", "d", ["n"], buckets=(0.1, 1.0), registry=reference)
+    fast_h = FastHistogram("lat_seconds", "d", ["n"], (0.1, 1.0), fast)
+    for value in (0.05, 0.1, 0.7, 3.0):
+        for n in ("a", "b"):
+            slow_h.labels(n).observe(value)
+            fast_h.labels(n).observe(value)
+    static = {"testid": "t"}
+
+    def decoded(registry: CollectorRegistry) -> dict[str, list[float]]:
+        batch = Snapshotter(registry, static, clock=lambda: 2.0).take()
+        return {name: s.values() for name, s in _series(batch.body).items()}
+
+    assert decoded(fast) == decoded(reference)
+    assert len(decoded(fast)) == 2 * (3 + 2)
+
+
+def test_a_removed_histogram_child_gets_stale_markers_for_all_its_series() -> None:
+    from loadgen.fast_histogram import FastHistogram
+
+    registry = CollectorRegistry()
+    histogram = FastHistogram("h_seconds", "d", ["n"], (1.0,), registry, ("h_req", "r"))
+    histogram.labels("keep").observe(0.5)
+    histogram.labels("gone").observe(0.5)
+    snapshotter = Snapshotter(registry, {}, clock=lambda: 1.0)
+    assert snapshotter.take().samples == 2 * 5  # 2 buckets, sum, count, h_req_total
+    histogram.remove("gone")
+    series = _series(snapshotter.take().body)
+    stale = {k for k, s in series.items() if s.samples[0][0] == STALE_NAN_BITS}
+    assert stale == {k for k in series if "n=gone" in k} and len(stale) == 5
+    assert series["__name__=h_req_total,n=keep"].values() == [1.0]
