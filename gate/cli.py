@@ -79,7 +79,9 @@ def _baseline_spec(args: argparse.Namespace, rules: RuleSet) -> BaselineSpec | N
     return rules.baseline
 
 
-def evaluate_from_args(args: argparse.Namespace, rules: RuleSet) -> GateResult:
+def evaluate_from_args(
+    args: argparse.Namespace, rules: RuleSet, collect_intervals: bool = False
+) -> GateResult:
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     url = args.prometheus or prometheus_url_default(state_dir)
     start = parse_time(args.start, "--start") if args.start else None
@@ -87,6 +89,7 @@ def evaluate_from_args(args: argparse.Namespace, rules: RuleSet) -> GateResult:
     window = window_for(state_dir, args.testid, start, end, args.scenario, args.settle)
     with PrometheusClient(url, timeout=args.timeout) as client:
         gate = Gate(client, rules)
+        gate.collect_intervals = collect_intervals
         spec = _baseline_spec(args, rules) if hasattr(args, "baseline") else None
         gate.baseline = baseline_source(
             spec, gate, client, state_dir, Path(args.baseline_dir), window.testid, args.settle
@@ -143,7 +146,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def cmd_baseline_save(args: argparse.Namespace) -> int:
     rules = _load(Path(args.rules), args.var)
     rules = dataclasses.replace(rules, baseline=None)
-    result = evaluate_from_args(args, rules)
+    result = evaluate_from_args(args, rules, collect_intervals=True)
     document = baseline_document(result, args.name)
     if not document["objectives"]:
         raise PerfstackError(

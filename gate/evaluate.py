@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from gate.baselines import BaselineSource, BaselineValue
 from gate.measure import Measurement, Measurer, UnresolvedPlaceholder
@@ -47,21 +48,26 @@ class Gate:
         rules: RuleSet,
         baseline: BaselineSource | None = None,
         clock: Callable[[], float] = time.time,
+        parallel: int = 8,
     ) -> None:
         self.client = client
         self.rules = rules
         self.measurer = Measurer(client, dict(rules.variables))
         self.baseline = baseline
         self.clock = clock
+        self.collect_intervals = False  # per-interval values for every objective (baseline save)
+        self.parallel = parallel
 
     def evaluate(self, window: RunWindow) -> GateResult:
         applicable = [o for o in self.rules.objectives if o.applies_to(window.scenario)]
         skipped = [o.name for o in self.rules.objectives if not o.applies_to(window.scenario)]
         not_ready = window.in_progress(self.clock())
-        results = [
-            self._not_ready(o, window, not_ready) if not_ready else self.judge(o, window)
-            for o in applicable
-        ]
+        if not_ready:
+            results = [self._not_ready(o, window, not_ready) for o in applicable]
+        else:
+            # objectives are independent; Prometheus answers concurrent queries in parallel
+            with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
+                results = list(pool.map(lambda o: self.judge(o, window), applicable))
         status, score, reason = overall(results, self.rules.score_pass, self.rules.score_warn)
         return GateResult(
             rules_path=self.rules.path,
@@ -134,7 +140,7 @@ class Gate:
             if comparison is not None:
                 result.baseline = comparison
                 status = worst(status, comparison.status)
-        elif objective.sli is not None and result.value is not None:
+        elif self.collect_intervals and objective.sli is not None and result.value is not None:
             result.intervals = self._intervals(objective, window)
         result.status = status
         return result

@@ -20,7 +20,7 @@ Samples = Sequence[tuple[float, float]]  # (unix seconds, value)
 def remote_write(url: str, series: Sequence[tuple[dict[str, str], Samples]]) -> None:
     """Write samples with exact timestamps; fails the test when Prometheus refuses them."""
     encoded = [
-        (sorted_labels(labels), [(value, int(round(ts * 1000))) for ts, value in samples])
+        (sorted_labels(labels), [(value, round(ts * 1000)) for ts, value in samples])
         for labels, samples in series
     ]
     response = httpx.post(
@@ -77,7 +77,7 @@ class RunData:
     def write(self, *series: tuple[dict[str, str], Samples]) -> None:
         remote_write(self.stack.remote_write_url, series)  # type: ignore[attr-defined]
 
-    def record(self, end: float | None | str = "default", **fields: object) -> RunRecord:
+    def record(self, end: float | str | None = "default", **fields: object) -> RunRecord:
         record = RunRecord(
             testid=self.testid,
             scenario=self.scenario,
@@ -136,7 +136,7 @@ objectives:
 
 
 @pytest.fixture
-def mixed_result(run_data: Callable[..., RunData], stack: object, tmp_path: Path):  # noqa: ANN201
+def mixed_result(run_data: Callable[..., RunData], stack: object, tmp_path: Path):
     """A real evaluation with every verdict: PASS, WARN, FAIL, NO_DATA, ERROR, and a
     baseline comparison (500 requests against a baseline of 1000)."""
     import json

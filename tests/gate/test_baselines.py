@@ -18,7 +18,7 @@ objectives:
 """
 
 
-def finished_run(run_data, testid: str, total: float):  # noqa: ANN001, ANN201
+def finished_run(run_data, testid: str, total: float):
     run = run_data(testid=testid)
     run.write(
         run.counter("loadgen_http_requests_total", total, name="a", method="GET", status="200")

@@ -17,12 +17,12 @@ from tests.helpers import free_port
 HTTP_TOTAL = "loadgen_http_requests_total"
 
 
-def judge(url: str, rules_text: str, record: object):  # noqa: ANN201 - test helper
+def judge(url: str, rules_text: str, record: object):
     with PrometheusClient(url) as client:
         return Gate(client, parse_rules(rules_text, "faults.yaml")).evaluate(from_record(record))  # type: ignore[arg-type]
 
 
-def healthy_run(run_data, **kwargs):  # noqa: ANN001, ANN201
+def healthy_run(run_data, **kwargs):
     run = run_data(**kwargs)
     run.write(run.counter(HTTP_TOTAL, 500, name="a", method="GET", status="200"))
     return run, run.record(requests=500)
@@ -147,7 +147,7 @@ def test_missing_baseline_fails_the_relative_criterion(
     run_data, gate_cli, stack, tmp_path: Path
 ) -> None:
     run, record = healthy_run(run_data)
-    text = "objectives:\n  - name: count vs baseline\n    sli: request_count\n    relative: '>= -10%'\n"
+    text = "objectives:\n  - name: count vs baseline\n    sli: request_count\n    relative: '>= -10%'\n"  # noqa: E501
     rules = write_rules(tmp_path, text)
     result = judge(stack.prometheus_url, text, record)
     entry = result.objectives[0]

@@ -34,7 +34,7 @@ def test_clean_file_prints_every_resolved_query(tmp_path: Path, stack, capsys) -
     assert code == 0, out
     assert 'sum(increase(hits_total{job="demo"}[305s]))' in out  # placeholders resolved
     assert (
-        'histogram_quantile(0.95, sum by (le) (last_over_time(loadgen_http_request_duration_seconds_bucket{testid="lint-testid"}'
+        'histogram_quantile(0.95, sum by (le) (last_over_time(loadgen_http_request_duration_seconds_bucket{testid="lint-testid"}'  # noqa: E501
         in out
     )
     assert "no findings" in out
@@ -51,7 +51,7 @@ def test_clean_file_prints_every_resolved_query(tmp_path: Path, stack, capsys) -
         ("{name: a, query: 'absent(up{job=\"api\"})', pass: '< 1'}", "absent()"),
         ("{name: a, sli: latency_p95, pass: '< 500'}", "mixed units"),
         (
-            "{name: a, query: 'histogram_quantile(0.95, sum by (le) (rate(h_seconds_bucket[5m]))) * 1000', pass: '< 500ms'}",
+            "{name: a, query: 'histogram_quantile(0.95, sum by (le) (rate(h_seconds_bucket[5m]))) * 1000', pass: '< 500ms'}",  # noqa: E501
             "multiplies by 1000",
         ),
         ("{name: a, sli: error_ratio, pass: '< 5'}", "did you mean 5%"),

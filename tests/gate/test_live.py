@@ -19,7 +19,7 @@ objectives:
 """
 
 
-def burst_of_errors(run) -> float:  # noqa: ANN001
+def burst_of_errors(run) -> float:
     """10 requests/s for 60 s; 3 failures/s between t0+20 and t0+26 only."""
     t0 = run.start
     requests = [(t0 + s, 10.0 * s) for s in range(61)]
@@ -47,7 +47,7 @@ def poll(live: LiveGate, clock: list[float], start: float, stop: float) -> tuple
     return None, ""
 
 
-def make(stack, run, sustained: str) -> tuple[LiveGate, list[float]]:  # noqa: ANN001
+def make(stack, run, sustained: str) -> tuple[LiveGate, list[float]]:
     clock = [0.0]
     rules = parse_rules(RULES.format(sustained=sustained), "live.yaml")
     client = PrometheusClient(stack.prometheus_url)

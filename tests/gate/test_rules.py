@@ -91,12 +91,12 @@ def test_a_complete_file_loads() -> None:
             "true or false",
         ),
         (
-            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    on_no_data: ignore\n",
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    on_no_data: ignore\n",  # noqa: E501
             "f.yaml:5: objectives[0].on_no_data",
             "no_data, fail, warn, pass",
         ),
         (
-            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    relative: '<= 2s'\n",
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    relative: '<= 2s'\n",  # noqa: E501
             "f.yaml:5: objectives[0].relative",
             "not a relative criterion",
         ),
@@ -106,12 +106,12 @@ def test_a_complete_file_loads() -> None:
             "duplicate key",
         ),
         (
-            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n  - name: a\n    sli: error_ratio\n    pass: '< 2%'\n",
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n  - name: a\n    sli: error_ratio\n    pass: '< 2%'\n",  # noqa: E501
             "f.yaml:5: objectives[1].name",
             "used twice",
         ),
         (
-            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    sustained: 30s\n",
+            "objectives:\n  - name: a\n    sli: error_ratio\n    pass: '< 1%'\n    sustained: 30s\n",  # noqa: E501
             "f.yaml:5: objectives[0].sustained",
             "abort_on_fail",
         ),
@@ -126,7 +126,7 @@ def test_a_complete_file_loads() -> None:
             "takes no 'target'",
         ),
         (
-            "baseline: {file: a.json, last: 2}\nobjectives:\n  - {name: a, sli: throughput, pass: '> 1'}\n",
+            "baseline: {file: a.json, last: 2}\nobjectives:\n  - {name: a, sli: throughput, pass: '> 1'}\n",  # noqa: E501
             "f.yaml:1: baseline",
             "exactly one",
         ),

@@ -1,0 +1,141 @@
+"""Truth tests: real load (`perfstack run`, Locust) against the demo target, judged by the
+gate in the real Prometheus. Four 10-second runs, two at a time on separate targets:
+
+- healthy: passes;
+- added latency (+200 ms per request): fails the p95 objective and the relative-change
+  objective against the healthy run;
+- 5% errors: fails the error objective;
+- noisy but unchanged (same lognormal latency, another run): not called a regression.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.demo_target import start_demo_target
+from tests.gate.conftest import write_rules
+from tests.loadgen.locust_runs import start_perfstack, write_locustfile
+
+pytestmark = pytest.mark.slow
+
+LOCUSTFILE = """
+from locust import FastHttpUser, constant, task
+
+
+class Api(FastHttpUser):
+    wait_time = constant(0.01)
+
+    @task
+    def latency(self):
+        self.client.get("/api/latency", name="/api/latency")
+"""
+
+RULES = """
+name: truth
+objectives:
+  - {name: p95 latency, sli: latency_p95, pass: "< 150ms", key: true, min_samples: 100}
+  - name: p95 vs baseline
+    sli: latency_p95
+    relative: {pass: "<= +10%", interval: 1s}
+  - {name: error ratio, sli: error_ratio, pass: "<= 1%", min_samples: 100}
+  - {name: throughput, sli: throughput, pass: ">= 10rps"}
+"""
+
+
+@dataclass
+class Runs:
+    healthy: str
+    latency: str
+    errors: str
+    noisy: str
+    state_dir: Path
+
+
+def _load(stack, pairs: list[tuple[str, dict[str, float]]], tmp: Path) -> None:  # noqa: ANN001
+    """Runs 10 s of load for each (testid, knobs), on a target of its own, concurrently."""
+    locustfile = write_locustfile(tmp, LOCUSTFILE, "locustfile_truth.py")
+    targets, processes = [], []
+    try:
+        for testid, knobs in pairs:
+            target = start_demo_target(tmp, **knobs)
+            targets.append(target)
+            processes.append(start_perfstack(
+                locustfile, target.url, stack.state_dir, stack.prometheus_url,
+                "-u", "5", "-t", "10s", "--testid", testid, "--scenario", "smoke",
+            ))
+        for process in processes:
+            output, _ = process.communicate(timeout=90)
+            assert process.returncode == 0, output
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        for target in targets:
+            target.stop()
+
+
+@pytest.fixture(scope="module")
+def runs(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:  # noqa: ANN001
+    tag = uuid.uuid4().hex[:6]
+    ids = Runs(f"truth-healthy-{tag}", f"truth-latency-{tag}", f"truth-errors-{tag}",
+               f"truth-noisy-{tag}", stack.state_dir)
+    tmp = tmp_path_factory.mktemp("truth")
+    _load(stack, [(ids.healthy, {}), (ids.errors, {"error_ratio": 0.05})], tmp)
+    _load(stack, [(ids.noisy, {}), (ids.latency, {"latency_ms": 200})], tmp)
+    yield ids
+
+
+def check(gate_cli, runs: Runs, tmp_path: Path, testid: str, *extra: str) -> tuple[int, dict]:  # noqa: ANN001
+    rules = write_rules(tmp_path, RULES)
+    out = tmp_path / f"{testid}.json"
+    code = gate_cli("gate", "check", "--rules", rules, "--testid", testid, "--json", out, "--no-push", *extra)
+    data = json.loads(out.read_text())
+    return code, {entry["name"]: entry for entry in data["objectives"]}
+
+
+def test_healthy_run_passes(runs: Runs, gate_cli, tmp_path: Path) -> None:
+    code, verdicts = check(gate_cli, runs, tmp_path, runs.healthy, "--baseline-testid", runs.noisy)
+    assert code == 0, verdicts
+    assert verdicts["p95 latency"]["status"] == "PASS" and verdicts["p95 latency"]["source"] == "run record"
+    assert 0.02 < verdicts["p95 latency"]["value"] < 0.15  # lognormal, median 20 ms
+    assert verdicts["error ratio"]["value"] == 0.0 and verdicts["error ratio"]["samples"] > 100
+    assert verdicts["throughput"]["value"] > 10
+
+
+def test_added_latency_fails_latency_and_regression(runs: Runs, gate_cli, tmp_path: Path) -> None:
+    code, verdicts = check(gate_cli, runs, tmp_path, runs.latency, "--baseline-testid", runs.healthy)
+    assert code == 1
+    assert verdicts["p95 latency"]["status"] == "FAIL" and verdicts["p95 latency"]["value"] > 0.2
+    relative = verdicts["p95 vs baseline"]
+    assert relative["status"] == "FAIL"
+    assert relative["baseline"]["method"] == "bootstrap"
+    low, high = relative["baseline"]["ci"]
+    assert low > 0.10 and relative["baseline"]["relative_change"] > 1.0  # several times slower
+    assert relative["baseline"]["level"] == "critical"
+    assert verdicts["error ratio"]["status"] == "PASS"
+
+
+def test_five_percent_errors_fail_the_error_objective(runs: Runs, gate_cli, tmp_path: Path) -> None:
+    code, verdicts = check(gate_cli, runs, tmp_path, runs.errors, "--baseline-testid", runs.healthy)
+    assert code == 1
+    errors = verdicts["error ratio"]
+    assert errors["status"] == "FAIL"
+    assert 0.03 < errors["value"] < 0.07, errors["value"]
+    assert errors["recommendation"].startswith("Errors over target")
+
+
+def test_noisy_but_unchanged_run_is_not_a_regression(runs: Runs, gate_cli, tmp_path: Path) -> None:
+    code, verdicts = check(gate_cli, runs, tmp_path, runs.noisy, "--baseline-testid", runs.healthy)
+    relative = verdicts["p95 vs baseline"]
+    assert relative["baseline"]["method"] == "bootstrap"
+    assert relative["status"] in ("PASS", "WARN"), relative
+    assert relative["baseline"]["ci"][0] <= 0.10  # the interval does not lie wholly past +10%
+    assert code == 0
+
+
