@@ -57,7 +57,7 @@ class Runs:
     state_dir: Path
 
 
-def _load(stack, pairs: list[tuple[str, dict[str, float]]], tmp: Path) -> None:  # noqa: ANN001
+def _load(stack, pairs: list[tuple[str, dict[str, float]]], tmp: Path) -> None:
     """Runs 10 s of load for each (testid, knobs), on a target of its own, concurrently."""
     locustfile = write_locustfile(tmp, LOCUSTFILE, "locustfile_truth.py")
     targets, processes = [], []
@@ -65,10 +65,22 @@ def _load(stack, pairs: list[tuple[str, dict[str, float]]], tmp: Path) -> None: 
         for testid, knobs in pairs:
             target = start_demo_target(tmp, **knobs)
             targets.append(target)
-            processes.append(start_perfstack(
-                locustfile, target.url, stack.state_dir, stack.prometheus_url,
-                "-u", "5", "-t", "10s", "--testid", testid, "--scenario", "smoke",
-            ))
+            processes.append(
+                start_perfstack(
+                    locustfile,
+                    target.url,
+                    stack.state_dir,
+                    stack.prometheus_url,
+                    "-u",
+                    "5",
+                    "-t",
+                    "10s",
+                    "--testid",
+                    testid,
+                    "--scenario",
+                    "smoke",
+                )
+            )
         for process in processes:
             output, _ = process.communicate(timeout=90)
             assert process.returncode == 0, output
@@ -81,20 +93,27 @@ def _load(stack, pairs: list[tuple[str, dict[str, float]]], tmp: Path) -> None: 
 
 
 @pytest.fixture(scope="module")
-def runs(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:  # noqa: ANN001
+def runs(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     tag = uuid.uuid4().hex[:6]
-    ids = Runs(f"truth-healthy-{tag}", f"truth-latency-{tag}", f"truth-errors-{tag}",
-               f"truth-noisy-{tag}", stack.state_dir)
+    ids = Runs(
+        f"truth-healthy-{tag}",
+        f"truth-latency-{tag}",
+        f"truth-errors-{tag}",
+        f"truth-noisy-{tag}",
+        stack.state_dir,
+    )
     tmp = tmp_path_factory.mktemp("truth")
     _load(stack, [(ids.healthy, {}), (ids.errors, {"error_ratio": 0.05})], tmp)
     _load(stack, [(ids.noisy, {}), (ids.latency, {"latency_ms": 200})], tmp)
     yield ids
 
 
-def check(gate_cli, runs: Runs, tmp_path: Path, testid: str, *extra: str) -> tuple[int, dict]:  # noqa: ANN001
+def check(gate_cli, runs: Runs, tmp_path: Path, testid: str, *extra: str) -> tuple[int, dict]:
     rules = write_rules(tmp_path, RULES)
     out = tmp_path / f"{testid}.json"
-    code = gate_cli("gate", "check", "--rules", rules, "--testid", testid, "--json", out, "--no-push", *extra)
+    code = gate_cli(
+        "gate", "check", "--rules", rules, "--testid", testid, "--json", out, "--no-push", *extra
+    )
     data = json.loads(out.read_text())
     return code, {entry["name"]: entry for entry in data["objectives"]}
 
@@ -102,20 +121,23 @@ def check(gate_cli, runs: Runs, tmp_path: Path, testid: str, *extra: str) -> tup
 def test_healthy_run_passes(runs: Runs, gate_cli, tmp_path: Path) -> None:
     code, verdicts = check(gate_cli, runs, tmp_path, runs.healthy, "--baseline-testid", runs.noisy)
     assert code == 0, verdicts
-    assert verdicts["p95 latency"]["status"] == "PASS" and verdicts["p95 latency"]["source"] == "run record"
+    p95 = verdicts["p95 latency"]
+    assert p95["status"] == "PASS" and p95["source"] == "run record"
     assert 0.02 < verdicts["p95 latency"]["value"] < 0.15  # lognormal, median 20 ms
     assert verdicts["error ratio"]["value"] == 0.0 and verdicts["error ratio"]["samples"] > 100
     assert verdicts["throughput"]["value"] > 10
 
 
 def test_added_latency_fails_latency_and_regression(runs: Runs, gate_cli, tmp_path: Path) -> None:
-    code, verdicts = check(gate_cli, runs, tmp_path, runs.latency, "--baseline-testid", runs.healthy)
+    code, verdicts = check(
+        gate_cli, runs, tmp_path, runs.latency, "--baseline-testid", runs.healthy
+    )
     assert code == 1
     assert verdicts["p95 latency"]["status"] == "FAIL" and verdicts["p95 latency"]["value"] > 0.2
     relative = verdicts["p95 vs baseline"]
     assert relative["status"] == "FAIL"
     assert relative["baseline"]["method"] == "bootstrap"
-    low, high = relative["baseline"]["ci"]
+    low, _high = relative["baseline"]["ci"]
     assert low > 0.10 and relative["baseline"]["relative_change"] > 1.0  # several times slower
     assert relative["baseline"]["level"] == "critical"
     assert verdicts["error ratio"]["status"] == "PASS"
@@ -137,5 +159,3 @@ def test_noisy_but_unchanged_run_is_not_a_regression(runs: Runs, gate_cli, tmp_p
     assert relative["status"] in ("PASS", "WARN"), relative
     assert relative["baseline"]["ci"][0] <= 0.10  # the interval does not lie wholly past +10%
     assert code == 0
-
-
