@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +28,7 @@ from perfstack.errors import ExitCode, PerfstackError
 
 log = logging.getLogger("loadgen.push")
 
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 DROP_REASONS = ("buffer_full", "rejected", "out_of_order", "unsent_at_stop")
 
 
@@ -61,6 +63,12 @@ class PushConfig:
                 f"({self.interval})",
                 ExitCode.USAGE,
             )
+        for name in self.labels:
+            if not _LABEL_NAME.match(name) or name.startswith("__"):
+                raise PerfstackError(
+                    f"push label {name!r}: expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with __",
+                    ExitCode.USAGE,
+                )
         if self.basic_auth and self.bearer_token:
             raise PerfstackError("use basic auth or a bearer token, not both", ExitCode.USAGE)
 

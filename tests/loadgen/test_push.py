@@ -283,3 +283,27 @@ def test_pusher_works_in_a_gevent_patched_process(prometheus: PrometheusProcess)
     assert out[0] == "True" and int(out[1]) >= 2 and int(out[2]) >= 2
     expr = f'max_over_time(loadgen_http_requests_total{{testid="{testid}"}}[5m])'
     assert prom_scalar(prometheus.url, expr) == 1500.0
+
+
+def test_a_failing_collector_skips_snapshots_but_the_pipeline_goes_on(
+    prometheus: PrometheusProcess,
+) -> None:
+    class Flaky:
+        calls = 0
+
+        def collect(self) -> Iterator[object]:
+            Flaky.calls += 1
+            if Flaky.calls == 2:
+                raise RuntimeError("collector broke once")
+            yield from registry.collect()
+
+    testid = uuid.uuid4().hex
+    registry = CollectorRegistry()
+    Gauge("push_flaky_level", "l", registry=registry).set(5)
+    pusher = RemoteWritePusher(Flaky(), _config(prometheus.remote_write_url, testid, interval=0.05))
+    pusher.start()
+    wait_until(lambda: Flaky.calls >= 4, timeout=10)
+    assert pusher.stop()
+    sel = f'push_flaky_level{{testid="{testid}"}}'
+    assert prom_scalar(prometheus.url, f"count_over_time({sel}[5m])") == pusher.stats.snapshots
+    assert pusher.stats.snapshots == Flaky.calls - 1

@@ -197,6 +197,8 @@ def test_classify(status: int, body: str, outcome: Outcome) -> None:
         ({"url": "http://h/w", "interval": 0}, "interval must be a positive"),
         ({"url": "http://h/w", "interval": 2, "buffer_seconds": 1}, "buffer_seconds"),
         ({"url": "http://h/w", "basic_auth": ("a", "b"), "bearer_token": "t"}, "not both"),
+        ({"url": "http://h/w", "labels": {"test-id": "x"}}, "push label 'test-id'"),
+        ({"url": "http://h/w", "labels": {"__name__": "x"}}, "push label '__name__'"),
     ],
 )
 def test_bad_config_is_a_one_line_error(kwargs: dict[str, object], message: str) -> None:
