@@ -3,9 +3,9 @@
 In-process: `run_ws(WsRunOptions(...))` (what `perfstack ws` calls).
 Next to Locust under one testid (what `perfstack run` calls for a scenario with a
 `websocket:` section): `WsProcess.start(scenario_file, testid=..., ...)` starts
-`perfstack ws --scenario FILE --testid T --no-record --summary-json PATH` in its own
-process; `.wait()` (or `.stop()` to end it early) returns its summary, which
-`attach_ws_summary(record, summary)` puts into the Locust run's record.
+`python -m loadgen.ws --scenario FILE --testid T --no-record --summary-json PATH` (=
+`perfstack ws ...`) in its own process; `.wait()` (or `.stop()` to end it early) returns
+its summary, which `attach_ws_summary(record, summary)` puts into the Locust run's record.
 """
 
 from __future__ import annotations

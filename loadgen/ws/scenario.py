@@ -174,7 +174,7 @@ DURATION = "a duration like 500ms, 30s or 2m"
 
 SIMPLE: dict[str, tuple[Callable[[Any], Any], str]] = {
     "url": (_text, "a ws:// URL"),
-    "mode": (_mode, "a mode"),
+    "mode": (_mode, "one of " + ", ".join(MODES)),
     "connections": (_whole, "a whole number >= 1"),
     "ramp": (_positive, "connections per second > 0"),
     "duration": (parse_duration, DURATION),
@@ -231,6 +231,7 @@ def parse_ws_scenario(text: str, source: str, default_name: str = "scenario") ->
         name = check.convert(top["name"][1], "name", _text, "a non-empty string")
     section = check.mapping(top[SECTION][1], SECTION, TOP)
     values: dict[str, Any] = {}
+    message_nodes: dict[str, yaml.Node] = {}
     for key, node in section.items():
         where = f"{SECTION}.{key}"
         if key in SIMPLE:
@@ -253,12 +254,13 @@ def parse_ws_scenario(text: str, source: str, default_name: str = "scenario") ->
                 raise check.fail(node, where, f"environment variable {variable} is not set")
             values["token"] = os.environ[variable]
         elif key == "message":
-            for sub, sub_node in check.mapping(node, where, MESSAGE).items():
+            message_nodes = check.mapping(node, where, MESSAGE)
+            for sub, sub_node in message_nodes.items():
                 target, parse, expected = MESSAGE_FIELDS[sub]
                 values[target] = check.convert(sub_node, f"{where}.{sub}", parse, expected)
         elif key == "reconnect":
             _reconnect(check, node, where, values)
-    _check_messages(check, section, values)
+    _check_messages(check, message_nodes, top[SECTION][0], values)
     return WsScenario(name=name, source=source, values=values, has_stages="stages" in top)
 
 
@@ -287,15 +289,24 @@ def _reconnect(check: _Checker, node: yaml.Node, where: str, values: dict[str, A
         )
 
 
-def _check_messages(check: _Checker, section: dict[str, yaml.Node], values: dict[str, Any]) -> None:
+def _check_messages(
+    check: _Checker, nodes: dict[str, yaml.Node], section_key: yaml.Node, values: dict[str, Any]
+) -> None:
     """Template and matcher are checked together, before anything connects."""
-    node = section.get("message") or next(iter(section.values()), None)
-    if node is None:
-        return
+    template_node = nodes.get("template", section_key)
+    matcher_node = nodes.get("matcher", section_key)
+    where = f"{SECTION}.message"
     try:
         template = MessageTemplate(
             values.get("template", DEFAULT_TEMPLATE), values.get("payload_size", 16)
         )
-        check_pair(template, parse_matcher(values.get("matcher", DEFAULT_MATCHER)))
     except MessageSpecError as error:
-        raise check.fail(node, f"{SECTION}.message", str(error)) from None
+        raise check.fail(template_node, f"{where}.template", str(error)) from None
+    try:
+        matcher = parse_matcher(values.get("matcher", DEFAULT_MATCHER))
+    except MessageSpecError as error:
+        raise check.fail(matcher_node, f"{where}.matcher", str(error)) from None
+    try:
+        check_pair(template, matcher)
+    except MessageSpecError as error:
+        raise check.fail(template_node, f"{where}.template", str(error)) from None

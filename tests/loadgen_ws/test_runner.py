@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from loadgen.record import load_record
+from loadgen.record import RunRecord, load_record
 from loadgen.ws.config import RunConfig, SessionConfig
-from loadgen.ws.runner import WsRunOptions, run_ws
+from loadgen.ws.runner import WsProcess, WsRunOptions, attach_ws_summary, run_ws
 from loadgen.ws.thinktime import ThinkTime
 from tests.helpers import prom_scalar, wait_until
 
@@ -149,3 +149,38 @@ def test_a_server_restart_mid_run_is_survived(demo_target_factory: Any, tmp_path
     assert tally.errors[("connect", "refused")] >= 1  # while the target was down
     assert outcome.record.exit_status == "ok"
     assert load_record(tmp_path, outcome.identity.testid).extra["ws"]["reconnects"] == 5
+
+
+def test_child_process_runs_beside_another_generator_under_one_testid(
+    stack: Any, demo_target: Any, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "mixed.yaml"
+    scenario.write_text(
+        "name: mixed\n"
+        "stages: [{kind: hold, duration: 30s, users: 2}]\n"  # the HTTP part, not ours
+        "websocket:\n"
+        f"  url: {demo_target.ws_url}\n"
+        "  connections: 3\n"
+        "  message: {think_time: 20ms}\n"
+    )
+    child = WsProcess.start(
+        scenario,
+        testid="mixed-test-1",
+        remote_write_url=stack.remote_write_url,
+        duration=30,
+        log_path=tmp_path / "ws.log",
+    )
+    selector = '{testid="mixed-test-1",generator="ws",scenario="mixed"}'
+    wait_until(
+        lambda: (last(stack, "loadgen_ws_messages_received_total" + selector) or 0) > 20, timeout=15
+    )
+    summary = child.stop()
+    assert child.returncode == 130, (tmp_path / "ws.log").read_text()
+    assert summary is not None and summary["testid"] == "mixed-test-1"
+    assert summary["exit_status"] == "interrupted" and summary["connections"]["sessions"] == 3
+    sent = wait_until(lambda: last(stack, "loadgen_ws_messages_sent_total" + selector))
+    assert sent == summary["messages"]["sent"]
+    record = RunRecord(
+        testid="mixed-test-1", scenario="mixed", generator="locust", target="x", start=0.0
+    )
+    assert attach_ws_summary(record, summary).extra["ws"]["messages"]["sent"] == sent

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
+from pathlib import Path
 from typing import Any
-
-from websockets.asyncio.server import ServerConnection
 
 from loadgen.ws.config import SessionConfig
 from loadgen.ws.session import SlotContext, run_slot
 from loadgen.ws.tally import WsTally
 from loadgen.ws.thinktime import ThinkTime
-from tests.loadgen_ws.local_server import echo, never_reply
 
 
 def run_slots(config: SessionConfig, seconds: float, slots: int = 1) -> WsTally:
@@ -46,7 +43,7 @@ def test_every_reply_is_matched_by_id_and_timed(local_server: Any) -> None:
 
 
 def test_echo_matcher_and_byte_counts(local_server: Any) -> None:
-    server = local_server(handler=echo)
+    server = local_server(behaviour="echo")
     config = SessionConfig(
         url=server.url,
         template="hello {id} {payload}",
@@ -62,12 +59,7 @@ def test_echo_matcher_and_byte_counts(local_server: Any) -> None:
 
 
 def test_window_keeps_several_messages_in_flight(local_server: Any) -> None:
-    async def slow_reply(ws: ServerConnection) -> None:
-        async for message in ws:
-            await asyncio.sleep(0.05)
-            await ws.send(json.dumps({"id": json.loads(message)["id"]}))
-
-    server = local_server(handler=slow_reply)
+    server = local_server(behaviour="slow_reply")
     single = run_slots(SessionConfig(url=server.url, think_time=ThinkTime()), 1.0)
     windowed = run_slots(SessionConfig(url=server.url, think_time=ThinkTime(), window=4), 1.0)
     # the server answers sequentially per connection, so a window of 4 cannot go 4x faster,
@@ -77,7 +69,7 @@ def test_window_keeps_several_messages_in_flight(local_server: Any) -> None:
 
 
 def test_missing_replies_become_timeouts(local_server: Any) -> None:
-    server = local_server(handler=never_reply)
+    server = local_server(behaviour="never_reply")
     config = SessionConfig(url=server.url, think_time=ThinkTime(), window=2, reply_timeout=0.1)
     tally = run_slots(config, 0.75)
     assert tally.messages_received == 0
@@ -86,12 +78,7 @@ def test_missing_replies_become_timeouts(local_server: Any) -> None:
 
 
 def test_replies_matching_nothing_are_counted(local_server: Any) -> None:
-    async def wrong_ids(ws: ServerConnection) -> None:
-        async for _ in ws:
-            await ws.send(json.dumps({"id": "nobody"}))
-            await ws.send("not json at all")
-
-    server = local_server(handler=wrong_ids)
+    server = local_server(behaviour="wrong_ids")
     config = SessionConfig(url=server.url, think_time=ThinkTime(), reply_timeout=0.1)
     tally = run_slots(config, 0.5)
     assert tally.unmatched == tally.messages_received >= 4
@@ -99,13 +86,7 @@ def test_replies_matching_nothing_are_counted(local_server: Any) -> None:
 
 
 def test_server_close_is_unexpected_and_reconnect_recovers(local_server: Any) -> None:
-    async def close_after_two(ws: ServerConnection) -> None:
-        for _ in range(2):
-            message = await ws.recv()
-            await ws.send(json.dumps({"id": json.loads(message)["id"]}))
-        await ws.close(1001, "going away")
-
-    server = local_server(handler=close_after_two)
+    server = local_server(behaviour="close_after_two")
     config = SessionConfig(
         url=server.url,
         think_time=ThinkTime(),
@@ -125,10 +106,7 @@ def test_server_close_is_unexpected_and_reconnect_recovers(local_server: Any) ->
 
 
 def test_without_reconnect_the_slot_ends_after_a_server_close(local_server: Any) -> None:
-    async def close_at_once(ws: ServerConnection) -> None:
-        await ws.close(1011, "boom")
-
-    server = local_server(handler=close_at_once)
+    server = local_server(behaviour="close_at_once")
     tally = run_slots(SessionConfig(url=server.url), 0.5)
     assert tally.sessions == 1 and tally.disconnects_unexpected == 1 and tally.reconnects == 0
 
@@ -143,8 +121,8 @@ def test_session_duration_closes_cleanly_and_starts_a_new_session(local_server: 
     assert not tally.errors
 
 
-def test_headers_token_and_subprotocol_reach_the_server(local_server: Any) -> None:
-    server = local_server()
+def test_headers_token_and_subprotocol_reach_the_server(local_server: Any, tmp_path: Path) -> None:
+    server = local_server(record=tmp_path / "seen.jsonl")
     config = SessionConfig(
         url=server.url,
         headers=(("X-Team", "perf"),),
@@ -153,10 +131,11 @@ def test_headers_token_and_subprotocol_reach_the_server(local_server: Any) -> No
         send_messages=False,
     )
     run_slots(config, 0.2)
-    headers = server.headers_seen[0]
+    seen = server.seen()
+    headers = seen[0]["headers"]
     assert headers["X-Team"] == "perf"
     assert headers["Authorization"] == "Bearer s3cret"
-    assert server.subprotocols_seen == ["chat.v1"]
+    assert seen[1] == {"subprotocol": "chat.v1"}
 
 
 def test_refused_handshake_is_classified_with_its_status(local_server: Any) -> None:

@@ -1,0 +1,30 @@
+"""`python -m loadgen.ws ...`: the same as `perfstack ws ...`, without loading the other
+commands (some of them import Locust, whose gevent monkey-patching must stay out of an
+asyncio process)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from loadgen.ws import cli
+from perfstack.errors import ExitCode, PerfstackError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="perfstack")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["ws", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.func(args))
+    except PerfstackError as error:
+        print(f"perfstack: error: {error.message}", file=sys.stderr)
+        return int(error.exit_code)
+    except KeyboardInterrupt:
+        print("perfstack: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

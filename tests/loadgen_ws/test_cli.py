@@ -1,0 +1,109 @@
+"""`perfstack ws` through the real entry point: one-line errors with codes, and a real run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loadgen.record import load_record
+from perfstack.cli import main
+from perfstack.errors import ExitCode
+
+URL = "ws://127.0.0.1:9/ws"
+
+
+def error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "words"),
+    [
+        (["--url", "http://127.0.0.1:9/"], ExitCode.BAD_TARGET_URL, "--url: expected a ws://"),
+        (["--url", "ws://example.com/"], ExitCode.BAD_TARGET_URL, "--allow-remote-host"),
+        (["--url", URL, "--template", "hi"], ExitCode.USAGE, "needs an {id} placeholder"),
+        (["--url", URL, "--template", '{"id": "{id}"'], ExitCode.USAGE, "not valid JSON"),
+        (["--url", URL, "--matcher", "regex:("], ExitCode.USAGE, "invalid regular expression"),
+        (["--url", URL, "--matcher", "idfield"], ExitCode.USAGE, "expected id:FIELD"),
+        (["--url", URL, "--think-time", "uniform:2s:1s"], ExitCode.USAGE, "--think-time:"),
+        (["--url", URL, "--duration", "forever"], ExitCode.USAGE, "--duration: expected"),
+        (["--url", URL, "--header", "NoColon"], ExitCode.USAGE, "--header 'NoColon'"),
+        (["--url", URL, "--mode", "typing-delay"], ExitCode.USAGE, "--expected-delay: required"),
+        (
+            ["--url", URL, "--token-env", "PERFSTACK_NOPE"],
+            ExitCode.USAGE,
+            "PERFSTACK_NOPE is not set",
+        ),
+        ([], ExitCode.USAGE, "--url: required"),
+        (["--scenario", "/nonexistent/x.yaml"], ExitCode.UNKNOWN_SCENARIO, "cannot read"),
+    ],
+)
+def test_bad_input_is_one_line_with_its_code(
+    argv: list[str], code: ExitCode, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ws", "--no-push", "--no-record", *argv]) == code
+    line = error_line(capsys)
+    assert line.startswith("perfstack: error: ") and words in line, line
+
+
+def test_argparse_rejects_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["ws", "--url", URL, "--connections", "0"])
+    assert caught.value.code == ExitCode.USAGE
+    assert "expected a whole number >= 1" in capsys.readouterr().err
+
+
+def test_scenario_error_names_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "chat.yaml"
+    scenario.write_text("websocket:\n  url: ws://127.0.0.1:9/\n  message:\n    matcher: nope\n")
+    assert main(["ws", "--scenario", str(scenario), "--no-push"]) == ExitCode.USAGE
+    assert f"{scenario}:4: websocket.message.matcher: matcher 'nope'" in error_line(capsys)
+
+
+def test_a_scenario_run_writes_its_record_and_summary(
+    demo_target: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "chat.yaml"
+    scenario.write_text(
+        "name: chatcli\n"
+        "websocket:\n"
+        "  url: ws://127.0.0.1:1/never-used\n"
+        "  connections: 50\n"
+        "  duration: 1s\n"
+        "  message: {payload_size: 100, think_time: 10ms}\n"
+    )
+    summary = tmp_path / "summary.json"
+    argv = [
+        "ws",
+        "--scenario",
+        str(scenario),
+        "--url",
+        demo_target.ws_url,
+        "--connections",
+        "4",
+        "--ramp",
+        "100",
+        "--no-push",
+        "--state-dir",
+        str(tmp_path),
+        "--summary-json",
+        str(summary),
+        "--testid",
+        "chatcli-test-1",
+    ]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "testid chatcli-test-1" in out and "record:" in out
+    record = load_record(tmp_path, "chatcli-test-1")
+    assert record.scenario == "chatcli" and record.generator == "ws"
+    ws = json.loads(summary.read_text())
+    assert ws["testid"] == "chatcli-test-1" and ws["connections"]["sessions"] == 4  # flag won
+    assert ws["messages"]["sent"] == record.requests > 4 * 10
+    assert ws["messages"]["bytes_sent"] >= ws["messages"]["sent"] * 100
