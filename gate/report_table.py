@@ -3,6 +3,7 @@ the resolved query; colour only when the output is a terminal (rich decides)."""
 
 from __future__ import annotations
 
+import sys
 from typing import IO
 
 from rich.console import Console
@@ -22,7 +23,10 @@ STYLES = {
 
 
 def print_table(result: GateResult, file: IO[str] | None = None, width: int | None = None) -> None:
-    console = Console(file=file, width=width, highlight=False, soft_wrap=False)
+    stream = file or sys.stdout
+    if width is None and not stream.isatty():
+        width = 160  # CI logs: wide enough for the queries, no terminal to ask
+    console = Console(file=stream, width=width, highlight=False, soft_wrap=False)
     table = Table(
         title=f"perfstack gate · {result.rules_name} · run {result.testid}", show_lines=True
     )
