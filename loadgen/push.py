@@ -41,6 +41,7 @@ class PushConfig:
     basic_auth: tuple[str, str] | None = None
     bearer_token: str | None = None
     ca_file: str | None = None
+    client_cert: tuple[str, str] | None = None  # (cert file, key file) for mutual TLS
     timeout: float = 5.0
     headers: Mapping[str, str] = field(default_factory=dict)  # e.g. X-Scope-OrgID for Mimir
     max_backoff: float = 5.0

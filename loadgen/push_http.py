@@ -40,8 +40,10 @@ def build_client(config: PushConfig) -> httpx.Client:
     if config.bearer_token:
         headers["Authorization"] = f"Bearer {config.bearer_token}"
     verify: ssl.SSLContext | bool = True
-    if config.ca_file:
+    if config.ca_file or config.client_cert:
         verify = ssl.create_default_context(cafile=config.ca_file)
+        if config.client_cert:
+            verify.load_cert_chain(*config.client_cert)
     return httpx.Client(
         headers=headers,
         auth=httpx.BasicAuth(*config.basic_auth) if config.basic_auth else None,

@@ -113,6 +113,7 @@ def test_bearer_token_is_sent(endpoint_factory: type[_Endpoint]) -> None:
 
 
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -137,6 +138,25 @@ def test_ca_file_makes_a_private_certificate_trusted(
     assert untrusted.stats.pushes_failed >= 1 and untrusted.stats.pending_batches == 1
 
     config = PushConfig(url=endpoint.url, labels=_labels(), ca_file=str(cert))
+    assert RemoteWritePusher(_registry(), config).flush(timeout=5)
+    assert len(endpoint.requests) == 1
+
+
+def test_client_certificate_for_mutual_tls(
+    endpoint_factory: type[_Endpoint], tmp_path: Path
+) -> None:
+    server_cert, server_key = _self_signed(tmp_path / "server")
+    client_cert, client_key = _self_signed(tmp_path / "client")
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(server_cert, server_key)
+    tls.verify_mode = ssl.CERT_REQUIRED
+    tls.load_verify_locations(client_cert)
+    endpoint = endpoint_factory([(204, b"")], tls=tls)
+    base = {"url": endpoint.url, "labels": _labels(), "ca_file": str(server_cert)}
+
+    anonymous = RemoteWritePusher(_registry(), PushConfig(**base))  # type: ignore[arg-type]
+    assert not anonymous.flush(timeout=1) and anonymous.stats.pushes_failed >= 1
+    config = PushConfig(**base, client_cert=(str(client_cert), str(client_key)))  # type: ignore[arg-type]
     assert RemoteWritePusher(_registry(), config).flush(timeout=5)
     assert len(endpoint.requests) == 1
 
