@@ -21,8 +21,7 @@ from typing import Any
 
 from loadgen.locust_launcher import IMPORT_ERROR_PREFIX
 from loadgen.record import RunRecord, load_record, record_path, write_record
-from loadgen.scenario_shape import SCENARIO_ENV
-from loadgen.scenarios import Scenario
+from loadgen.scenarios import SCENARIO_ENV, Scenario
 from perfstack.errors import ExitCode, PerfstackError
 from perfstack.state import runs_dir
 

@@ -12,9 +12,7 @@ import os
 from locust import LoadTestShape
 
 import loadgen.locust_plugin  # noqa: F401  (the plugin rides along with the shape)
-from loadgen.scenarios import Scenario
-
-SCENARIO_ENV = "PERFSTACK_SCENARIO_JSON"
+from loadgen.scenarios import SCENARIO_ENV, Scenario
 
 
 class PerfstackScenarioShape(LoadTestShape):

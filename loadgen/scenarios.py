@@ -27,6 +27,7 @@ import yaml
 from loadgen.durations import parse_duration
 from perfstack.errors import ExitCode, PerfstackError
 
+SCENARIO_ENV = "PERFSTACK_SCENARIO_JSON"  # how `perfstack run` hands the scenario to the shape
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
 STAGE_KINDS = ("ramp", "hold", "spike", "recovery")
 TOP_LEVEL_KEYS = {"name", "description", "spawn_rate", "stages"}

@@ -1,0 +1,143 @@
+"""`perfstack run` argument handling: every bad input is one line on stderr and its own
+exit code; scenario overrides reach the plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from loadgen.cli import build_plan
+from perfstack.cli import build_parser, main
+from perfstack.errors import ExitCode
+from tests.helpers import free_port
+
+GOOD = """
+from locust import HttpUser, task
+
+class U(HttpUser):
+    @task
+    def t(self):
+        pass
+"""
+
+
+@pytest.fixture
+def locustfile(tmp_path: Path) -> Path:
+    path = tmp_path / "locustfile.py"
+    path.write_text(GOOD)
+    return path
+
+
+def run_args(locustfile: Path, tmp_path: Path, *extra: str) -> list[str]:
+    host = f"http://127.0.0.1:{free_port()}"
+    return [
+        "run",
+        "-f",
+        str(locustfile),
+        "--host",
+        host,
+        "--state-dir",
+        str(tmp_path / "s"),
+        *extra,
+    ]
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("perfstack: error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "expected"),
+    [
+        (["--scenario", "soak"], ExitCode.UNKNOWN_SCENARIO, "--scenario soak: unknown scenario"),
+        (["--duration", "soon"], ExitCode.USAGE, "--duration: expected a duration"),
+        (["--users", "0"], ExitCode.USAGE, "--users 0: expected a whole number >= 1"),
+        (["--processes", "0"], ExitCode.USAGE, "--processes 0"),
+        (["--max-names", "0"], ExitCode.USAGE, "--max-names 0"),
+    ],
+)
+def test_bad_flags(locustfile, tmp_path, capsys, extra, code, expected):
+    assert main(run_args(locustfile, tmp_path, *extra)) == code
+    assert expected in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("localhost:8000", "expected an http:// or https:// URL"),
+        ("http://192.0.2.1:80", "unless --allow-remote-host"),
+    ],
+)
+def test_bad_host(locustfile, tmp_path, capsys, host, expected):
+    argv = ["run", "-f", str(locustfile), "--host", host, "--state-dir", str(tmp_path)]
+    assert main(argv) == ExitCode.BAD_TARGET_URL
+    assert expected in one_error_line(capsys)
+
+
+def test_bad_scenario_file_names_file_line_and_key(locustfile, tmp_path, capsys):
+    scenario = tmp_path / "mine.yaml"
+    scenario.write_text("stages:\n  - {kind: ramp, duration: 5s, users: 2}\nusers: 9\n")
+    assert main(run_args(locustfile, tmp_path, "--scenario", str(scenario))) == ExitCode.USAGE
+    assert f"{scenario}:3: users: unknown key" in one_error_line(capsys)
+
+
+def test_missing_locustfile(tmp_path, capsys):
+    argv = run_args(tmp_path / "nope.py", tmp_path)
+    assert main(argv) == ExitCode.LOCUSTFILE_IMPORT
+    assert "expected an existing .py locustfile" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "import os\nimport no_such_module_here\n",
+            ":2: cannot import locustfile: ModuleNotFoundError",
+        ),
+        ("def broken(:\n", ":1: cannot import locustfile: SyntaxError"),
+        ("x = 1\n", "no Locust User class found"),
+    ],
+)
+def test_locustfile_that_does_not_load(tmp_path, capsys, source, expected):
+    path = tmp_path / "bad_locustfile.py"
+    path.write_text(source)
+    assert main(run_args(path, tmp_path, "-t", "2s")) == ExitCode.LOCUSTFILE_IMPORT
+    line = one_error_line(capsys)
+    assert expected in line and "bad_locustfile.py" in line
+
+
+def test_scenario_overrides_reach_the_plan(locustfile, tmp_path):
+    args = build_parser().parse_args(
+        run_args(
+            locustfile, tmp_path, "--scenario", "spike", "-u", "20", "-t", "30s", "--testid", "t1"
+        )
+    )
+    plan = build_plan(args)
+    assert plan.scenario is not None and plan.scenario.peak_users == 20
+    assert plan.scenario.duration == pytest.approx(30)
+    assert (plan.testid, plan.scenario_name) == ("t1", "spike")
+
+
+def test_without_scenario_the_run_is_adhoc_with_a_generated_testid(locustfile, tmp_path):
+    args = build_parser().parse_args(
+        run_args(
+            locustfile,
+            tmp_path,
+            "-u",
+            "3",
+            "--prometheus",
+            "http://127.0.0.1:1/",
+            "--",
+            "--loglevel",
+            "DEBUG",
+        )
+    )
+    plan = build_plan(args)
+    assert plan.scenario is None and plan.scenario_name == "adhoc"
+    assert plan.testid.startswith("adhoc-") and (plan.users, plan.spawn_rate) == (3, 3.0)
+    assert plan.prometheus_url == "http://127.0.0.1:1"
+    assert plan.extra_args == ["--loglevel", "DEBUG"]

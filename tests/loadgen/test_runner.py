@@ -1,0 +1,148 @@
+"""`perfstack run` through faults: a stalled then killed target, Prometheus down mid-run.
+
+Also the command line handed to Locust (pure)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+import pytest
+
+from loadgen.runner import SHAPE_FILE, RunPlan, locust_command
+from loadgen.scenarios import resolve_scenario
+from perfstack import processes
+from perfstack import stack as stack_lifecycle
+from perfstack.stack_settings import PROMETHEUS
+from tests.helpers import prom_query, wait_until
+from tests.loadgen.locust_runs import (
+    WINDOW,
+    finished_record,
+    prom_by,
+    start_perfstack,
+    write_locustfile,
+)
+
+TIMEOUT_LOCUSTFILE = """
+from locust import FastHttpUser, HttpUser, constant, task
+
+class Classic(HttpUser):
+    wait_time = constant(0.05)
+    @task
+    def health(self):
+        self.client.get("/health", timeout=0.5)
+
+class Fast(FastHttpUser):
+    wait_time = constant(0.05)
+    network_timeout = 0.5
+    connection_timeout = 0.5
+    @task
+    def health(self):
+        self.client.get("/", name="/root")
+"""
+
+
+def plan(tmp_path: Path, **changes: object) -> RunPlan:
+    values: dict[str, object] = dict(
+        locustfile=tmp_path / "lf.py", host="http://127.0.0.1:8000", testid="t-1",
+        scenario_name="adhoc", state_dir=tmp_path, prometheus_url="http://127.0.0.1:9999",
+    )  # fmt: skip
+    values.update(changes)
+    return RunPlan(**values)  # type: ignore[arg-type]
+
+
+def test_command_without_scenario_passes_users_rate_and_time(tmp_path):
+    command = locust_command(plan(tmp_path, users=7, spawn_rate=2.5, duration=12, processes=2))
+    assert command[command.index("-f") + 1] == str(tmp_path / "lf.py")
+    assert command[command.index("-u") + 1 : command.index("-u") + 6] == [
+        "7", "-r", "2.5", "-t", "12s",
+    ]  # fmt: skip
+    assert command[command.index("--processes") + 1] == "2"
+    assert command[command.index("--perfstack-testid") + 1] == "t-1"
+    assert "--headless" in command
+
+
+def test_command_with_scenario_adds_the_shape_and_leaves_users_to_it(tmp_path):
+    command = locust_command(plan(tmp_path, scenario=resolve_scenario("smoke")))
+    assert command[command.index("-f") + 1] == f"{tmp_path / 'lf.py'},{SHAPE_FILE}"
+    assert "-u" not in command and "-t" not in command
+
+
+def test_extra_arguments_go_last_unchanged(tmp_path):
+    command = locust_command(plan(tmp_path, extra_args=["--json-file", "x"], csv_prefix="c"))
+    assert command[-2:] == ["--json-file", "x"]
+    assert command[command.index("--csv") + 1] == "c"
+
+
+def test_stalled_then_killed_target_gives_classified_errors_and_a_record(
+    stack, demo_target_factory, tmp_path
+):
+    target = demo_target_factory()
+    locustfile = write_locustfile(tmp_path, TIMEOUT_LOCUSTFILE)
+    testid = f"faults-{tmp_path.name}"[:60]
+    state = tmp_path / "state"
+    run = start_perfstack(
+        locustfile,
+        target.url,
+        state,
+        stack.prometheus_url,
+        "-u",
+        "4",
+        "-t",
+        "9s",
+        "--testid",
+        testid,
+    )
+    live = state / "runs" / f"{testid}.live"
+    wait_until(lambda: live.is_file() and '"requests": 0,' not in live.read_text(), timeout=20)
+    target.set_knobs(stall_seconds=2)
+    time.sleep(2.5)
+    target.kill()
+    output, _ = run.communicate(timeout=60)
+    record = finished_record(state, testid, run)
+    assert record.exit_status == "completed", output
+    assert record.errors_by_type["timeout"] > 0
+    assert record.errors_by_type["connection_refused"] > 0
+    assert sum(record.errors_by_type.values()) == record.failures
+    by_type = prom_by(
+        stack.prometheus_url, "loadgen_http_request_failures_total", testid, "error_type"
+    )
+    assert by_type == record.errors_by_type
+    assert prom_by(stack.prometheus_url, "loadgen_http_requests_total", testid) == {
+        "": record.requests
+    }
+    assert "connection_refused" in output  # the summary names the error types
+
+
+@pytest.mark.slow
+def test_prometheus_down_for_20s_loses_no_sample(stack_factory, demo_target, tmp_path):
+    settings = stack_factory()
+    locustfile = write_locustfile(tmp_path, TIMEOUT_LOCUSTFILE)
+    testid = f"outage-{tmp_path.name}"[:60]
+    state = tmp_path / "state"
+    run = start_perfstack(
+        locustfile, demo_target.url, state, settings.prometheus_url,
+        "-u", "2", "-t", "30s", "--testid", testid,
+    )  # fmt: skip
+    live = state / "runs" / f"{testid}.live"
+    wait_until(live.is_file, timeout=20)
+    time.sleep(2)
+    pid = processes.read_pid(settings.pid_file(PROMETHEUS))
+    assert pid is not None
+    processes.stop(pid, PROMETHEUS.binaries)
+    stopped_at = time.time()
+    time.sleep(20)
+    stack_lifecycle.up(settings)
+    output, _ = run.communicate(timeout=90)
+    record = finished_record(state, testid, run)
+    assert record.samples_dropped == 0, output
+    assert record.end is not None and record.end > stopped_at + 20  # the run outlived the outage
+    url = settings.prometheus_url
+    assert prom_by(url, "loadgen_http_requests_total", testid) == {"": record.requests}
+    # one sample per push interval (1 s) throughout, the outage included
+    raw = prom_query(url, f'loadgen_run_start_timestamp_seconds{{testid="{testid}"}}[{WINDOW}]')
+    stamps = [float(t) for t, _ in raw[0]["values"]]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert stamps[0] < stopped_at and stamps[-1] > stopped_at + 20
+    assert max(gaps) < 2.0, gaps
