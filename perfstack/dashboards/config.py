@@ -21,6 +21,11 @@ UID_RESOURCES = "perfstack-resources"
 UID_RUNS = "perfstack-runs"
 DASHBOARD_TAG = "perfstack"
 
+# Values published once at the end of a run (end timestamp, exact run percentiles) arrive
+# in the generator's last push, just before it marks its series stale: panels that show
+# them look back this far.
+END_OF_RUN_LOOKBACK = "1m"
+
 # Recording rules evaluate over this window: short enough to follow a run, long enough
 # for rate() to have several samples at a 5 s push interval.
 RULE_WINDOW = "1m"

@@ -47,12 +47,15 @@ def run_annotations() -> list[dict[str, Any]]:
     """Run start and end as annotations, placed at the time the generator recorded (value in ms)."""
 
     def annotation(name: str, metric: str, color: str) -> dict[str, Any]:
+        # Generators mark their series stale when a run ends, right after the last push
+        # that carries the end timestamp: look back a little so that sample is seen.
+        selector = f"last_over_time({metric}{{{config.TESTID}}}[{config.END_OF_RUN_LOOKBACK}])"
         return {
             "name": name,
             "datasource": config.DATASOURCE,
             "enable": True,
             "iconColor": color,
-            "expr": f"max by (testid) ({metric}{{{config.TESTID}}} > 0) * 1000",
+            "expr": f"max by (testid) ({selector} > 0) * 1000",
             "useValueForTime": True,
             "step": "15s",
             "titleFormat": name,

@@ -39,9 +39,12 @@ def build() -> dict[str, Any]:
             (
                 stat(
                     "Leak suspected",
-                    query(f"max({LEAK}{{{T}}})"),
+                    # The leak rule needs 30s-1m of samples; until then it has no value,
+                    # which reads as "not flagged" (0) while the target is watched.
+                    query(f"max({LEAK}{{{T}}}) or 0 * max({RSS}{{{T}}})"),
                     red_at=1,
-                    description="1 while prometheus/rules/memory.yml flags a steady growth",
+                    description="1 while prometheus/rules/memory.yml flags a steady growth; "
+                    "0 also before the rule has enough samples (first 30s)",
                 ),
                 6,
             ),

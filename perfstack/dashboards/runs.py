@@ -26,6 +26,12 @@ FAILURES = f"sum by (testid) (max_over_time(loadgen_http_request_failures_total{
 RUN_P95 = _last("loadgen_http_request_duration_run_seconds", 'name="_overall_", quantile="0.95"')
 
 
+def _at_end(metric: str, extra: str = "", how: str = "max") -> str:
+    """A value of the run's last push, held for END_OF_RUN_LOOKBACK: one point per run."""
+    selector = f"{{{T}{', ' + extra if extra else ''}}}"
+    return f"{how} by (testid) (last_over_time({metric}{selector}[{c.END_OF_RUN_LOOKBACK}]))"
+
+
 def _by_objective(metric: str, selector: str) -> str:
     return f"max by (testid, objective) ({metric}{{{selector}}})"
 
@@ -57,14 +63,14 @@ def _runs_table() -> dict[str, Any]:
 
 
 def _verdict_annotation() -> dict[str, Any]:
-    """A marker at each gate evaluation that did not pass, titled with the verdict."""
+    """A marker at each gate evaluation titled with its verdict (FAIL marks a regression)."""
     expr = (
         f"max by (testid) (gate_evaluation_timestamp_seconds{{{T}}}) * on (testid) "
-        f'group_left (status) (max by (testid, status) (gate_overall_status{{{T}, status!="PASS"}})'
+        f"group_left (status) (max by (testid, status) (gate_overall_status{{{T}}})"
         " == 1) * 1000"
     )
     return {
-        "name": "Gate verdicts (not PASS)",
+        "name": "Gate verdicts",
         "datasource": c.DATASOURCE,
         "enable": True,
         "iconColor": "red",
@@ -78,7 +84,7 @@ def _verdict_annotation() -> dict[str, Any]:
 
 
 def build() -> dict[str, Any]:
-    ended = f"and on (testid) (max by (testid) (loadgen_run_end_timestamp_seconds{{{T}}}) > 0)"
+    ended = f"and on (testid) ({_at_end('loadgen_run_end_timestamp_seconds')} > 0)"
     rows = [
         [(_runs_table(), 24)],
         [(row("Trend across runs"), 24)],
@@ -88,8 +94,10 @@ def build() -> dict[str, Any]:
                     "p95 per run (exact)",
                     [
                         query(
-                            f"max by (testid) (loadgen_http_request_duration_run_seconds"
-                            f'{{{T}, name="_overall_", quantile="0.95"}})',
+                            _at_end(
+                                "loadgen_http_request_duration_run_seconds",
+                                'name="_overall_", quantile="0.95"',
+                            ),
                             "{{testid}}",
                         )
                     ],
@@ -104,10 +112,9 @@ def build() -> dict[str, Any]:
                     "Throughput per run",
                     [
                         query(
-                            f"sum by (testid) (loadgen_http_requests_total{{{T}}}) / on (testid) "
-                            f"(max by (testid) (loadgen_run_end_timestamp_seconds{{{T}}})"
-                            " - max by (testid) "
-                            f"(loadgen_run_start_timestamp_seconds{{{T}}})) {ended}",
+                            f"{_at_end('loadgen_http_requests_total', how='sum')} / on (testid) "
+                            f"({_at_end('loadgen_run_end_timestamp_seconds')}"
+                            f" - {_at_end('loadgen_run_start_timestamp_seconds')}) {ended}",
                             "{{testid}}",
                         )
                     ],
