@@ -307,3 +307,34 @@ def test_a_failing_collector_skips_snapshots_but_the_pipeline_goes_on(
     sel = f'push_flaky_level{{testid="{testid}"}}'
     assert prom_scalar(prometheus.url, f"count_over_time({sel}[5m])") == pusher.stats.snapshots
     assert pusher.stats.snapshots == Flaky.calls - 1
+
+
+def test_an_outage_longer_than_the_buffer_loses_exactly_what_it_counts(tmp_path: Path) -> None:
+    prometheus = PrometheusProcess(tmp_path / "prom").start()
+    testid = uuid.uuid4().hex
+    registry = CollectorRegistry()
+    Gauge("push_overrun_level", "l", registry=registry).set(1)
+    config = _config(
+        prometheus.remote_write_url, testid, interval=0.2, buffer_seconds=1.0, max_backoff=0.2
+    )
+    pusher = RemoteWritePusher(registry, config).start()
+    try:
+        time.sleep(0.5)
+        prometheus.stop()
+        wait_until(lambda: pusher.stats.samples_dropped["buffer_full"] > 0, timeout=20)
+        prometheus.start()
+        wait_until(lambda: pusher.stats.pending_batches <= 1, timeout=20)
+        assert pusher.stop(stale=False)
+        stats = pusher.stats
+        per_snapshot = 1 + 4 + 2
+        assert stats.series == per_snapshot
+        lost_snapshots, remainder = divmod(stats.samples_dropped["buffer_full"], per_snapshot)
+        assert remainder == 0 and lost_snapshots >= 1
+        assert stats.dropped_total == stats.samples_dropped["buffer_full"]
+        sel = f'push_overrun_level{{testid="{testid}"}}'
+        count = prom_scalar(prometheus.url, f"count_over_time({sel}[10m])")
+        assert count == stats.snapshots - lost_snapshots
+        assert stats.samples_sent == (stats.snapshots - lost_snapshots) * per_snapshot
+    finally:
+        pusher.stop(stale=False, timeout=0)
+        prometheus.stop()
