@@ -139,10 +139,13 @@ def _run_all(stack: Any, target: Any, state_dir: Path) -> str:
 
 
 def _has_data(url: str, query: PanelQuery, expr: str, start: float, end: float) -> bool:
+    params: dict[str, str | float] = {"query": expr}
     if query.instant:
-        path, params = "query", {"query": expr, "time": end}
+        path = "query"
+        params["time"] = end
     else:
-        path, params = "query_range", {"query": expr, "start": start, "end": end, "step": 5}
+        path = "query_range"
+        params.update(start=start, end=end, step=5)
     body = httpx.get(f"{url}/api/v1/{path}", params=params, timeout=10).json()
     assert body.get("status") == "success", f"{query.where()}: {body.get('error')}\n{expr}"
     return bool(body["data"]["result"])
