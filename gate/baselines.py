@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from gate.rules import Objective
+from gate.model import Objective
 from perfstack.errors import ExitCode, PerfstackError
 
 BASELINE_FORMAT = "perfstack-baseline/1"

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from gate.baselines import baseline_document
+from gate.baseline_cli import register_baseline
 from gate.evaluate import Gate
+from gate.model import BaselineSpec, RuleSet
 from gate.prometheus import PrometheusClient
 from gate.report_json import write_json
 from gate.report_junit import write_junit
 from gate.report_markdown import write_markdown
 from gate.report_table import print_table
-from gate.rules import BaselineSpec, RuleSet, load_rules
-from gate.sources import baseline_path, baseline_source, history_dir
+from gate.rules import load_rules
+from gate.sources import baseline_source, history_dir
 from gate.verdicts import GateResult
 from gate.window import DEFAULT_SETTLE, parse_time, window_for
 from perfstack.errors import ExitCode, PerfstackError
@@ -44,7 +43,7 @@ def _variables(pairs: list[str]) -> dict[str, str]:
     return values
 
 
-def _load(path: Path, pairs: list[str]) -> RuleSet:
+def load_rule_file(path: Path, pairs: list[str]) -> RuleSet:
     try:
         return load_rules(path, _variables(pairs))
     except ValueError as error:
@@ -98,7 +97,7 @@ def evaluate_from_args(
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    rules = _load(_rules_path(args), args.var)
+    rules = load_rule_file(_rules_path(args), args.var)
     result = evaluate_from_args(args, rules)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     print_table(result)
@@ -141,49 +140,6 @@ def cmd_lint(args: argparse.Namespace) -> int:
     from gate.lint import lint_command
 
     return lint_command(Path(args.rules_file), _variables(args.var), args.prometheus, args.testid)
-
-
-def cmd_baseline_save(args: argparse.Namespace) -> int:
-    rules = _load(Path(args.rules), args.var)
-    rules = dataclasses.replace(rules, baseline=None)
-    result = evaluate_from_args(args, rules, collect_intervals=True)
-    document = baseline_document(result, args.name)
-    if not document["objectives"]:
-        raise PerfstackError(
-            f"run {result.testid}: no objective had a value; nothing to save", ExitCode.NO_DATA
-        )
-    path = baseline_path(args.name, Path(args.baseline_dir))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    missing = [
-        e.objective.name
-        for e in result.objectives
-        if e.objective.name not in document["objectives"]
-    ]
-    print(
-        f"saved baseline {path} from run {result.testid}: {len(document['objectives'])} objectives"
-    )
-    if missing:
-        print(f"perfstack: warning: no value for {', '.join(missing)}", file=sys.stderr)
-    return int(ExitCode.OK)
-
-
-def cmd_baseline_show(args: argparse.Namespace) -> int:
-    path = baseline_path(args.name, Path(args.baseline_dir))
-    if not path.is_file():
-        raise PerfstackError(f"no baseline file {path}", ExitCode.USAGE)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise PerfstackError(f"{path}: not JSON: {error}", ExitCode.USAGE) from error
-    print(f"baseline {data.get('name')} from run {data.get('testid')} (rules {data.get('rules')})")
-    for name, entry in data.get("objectives", {}).items():
-        intervals = entry.get("intervals") or []
-        print(
-            f"  {name}: {entry.get('value')}"
-            + (f"  ({len(intervals)} intervals)" if intervals else "")
-        )
-    return int(ExitCode.OK)
 
 
 def _window_options(parser: argparse.ArgumentParser) -> None:
@@ -263,20 +219,4 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--var", action="append", default=[], metavar="NAME=VALUE", help="rule variable"
     )
     lint.set_defaults(func=cmd_lint)
-
-    baseline = subparsers.add_parser(
-        "baseline", help="save or show baselines for the gate's relative criteria"
-    )
-    baseline.set_defaults(func=lambda args: (baseline.print_help(), int(ExitCode.USAGE))[1])
-    actions = baseline.add_subparsers(dest="baseline_command", metavar="COMMAND")
-    save = actions.add_parser("save", help="store a run's objective values as baselines/NAME.json")
-    save.add_argument("--rules", required=True, help="rule file whose objectives to store")
-    save.add_argument("--name", default="main", help="baseline name (default main) or a .json path")
-    _window_options(save)
-    save.set_defaults(func=cmd_baseline_save)
-    show = actions.add_parser("show", help="print a baseline file")
-    show.add_argument(
-        "name", nargs="?", default="main", help="baseline name or file (default main)"
-    )
-    show.add_argument("--baseline-dir", default="baselines")
-    show.set_defaults(func=cmd_baseline_show)
+    register_baseline(subparsers, _window_options)

@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from gate.baselines import BaselineSource, BaselineValue
 from gate.measure import Measurement, Measurer, UnresolvedPlaceholder
+from gate.model import Objective, RuleSet
 from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected, Series
 from gate.relative import compare
-from gate.rules import Objective, RuleSet
 from gate.thresholds import judge_value
 from gate.verdicts import BaselineComparison, GateResult, ObjectiveResult, Status, overall, worst
 from gate.window import RunWindow

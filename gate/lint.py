@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gate.measure import Measurer, UnresolvedPlaceholder
+from gate.model import Objective, RuleSet
 from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected
-from gate.rules import Objective, RuleSet, load_rules
+from gate.rules import load_rules
 from gate.shorthands import SHORTHANDS, selector
 from gate.thresholds import Comparison, Condition, Range
 from gate.window import RunWindow, resolve

@@ -19,8 +19,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from gate.model import Objective, RuleSet
 from gate.prometheus import PrometheusClient, PrometheusError
-from gate.rules import Objective, RuleSet, load_rules
+from gate.rules import load_rules
 from gate.shorthands import SHORTHANDS, selector
 from gate.thresholds import judge_value
 from gate.units import format_value, promql_duration

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from gate.model import Objective
 from gate.prometheus import PrometheusClient, Series
-from gate.rules import Objective
 from gate.shorthands import SHORTHANDS, selector
 from gate.window import RunWindow, resolve
 

@@ -14,7 +14,7 @@ import random
 import statistics
 from collections.abc import Mapping, Sequence
 
-from gate.rules import RelativeCriterion
+from gate.model import RelativeCriterion
 from gate.thresholds import judge_interval, judge_value
 from gate.verdicts import BaselineComparison, Status
 

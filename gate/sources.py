@@ -8,8 +8,8 @@ from pathlib import Path
 
 from gate.baselines import BaselineSource, FileBaseline, LastRunsBaseline, RunBaseline
 from gate.evaluate import Gate, run_baseline_measure
+from gate.model import BaselineSpec
 from gate.prometheus import PrometheusClient
-from gate.rules import BaselineSpec
 from gate.window import RunWindow, from_record
 from loadgen.record import load_record
 from perfstack.errors import ExitCode, PerfstackError

@@ -10,8 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from gate.model import Objective
 from gate.prometheus import Series
-from gate.rules import Objective
 from perfstack.errors import ExitCode
 
 

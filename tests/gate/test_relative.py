@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import random
 
+from gate.model import DEFAULT_LEVELS, RelativeCriterion
 from gate.relative import bootstrap_ci, compare, regression_level
-from gate.rules import DEFAULT_LEVELS, RelativeCriterion
 from gate.thresholds import parse_relative
 from gate.verdicts import Status
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gate.rules import Objective
+from gate.model import Objective
 from gate.verdicts import GateResult, ObjectiveResult, Status, overall
 from perfstack.errors import ExitCode
 
