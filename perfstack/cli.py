@@ -32,6 +32,7 @@ EPILOG = """exit codes:
   11 port in use             12 service failed to start 13 locustfile import error
   14 unknown scenario        15 bad target URL          16 bad config file
   17 target process not found  18 stack not (fully) running
+  19 alerts listen: timed out before the expected notifications
 """
 
 
