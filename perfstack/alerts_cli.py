@@ -12,7 +12,7 @@ from perfstack.alerts_listen import DEFAULT_PORT, WebhookReceiver, format_notifi
 from perfstack.errors import ExitCode, PerfstackError
 
 # Ask for a dedicated code in perfstack/errors.py; until then the number is reserved here.
-TIMEOUT_EXIT = int(getattr(ExitCode, "NOTIFICATION_TIMEOUT", 19))
+TIMEOUT_EXIT = int(ExitCode.NOTIFICATION_TIMEOUT)
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
