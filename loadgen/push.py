@@ -44,6 +44,7 @@ class PushConfig:
     client_cert: tuple[str, str] | None = None  # (cert file, key file) for mutual TLS
     timeout: float = 5.0
     headers: Mapping[str, str] = field(default_factory=dict)  # e.g. X-Scope-OrgID for Mimir
+    min_backoff: float = 0.2  # first retry delay; doubles per failure up to max_backoff
     max_backoff: float = 5.0
     stop_timeout: float = 15.0  # how long stop() may spend flushing the backlog
     self_metrics: bool = True  # push loadgen_samples_dropped_total & remote-write counters
@@ -55,7 +56,7 @@ class PushConfig:
                 f"remote-write URL {self.url!r}: expected http(s)://host[:port]/path",
                 ExitCode.USAGE,
             )
-        for name in ("interval", "timeout", "max_backoff"):
+        for name in ("interval", "timeout", "min_backoff", "max_backoff"):
             if not (getattr(self, name) > 0 and math.isfinite(getattr(self, name))):
                 raise PerfstackError(f"push {name} must be a positive number", ExitCode.USAGE)
         if self.buffer_seconds < self.interval:
@@ -108,6 +109,7 @@ class RemoteWritePusher:
         self._buffer = BatchBuffer(config.max_batches)
         self._stop_snapshots = threading.Event()
         self._closing = threading.Event()
+        self._retry_now = threading.Event()  # set by flush/stop: cut a backoff wait short
         self._threads: list[threading.Thread] = []
         self._logged: set[str] = set()
         self._stopped = False
@@ -134,6 +136,7 @@ class RemoteWritePusher:
     def _flush(self, timeout: float) -> bool:
         dropped_before = self.stats.dropped_total
         batch = self._snapshot()
+        self._retry_now.set()  # whoever flushes wants it sent now, not after a backoff
         if not self._threads:
             self._send_inline(timeout)
         done = self._buffer.wait_done(batch.seq, timeout)
@@ -159,6 +162,7 @@ class RemoteWritePusher:
             remaining = max(0.0, deadline - time.monotonic())
             sent = self._buffer.wait_done(markers.seq, remaining) and sent
         self._closing.set()
+        self._retry_now.set()
         self._buffer.wake()
         for thread in self._threads[1:]:
             # A request in flight past the budget is abandoned (daemon thread); its batch
@@ -231,8 +235,11 @@ class RemoteWritePusher:
                 failures += 1
                 if self._closing.is_set():
                     return
-                delay = min(self.config.max_backoff, 0.1 * 2 ** min(failures, 20))
-                self._closing.wait(delay * random.uniform(0.8, 1.0))
+                delay = min(
+                    self.config.max_backoff, self.config.min_backoff * 2 ** min(failures - 1, 20)
+                )
+                self._retry_now.wait(delay * random.uniform(0.8, 1.0))
+                self._retry_now.clear()
 
     def _send_inline(self, timeout: float) -> None:
         """Without start(): send what is queued from the caller's thread (tests, one-shots)."""

@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, Counter
 from loadgen.push import PushConfig, RemoteWritePusher
 from loadgen.push_http import Outcome, classify
 from perfstack.errors import PerfstackError
+from tests.helpers import wait_until
 from tests.loadgen.remote_write_decoder import decode_body
 
 
@@ -187,6 +188,22 @@ def test_503_and_429_are_retried_until_accepted(endpoint_factory: type[_Endpoint
         assert stats.pushes_failed == 2 and stats.dropped_total == 0
         accepted = endpoint.requests[2:]
         assert stats.samples_sent == sum(len(decode_body(body)) for _, body in accepted)
+    finally:
+        pusher.stop(stale=False, timeout=2)
+
+
+def test_flush_retries_at_once_instead_of_waiting_out_a_backoff(
+    endpoint_factory: type[_Endpoint],
+) -> None:
+    endpoint = endpoint_factory([(503, b"restarting"), (204, b"")])
+    config = PushConfig(
+        url=endpoint.url, labels=_labels(), interval=60, min_backoff=60, max_backoff=60
+    )
+    pusher = RemoteWritePusher(_registry(), config).start()
+    try:
+        wait_until(lambda: pusher.stats.pushes_failed == 1, timeout=5)  # now backing off 60 s
+        assert pusher.flush(timeout=5)
+        assert pusher.stats.pending_batches == 0 and len(endpoint.requests) >= 2
     finally:
         pusher.stop(stale=False, timeout=2)
 
