@@ -38,6 +38,7 @@ STOP_MESSAGE = "perfstack_stop"
 FINAL_REPORT_TIMEOUT = 15.0
 REPORT_KEY = "perfstack"
 log = logging.getLogger("perfstack")
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per push drowns Locust's log
 
 
 class PluginRun:
