@@ -63,3 +63,34 @@ def test_empty_recorder_has_no_percentiles_and_extremes_are_clamped() -> None:
     assert recorder.clamped == 1 and recorder.count == 2
     assert recorder.percentile(1.0) == pytest.approx(HIGHEST_US / 1e6, rel=0.001)
     assert LatencyRecorder.decode(recorder.encode()).clamped == 1
+
+
+def test_inline_recording_equals_hdrhistogram_record_value() -> None:
+    from hdrh.histogram import HdrHistogram
+
+    rng = random.Random(9)
+    micros = [1, 2, 1023, 1024, 2047, 2048, 4095, 4096, 52_300, HIGHEST_US]
+    micros += [int(rng.lognormvariate(10, 3)) % HIGHEST_US + 1 for _ in range(20_000)]
+    reference = HdrHistogram(1, HIGHEST_US, 3)
+    recorder = LatencyRecorder()
+    for value in micros:
+        reference.record_value(value)
+        recorder.record(value / 1_000_000)
+    assert recorder.count == reference.get_total_count()
+    assert recorder.encode() == "0:" + reference.encode().decode("ascii")
+    for q in (0.5, 0.99, 1.0):
+        expected = reference.get_value_at_percentile(q * 100) / 1e6
+        if q == 1.0:
+            expected = reference.get_max_value() / 1e6
+        assert recorder.percentile(q) == expected
+
+
+def test_a_decoded_recorder_keeps_recording() -> None:
+    first = LatencyRecorder()
+    first.record(0.5)
+    copy = LatencyRecorder.decode(first.encode())
+    copy.record(1.5)
+    copy.merge(first)
+    assert copy.count == 3
+    assert copy.percentile(1.0) == pytest.approx(1.5, rel=0.001)
+    assert copy.percentile(0.5) == pytest.approx(0.5, rel=0.001)
