@@ -11,12 +11,21 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+
+from perfstack.stack_settings import recorded_stack
 
 GRAFANA_URL_ENV = "PERFSTACK_GRAFANA_URL"
 GRAFANA_TOKEN_ENV = "PERFSTACK_GRAFANA_TOKEN"
 TIMEOUT_SECONDS = 3.0
 
 logger = logging.getLogger(__name__)
+
+
+def grafana_url(state_dir: Path, environ: Mapping[str, str] = os.environ) -> str:
+    """Where to look at a run: `$PERFSTACK_GRAFANA_URL`, else the local stack's Grafana."""
+    url = environ.get(GRAFANA_URL_ENV) or recorded_stack(state_dir).get("grafana_url") or ""
+    return str(url).rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
+from loadgen.annotations import grafana_url
 from loadgen.durations import parse_duration
 from loadgen.identity import new_testid, validate_scenario_name
 from loadgen.live_view import LiveView, print_summary
@@ -137,7 +137,7 @@ def run_command(args: argparse.Namespace) -> int:
     plan = build_plan(args)
     planned = plan.scenario.duration if plan.scenario else plan.duration
     links = {"prometheus": plan.prometheus_url}
-    grafana = os.environ.get("PERFSTACK_GRAFANA_URL")
+    grafana = grafana_url(plan.state_dir)
     if grafana:
         links["grafana"] = grafana
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from loadgen.annotations import grafana_url
 from loadgen.record import NameStats, RunRecord
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ def build_record(run: PluginRun, exit_code: int) -> RunRecord:
         generator_saturated=run.health.was_saturated
         or any(bool(r.get("saturated")) for r in reports),
         prometheus_url=run.settings.prometheus_url,
+        grafana_url=grafana_url(run.settings.state_dir),
         exit_status="completed",
         exit_code=exit_code,
         extra={"locust_exit_code": exit_code, "role": run.role},

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from loadgen.annotations import Annotator
+from loadgen.annotations import Annotator, grafana_url
 from tests.helpers import free_port
 
 
@@ -74,3 +74,10 @@ def test_unreachable_grafana_is_skipped_without_raising(caplog):
     assert annotator is not None
     annotator.run_started("x", "adhoc", 1.0, "http://127.0.0.1:1")
     assert "annotation not posted" in caplog.text
+
+
+def test_grafana_url_from_environment_then_local_stack(tmp_path):
+    assert grafana_url(tmp_path, {}) == ""
+    (tmp_path / "stack.json").write_text('{"grafana_url": "http://127.0.0.1:3000/"}')
+    assert grafana_url(tmp_path, {}) == "http://127.0.0.1:3000"
+    assert grafana_url(tmp_path, {"PERFSTACK_GRAFANA_URL": "http://g:1"}) == "http://g:1"
