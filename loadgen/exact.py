@@ -3,7 +3,8 @@
 Three significant digits keep every recorded value within 0.1% of the true one, from 1 us
 to 1 h; histograms from several Locust workers merge losslessly (`merge`) and travel as a
 compact base64 string (`encode`/`decode`). Values above 1 h are clamped to 1 h and
-counted in `clamped`, so a stuck request cannot raise inside the hot path.
+counted in `clamped`, so a stuck request cannot raise inside the hot path. Not
+thread-safe: use one recorder per thread (greenlets and asyncio tasks are fine).
 """
 
 from __future__ import annotations

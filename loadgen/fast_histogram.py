@@ -82,6 +82,9 @@ class FastHistogram(Collector):
     def labels(self, *values: Any, **kwargs: Any) -> HistogramChild:
         if kwargs:
             values = tuple(kwargs[name] for name in self.labelnames)
+        child = self._children.get(values)  # hit when the values are already strings
+        if child is not None:
+            return child
         key = tuple(str(v) for v in values)
         child = self._children.get(key)
         if child is None:
