@@ -159,3 +159,42 @@ def test_noisy_but_unchanged_run_is_not_a_regression(runs: Runs, gate_cli, tmp_p
     assert relative["status"] in ("PASS", "WARN"), relative
     assert relative["baseline"]["ci"][0] <= 0.10  # the interval does not lie wholly past +10%
     assert code == 0
+
+
+def test_a_saved_baseline_file_keeps_the_intervals_for_the_comparison(
+    runs: Runs, gate_cli, tmp_path: Path
+) -> None:
+    rules = write_rules(tmp_path, RULES)
+    directory = tmp_path / "baselines"
+    assert (
+        gate_cli(
+            "baseline",
+            "save",
+            "--rules",
+            rules,
+            "--testid",
+            runs.healthy,
+            "--baseline-dir",
+            directory,
+        )
+        == 0
+    )
+    saved = json.loads((directory / "main.json").read_text())["objectives"]["p95 vs baseline"]
+    assert len(saved["intervals"]) >= 5
+    code, verdicts = check(
+        gate_cli,
+        runs,
+        tmp_path,
+        runs.latency,
+        "--baseline",
+        "main",
+        "--baseline-dir",
+        str(directory),
+    )
+    relative = verdicts["p95 vs baseline"]
+    assert code == 1 and relative["status"] == "FAIL"
+    assert relative["baseline"]["method"] == "bootstrap" and relative["baseline"]["ci"][0] > 0.10
+    code, verdicts = check(
+        gate_cli, runs, tmp_path, runs.noisy, "--baseline", "main", "--baseline-dir", str(directory)
+    )
+    assert verdicts["p95 vs baseline"]["status"] in ("PASS", "WARN") and code == 0
