@@ -2,7 +2,7 @@
 window; when one fails continuously for its `sustained` time the run should stop with
 the gate's fail exit code (k6 can abort on a threshold but has no sustained window).
 
-The run loop polls it (about once a second):
+The run loop asks it on every tick (it queries Prometheus at most once a second):
 
     live = LiveGate.from_file(Path("rules.yaml"), prometheus_url, testid, scenario)
     abort, reason = live.should_abort()
@@ -42,6 +42,7 @@ class LiveGate:
         testid: str,
         scenario: str = "adhoc",
         clock: Callable[[], float] = time.time,
+        min_interval: float = 1.0,
     ) -> None:
         self.rules, self.client, self.testid, self.scenario, self.clock = (
             rules,
@@ -57,6 +58,10 @@ class LiveGate:
         ]
         self.streaks = {o.name: Streak() for o in self.objectives}
         self.last_error: str | None = None
+        self.min_interval = min_interval
+        self.polls = 0
+        self._last_poll: float | None = None
+        self._verdict: tuple[bool, str] = (False, "")
 
     @classmethod
     def from_file(
@@ -103,7 +108,19 @@ class LiveGate:
         return resolve(text, values)
 
     def should_abort(self) -> tuple[bool, str]:
+        """Safe to call on every tick of the run loop: Prometheus is asked at most once per
+        `min_interval`; once it says abort, it keeps saying so."""
         now = self.clock()
+        if self._verdict[0] or (
+            self._last_poll is not None and now - self._last_poll < self.min_interval
+        ):
+            return self._verdict
+        self._last_poll = now
+        self.polls += 1
+        self._verdict = self._judge(now)
+        return self._verdict
+
+    def _judge(self, now: float) -> tuple[bool, str]:
         for objective in self.objectives:
             streak = self.streaks[objective.name]
             try:

@@ -88,3 +88,18 @@ def test_no_traffic_and_prometheus_outages_never_abort(stack, run_data) -> None:
     )
     assert down.should_abort() == (False, "")
     assert down.last_error is not None and "unreachable" in down.last_error
+
+
+def test_polling_is_throttled_and_an_abort_sticks(stack, run_data) -> None:
+    run = run_data(duration=60.0, scenario="live")
+    t0 = burst_of_errors(run)
+    live, clock = make(stack, run, "0s")
+    for offset in (5.0, 5.3, 5.6, 5.9, 6.0):  # no errors yet: one query per second at most
+        clock[0] = t0 + offset
+        assert live.should_abort() == (False, "")
+    assert live.polls == 2
+    clock[0] = t0 + 23
+    abort, reason = live.should_abort()
+    assert abort
+    clock[0] = t0 + 50  # the errors are long over, but the run was already told to stop
+    assert live.should_abort() == (True, reason) and live.polls == 3
