@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import math
+import threading
 import time
 
 import pytest
@@ -55,3 +57,46 @@ def test_unreachable_and_non_api_answers_are_unavailable(stack) -> None:
         pytest.raises(PrometheusUnavailable, match="HTTP 404"),
     ):
         wrong.instant("vector(1)", time.time())
+
+
+class _Answer(http.server.BaseHTTPRequestHandler):
+    """A stand-in for a Prometheus that answers 503 or stalls: a real one cannot be made to
+    do either on demand."""
+
+    def do_GET(self) -> None:
+        if self.server.mode == "slow":  # type: ignore[attr-defined]
+            time.sleep(1.0)
+        body = b'{"status":"error","errorType":"unavailable","error":"overloaded"}'
+        self.send_response(503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except OSError:  # the client gave up (the timeout case)
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(params=["503", "slow"])
+def misbehaving(request: pytest.FixtureRequest):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
+    server.daemon_threads = True
+    server.mode = request.param  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield request.param, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_server_errors_and_timeouts_are_unavailable(misbehaving) -> None:
+    mode, url = misbehaving
+    with (
+        PrometheusClient(url, timeout=0.3) as client,
+        pytest.raises(PrometheusUnavailable) as caught,
+    ):
+        client.instant("vector(1)", time.time())
+    assert ("HTTP 503" if mode == "503" else "timed out") in str(caught.value)
