@@ -13,6 +13,7 @@ import logging
 import math
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -113,6 +114,15 @@ class RemoteWritePusher:
         self._threads: list[threading.Thread] = []
         self._logged: set[str] = set()
         self._stopped = False
+        self._last_seq = 0
+        try:  # built here so bad TLS files fail in the caller, not in a background thread
+            self._client = build_client(config)
+        except (OSError, ssl.SSLError) as exc:
+            raise PerfstackError(
+                f"push TLS files (ca_file={config.ca_file}, client_cert={config.client_cert}): "
+                f"{exc}",
+                ExitCode.USAGE,
+            ) from exc
 
     # -- public API ---------------------------------------------------------------------
     def start(self) -> RemoteWritePusher:
@@ -135,12 +145,17 @@ class RemoteWritePusher:
 
     def _flush(self, timeout: float) -> bool:
         dropped_before = self.stats.dropped_total
-        batch = self._snapshot()
+        try:
+            self._snapshot()
+            collected = True
+        except Exception:  # still send what is queued
+            log.exception("remote write: collecting the registry failed")
+            collected = False
         self._retry_now.set()  # whoever flushes wants it sent now, not after a backoff
         if not self._threads:
             self._send_inline(timeout)
-        done = self._buffer.wait_done(batch.seq, timeout)
-        return done and self.stats.dropped_total == dropped_before
+        done = self._buffer.wait_done(self._last_seq, timeout)
+        return collected and done and self.stats.dropped_total == dropped_before
 
     def stop(self, stale: bool = True, timeout: float | None = None) -> bool:
         """Final snapshot and flush, then stale markers for every series sent. Idempotent."""
@@ -168,6 +183,7 @@ class RemoteWritePusher:
             # A request in flight past the budget is abandoned (daemon thread); its batch
             # is counted unsent even if it lands later.
             thread.join(timeout=max(0.1, deadline - time.monotonic()))
+        self._client.close()
         unsent = self._buffer.drain()
         if unsent:
             self._count_drop("unsent_at_stop", unsent, "stopped with batches unsent")
@@ -200,6 +216,7 @@ class RemoteWritePusher:
         return batch
 
     def _enqueue(self, batch: Batch) -> None:
+        self._last_seq = batch.seq
         dropped = self._buffer.put(batch)
         if dropped:
             self._count_drop("buffer_full", dropped, "buffer full, dropping oldest snapshots")
@@ -220,37 +237,36 @@ class RemoteWritePusher:
 
     # -- sending ------------------------------------------------------------------------
     def _send_loop(self) -> None:
-        with build_client(self.config) as client:
-            failures = 0
-            while True:
-                batch = self._buffer.head(timeout=0.5)
-                if batch is None:
-                    if self._closing.is_set():
-                        return
-                    continue
-                result = post_batch(client, self.config.url, batch.body)
-                if self._settle(batch, result):
-                    failures = 0
-                    continue
-                failures += 1
+        client = self._client
+        failures = 0
+        while True:
+            batch = self._buffer.head(timeout=0.5)
+            if batch is None:
                 if self._closing.is_set():
                     return
-                delay = min(
-                    self.config.max_backoff, self.config.min_backoff * 2 ** min(failures - 1, 20)
-                )
-                self._retry_now.wait(delay * random.uniform(0.8, 1.0))
-                self._retry_now.clear()
+                continue
+            result = post_batch(client, self.config.url, batch.body)
+            if self._settle(batch, result):
+                failures = 0
+                continue
+            failures += 1
+            if self._closing.is_set():
+                return
+            delay = min(
+                self.config.max_backoff, self.config.min_backoff * 2 ** min(failures - 1, 20)
+            )
+            self._retry_now.wait(delay * random.uniform(0.8, 1.0))
+            self._retry_now.clear()
 
     def _send_inline(self, timeout: float) -> None:
         """Without start(): send what is queued from the caller's thread (tests, one-shots)."""
         deadline = time.monotonic() + timeout
-        with build_client(self.config) as client:
-            while time.monotonic() < deadline:
-                batch = self._buffer.head(timeout=0)
-                if batch is None:
-                    return
-                if not self._settle(batch, post_batch(client, self.config.url, batch.body)):
-                    time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        while time.monotonic() < deadline:
+            batch = self._buffer.head(timeout=0)
+            if batch is None:
+                return
+            if not self._settle(batch, post_batch(self._client, self.config.url, batch.body)):
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
     def _settle(self, batch: Batch, result: SendResult) -> bool:
         """Book the outcome; True when the batch left the buffer."""

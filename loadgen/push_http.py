@@ -72,4 +72,6 @@ def post_batch(client: httpx.Client, url: str, body: bytes) -> SendResult:
         response = client.post(url, content=body)
     except httpx.TransportError as exc:  # connect/read errors and timeouts
         return SendResult(Outcome.RETRY, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # never let the sender thread die: retry with backoff
+        return SendResult(Outcome.RETRY, f"unexpected {type(exc).__name__}: {exc}")
     return classify(response.status_code, response.text)

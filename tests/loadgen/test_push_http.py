@@ -162,6 +162,15 @@ def test_client_certificate_for_mutual_tls(
     assert len(endpoint.requests) == 1
 
 
+def test_unreadable_tls_files_fail_at_construction(tmp_path: Path) -> None:
+    not_pem = tmp_path / "ca.pem"
+    not_pem.write_text("not a certificate")
+    for kwargs in ({"ca_file": str(tmp_path / "missing.pem")}, {"ca_file": str(not_pem)}):
+        config = PushConfig(url="https://127.0.0.1:1/w", **kwargs)  # type: ignore[arg-type]
+        with pytest.raises(PerfstackError, match="push TLS files"):
+            RemoteWritePusher(_registry(), config)
+
+
 def test_400_drops_the_batch_as_rejected_and_logs_once(
     endpoint_factory: type[_Endpoint], caplog: pytest.LogCaptureFixture
 ) -> None:
