@@ -166,7 +166,7 @@ class RemoteWritePusher:
         deadline = time.monotonic() + budget
         self._stop_snapshots.set()
         for thread in self._threads[:1]:
-            thread.join()
+            thread.join(timeout=max(0.1, deadline - time.monotonic()))
         sent = self._flush(max(0.0, deadline - time.monotonic()))
         if stale:
             with self._snapshot_lock:
