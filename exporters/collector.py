@@ -102,17 +102,14 @@ class ResourceCollector(Collector):
     # -- one pass -------------------------------------------------------------------------
     def _sample(self) -> Snapshot:
         started = self.clock()
-        parents = self.sampler.parents()
-        states = [self._sample_target(tracker, parents, started) for tracker in self.trackers]
+        states = [self._sample_target(tracker, started) for tracker in self.trackers]
         host = self.sampler.host() if self.with_host else None
         return Snapshot(started, self.clock() - started, states, host, dict(self.errors))
 
-    def _sample_target(
-        self, tracker: TargetTracker, parents: dict[int, int], now: float
-    ) -> TargetState:
+    def _sample_target(self, tracker: TargetTracker, now: float) -> TargetState:
         name = tracker.spec.name or "target"
         readings: dict[int, ProcessReading] = {}
-        for pid in sorted(tracker.pids(parents)):
+        for pid in sorted(tracker.pids()):
             try:
                 reading = self.sampler.read(pid)
             except AccessDenied:

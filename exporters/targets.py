@@ -51,18 +51,15 @@ def own_lineage() -> set[int]:
     return pids
 
 
-def descendants(roots: Iterable[int], parents: dict[int, int]) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for pid, ppid in parents.items():
-        children.setdefault(ppid, []).append(pid)
+def descendants(roots: Iterable[int], sampler: Sampler) -> set[int]:
     found: set[int] = set()
-    stack = [pid for pid in roots if pid in parents]
+    stack = [pid for pid in roots if sampler.alive(pid)]
     while stack:
         pid = stack.pop()
         if pid in found:
             continue
         found.add(pid)
-        stack.extend(children.get(pid, ()))
+        stack.extend(sampler.children(pid))
     return found
 
 
@@ -117,11 +114,11 @@ class TargetTracker:
         else:
             self._resolve()
 
-    def pids(self, parents: dict[int, int]) -> set[int]:
+    def pids(self) -> set[int]:
         """The target's processes now (empty when it is down)."""
-        if not any(pid in parents for pid in self.roots):
+        if not any(self.sampler.alive(pid) for pid in self.roots):
             self._resolve()
-        return descendants(self.roots, parents)
+        return descendants(self.roots, self.sampler)
 
     def _resolve(self) -> None:
         found = self._find()

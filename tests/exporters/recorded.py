@@ -57,8 +57,11 @@ class RecordedSampler:
         self.table.pop(pid, None)
         self.readings.pop(pid, None)
 
-    def parents(self) -> dict[int, int]:
-        return {pid: row[0] for pid, row in self.table.items()}
+    def alive(self, pid: int) -> bool:
+        return pid in self.table
+
+    def children(self, pid: int) -> set[int]:
+        return {child for child, row in self.table.items() if row[0] == pid}
 
     def processes(self) -> Iterable[ProcessInfo]:
         self.process_scans += 1

@@ -19,28 +19,28 @@ def tree() -> RecordedSampler:
 
 
 def test_descendants_include_grandchildren_only_of_the_roots() -> None:
-    assert descendants({10}, tree().parents()) == {10, 11, 12}
-    assert descendants({99}, tree().parents()) == set()
+    assert descendants({10}, tree()) == {10, 11, 12}
+    assert descendants({99}, tree()) == set()
 
 
 def test_cmdline_pattern_skips_the_exporters_own_lineage() -> None:
     sampler = tree()
     tracker = TargetTracker(TargetSpec("cmdline", "uvicorn"), sampler, exclude={20})
     tracker.start()
-    assert tracker.pids(sampler.parents()) == {10, 11, 12}
+    assert tracker.pids() == {10, 11, 12}
 
 
 def test_restart_with_new_pid_is_followed_and_counted() -> None:
     sampler = tree()
     tracker = TargetTracker(TargetSpec("name", "^uvicorn$"), sampler, exclude=set())
     tracker.start()
-    assert tracker.pids(sampler.parents()) == {10, 11, 12}
+    assert tracker.pids() == {10, 11, 12}
     for pid in (10, 11, 12):
         sampler.remove(pid)
-    assert tracker.pids(sampler.parents()) == set()
+    assert tracker.pids() == set()
     assert tracker.restarts == 0
     sampler.add(30, 1, "uvicorn", "python -m uvicorn app:app", 100)
-    assert tracker.pids(sampler.parents()) == {30}
+    assert tracker.pids() == {30}
     assert tracker.restarts == 1
 
 
@@ -50,7 +50,7 @@ def test_no_search_while_a_root_lives() -> None:
     tracker.start()
     scans = sampler.process_scans
     for _ in range(5):
-        tracker.pids(sampler.parents())
+        tracker.pids()
     assert sampler.process_scans == scans
 
 
@@ -61,9 +61,9 @@ def test_pid_target_follows_its_exact_command_line_after_restart() -> None:
     assert tracker.spec.name == "uvicorn"
     sampler.remove(10)
     sampler.add(40, 1, "uvicorn", "python -m uvicorn other:app", 100)  # not the same command
-    assert tracker.pids(sampler.parents()) == set()  # orphans of 10 are not the target
+    assert tracker.pids() == set()  # orphans of 10 are not the target
     sampler.add(41, 1, "uvicorn", "python -m uvicorn app:app", 100)
-    assert tracker.pids(sampler.parents()) == {41}
+    assert tracker.pids() == {41}
 
 
 def test_port_target_resolves_to_the_listener() -> None:
@@ -71,7 +71,7 @@ def test_port_target_resolves_to_the_listener() -> None:
     sampler.listening[8000] = {10}
     tracker = TargetTracker(TargetSpec("port", "8000"), sampler, exclude=set())
     tracker.start()
-    assert tracker.pids(sampler.parents()) == {10, 11, 12}
+    assert tracker.pids() == {10, 11, 12}
 
 
 def test_missing_pid_is_a_one_line_error() -> None:
