@@ -1,11 +1,14 @@
 """Truth tests: real load (`perfstack run`, Locust) against the demo target, judged by the
 gate in the real Prometheus. Four 10-second runs, two at a time on separate targets:
 
-- healthy: passes;
-- added latency (+200 ms per request): fails the p95 objective and the relative-change
-  objective against the healthy run;
-- 5% errors: fails the error objective;
-- noisy but unchanged (same lognormal latency, another run): not called a regression.
+- healthy (100 ms added to a lognormal 20 ms latency): passes;
+- noisy but unchanged (the same, at the same time on another target): not a regression;
+- added latency (400 ms instead of 100 ms): fails the p95 objective and the
+  relative-change objective against the healthy run;
+- 5% errors: fails the error objective.
+
+The two healthy-type runs share a phase so they meet the same machine load: a shared
+2-core CI box shifts tail latency between phases by more than any sane criterion.
 """
 
 from __future__ import annotations
@@ -39,13 +42,14 @@ class Api(FastHttpUser):
 RULES = """
 name: truth
 objectives:
-  - {name: p95 latency, sli: latency_p95, pass: "< 150ms", key: true, min_samples: 100}
+  - {name: p95 latency, sli: latency_p95, pass: "< 300ms", key: true, min_samples: 100}
   - name: p95 vs baseline
     sli: latency_p95
-    relative: {pass: "<= +10%", interval: 1s}
+    relative: {pass: "<= +20%", interval: 1s}
   - {name: error ratio, sli: error_ratio, pass: "<= 1%", min_samples: 100}
-  - {name: throughput, sli: throughput, pass: ">= 10rps"}
+  - {name: throughput, sli: throughput, pass: ">= 5rps"}
 """
+HEALTHY = {"latency_ms": 100}
 
 
 @dataclass
@@ -103,8 +107,9 @@ def runs(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         stack.state_dir,
     )
     tmp = tmp_path_factory.mktemp("truth")
-    _load(stack, [(ids.healthy, {}), (ids.errors, {"error_ratio": 0.05})], tmp)
-    _load(stack, [(ids.noisy, {}), (ids.latency, {"latency_ms": 200})], tmp)
+    _load(stack, [(ids.healthy, HEALTHY), (ids.noisy, HEALTHY)], tmp)
+    # the error run without added latency: more requests, a tighter 5% estimate
+    _load(stack, [(ids.errors, {"error_ratio": 0.05}), (ids.latency, {"latency_ms": 400})], tmp)
     yield ids
 
 
@@ -115,6 +120,16 @@ def check(gate_cli, runs: Runs, tmp_path: Path, testid: str, *extra: str) -> tup
         "gate", "check", "--rules", rules, "--testid", testid, "--json", out, "--no-push", *extra
     )
     data = json.loads(out.read_text())
+    for entry in data["objectives"]:  # shown with -s or on failure: the margins of this machine
+        base = entry["baseline"] or {}
+        print(
+            testid,
+            entry["name"],
+            entry["status"],
+            entry["value"],
+            base.get("relative_change"),
+            base.get("ci"),
+        )
     return code, {entry["name"]: entry for entry in data["objectives"]}
 
 
@@ -123,7 +138,7 @@ def test_healthy_run_passes(runs: Runs, gate_cli, tmp_path: Path) -> None:
     assert code == 0, verdicts
     p95 = verdicts["p95 latency"]
     assert p95["status"] == "PASS" and p95["source"] == "run record"
-    assert 0.02 < verdicts["p95 latency"]["value"] < 0.15  # lognormal, median 20 ms
+    assert 0.12 < p95["value"] < 0.3  # 100 ms + lognormal (median 20 ms)
     assert verdicts["error ratio"]["value"] == 0.0 and verdicts["error ratio"]["samples"] > 100
     assert verdicts["throughput"]["value"] > 10
 
@@ -133,12 +148,12 @@ def test_added_latency_fails_latency_and_regression(runs: Runs, gate_cli, tmp_pa
         gate_cli, runs, tmp_path, runs.latency, "--baseline-testid", runs.healthy
     )
     assert code == 1
-    assert verdicts["p95 latency"]["status"] == "FAIL" and verdicts["p95 latency"]["value"] > 0.2
+    assert verdicts["p95 latency"]["status"] == "FAIL" and verdicts["p95 latency"]["value"] > 0.4
     relative = verdicts["p95 vs baseline"]
     assert relative["status"] == "FAIL"
     assert relative["baseline"]["method"] == "bootstrap"
     low, _high = relative["baseline"]["ci"]
-    assert low > 0.10 and relative["baseline"]["relative_change"] > 1.0  # several times slower
+    assert low > 0.20 and relative["baseline"]["relative_change"] > 1.0  # several times slower
     assert relative["baseline"]["level"] == "critical"
     assert verdicts["error ratio"]["status"] == "PASS"
 
@@ -157,7 +172,7 @@ def test_noisy_but_unchanged_run_is_not_a_regression(runs: Runs, gate_cli, tmp_p
     relative = verdicts["p95 vs baseline"]
     assert relative["baseline"]["method"] == "bootstrap"
     assert relative["status"] in ("PASS", "WARN"), relative
-    assert relative["baseline"]["ci"][0] <= 0.10  # the interval does not lie wholly past +10%
+    assert relative["baseline"]["ci"][0] <= 0.20  # the interval does not lie wholly past +20%
     assert code == 0
 
 
@@ -193,7 +208,7 @@ def test_a_saved_baseline_file_keeps_the_intervals_for_the_comparison(
     )
     relative = verdicts["p95 vs baseline"]
     assert code == 1 and relative["status"] == "FAIL"
-    assert relative["baseline"]["method"] == "bootstrap" and relative["baseline"]["ci"][0] > 0.10
+    assert relative["baseline"]["method"] == "bootstrap" and relative["baseline"]["ci"][0] > 0.20
     code, verdicts = check(
         gate_cli, runs, tmp_path, runs.noisy, "--baseline", "main", "--baseline-dir", str(directory)
     )
