@@ -25,3 +25,15 @@ def test_markdown_appends_to_the_github_step_summary(mixed_result, tmp_path: Pat
     out = tmp_path / "gate.md"
     write_markdown(mixed_result, out, environ={"GITHUB_STEP_SUMMARY": str(summary)})
     assert summary.read_text() == "earlier step\n" + out.read_text()
+
+
+def test_markdown_renders_as_an_html_table(mixed_result) -> None:
+    from markdown_it import MarkdownIt  # comes with rich
+
+    html = MarkdownIt("commonmark").enable("table").render(render_markdown(mixed_result))
+    assert html.count("<table>") == 1
+    assert html.count("<th>") == 7
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    assert body.count("<tr>") == len(mixed_result.objectives)
+    assert body.count("<td>") == 7 * len(mixed_result.objectives)
+    assert "<td>broken | pipe</td>" in body  # the escaped pipe stays inside its cell
