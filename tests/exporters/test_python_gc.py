@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+from typing import Any
 
 from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector, generate_latest
 
@@ -61,3 +62,9 @@ def test_stop_without_start_is_ignored() -> None:
     collector.on_gc("stop", {"generation": 0})
     [histogram] = list(collector.collect())
     assert all(s.value == 0 for s in histogram.samples)
+
+
+def test_demo_target_exposes_gc_pauses(demo_target: Any) -> None:
+    text = demo_target.metrics_text()
+    assert 'python_gc_pause_seconds_count{generation="0"}' in text
+    assert "python_gc_collections_total" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import psutil
 import pytest
@@ -85,3 +86,24 @@ def test_host_reading_is_plausible() -> None:
     assert 0 < host.memory_used_bytes < host.memory_total_bytes == psutil.virtual_memory().total
     assert 0.0 <= host.cpu_ratio <= 1.0
     assert host.network_receive_bytes > 0
+
+
+def test_port_target_follows_the_demo_target_through_a_restart(demo_target_factory: Any) -> None:
+    target = demo_target_factory()
+    sampler = PsutilSampler()
+    tracker = TargetTracker(TargetSpec("port", str(target.port)), sampler)
+    tracker.start()
+    collector = ResourceCollector(sampler, [tracker])
+    [state] = collector.refresh().targets
+    assert tracker.roots == {target.pid} and state.up
+    assert state.values is not None
+    assert state.values.gauges["rss_bytes"] == psutil.Process(target.pid).memory_info().rss
+
+    old_pid = target.pid
+    target.kill()
+    [state] = collector.refresh().targets
+    assert not state.up
+    target.restart()  # same port, new process
+    assert target.pid != old_pid
+    [state] = collector.refresh().targets
+    assert state.up and state.restarts == 1 and tracker.roots == {target.pid}
