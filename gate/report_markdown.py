@@ -30,6 +30,8 @@ def render_markdown(result: GateResult) -> str:
         f"Run `{result.testid}` (scenario `{result.scenario}`), rules `{result.rules_name}`; "
         f"score {result.score:.0%}. {_cell(result.reason)}",
         "",
+        "### Requirement validation",
+        "",
         "| objective | verdict | value | threshold | baseline | change | query |",
         "|---|---|---|---|---|---|---|",
     ]
