@@ -5,7 +5,7 @@
 set -euo pipefail
 
 needed_for_demo=(prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager promtool:prometheus amtool:prometheus-alertmanager)
-needed_for_test=(docker-compose:docker-compose nginx:nginx-light wrk:wrk)
+needed_for_test=(docker-compose:docker-compose nginx:nginx-light wrk:wrk openssl:openssl)
 
 wanted=("${needed_for_demo[@]}")
 if [[ "${1:-}" == "--test" ]]; then
