@@ -177,7 +177,16 @@ def main() -> None:
         queries = [Measurer(None, {}).queries(o, window)[-1] for o in rules.objectives]
         peer = httpx.Client(timeout=10)
         gate_times, peer_times, parallel_times = [], [], []
+        calls = {"n": 0}
+        instant = client.instant
+
+        def counted(query: str, at: float) -> list:  # type: ignore[type-arg]
+            calls["n"] += 1
+            return instant(query, at)
+
+        client.instant = counted  # type: ignore[method-assign]
         result = Gate(client, rules).evaluate(window)  # warm-up (and a sanity check)
+        client.instant = instant  # type: ignore[method-assign]
         statuses = {str(r.status) for r in result.objectives}
         for _ in range(args.rounds):
             began = time.perf_counter()
@@ -204,7 +213,7 @@ def main() -> None:
         gate_total, peer_total = statistics.median(gate_times), statistics.median(peer_times)
         print(
             f"objectives: {len(rules.objectives)}  verdicts: {sorted(statuses)}  "
-            f"rounds: {args.rounds}"
+            f"rounds: {args.rounds}  gate queries per evaluation: {calls['n']}"
         )
         print(
             f"gate:  {gate_total * 1000:7.1f} ms for the file, "
