@@ -68,7 +68,9 @@ class RunWindow:
             scenario=self.scenario,
             start=f"{self.start:.3f}",
             end=f"{(self.end or self.start):.3f}",
-            duration=promql_duration(max(self.duration, 0.001)),
+            # a range reaching back to the start from the evaluation time: the same as $range,
+            # so `increase(x[$duration])` at end + settle still covers the whole run
+            duration=promql_duration(max(self.duration, 0.001) + self.settle),
             duration_seconds=f"{max(self.duration, 0.001):.3f}",
             range=promql_duration(max(self.duration, 0.001) + self.settle),
         )

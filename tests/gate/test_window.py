@@ -19,7 +19,7 @@ def test_placeholders_scope_queries_to_the_run() -> None:
     assert (values["start"], values["end"], values["duration"], values["scenario"]) == (
         "1000.000",
         "1012.500",
-        "12500ms",
+        "17500ms",
         "smoke",
     )
     with pytest.raises(KeyError):
