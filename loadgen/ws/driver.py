@@ -24,7 +24,8 @@ ERROR_WINDOW_TICKS = 4
 
 @dataclass
 class DriveResult:
-    ramp_stopped_by: str = "connections_reached"  # | error_ratio | duration | interrupted
+    ramp_stopped_by: str = "connections_reached"  # | error_ratio | duration | stopped
+    interrupted: bool = False  # ended early by a signal (not by the caller's stop event)
     ramp_end_elapsed: float = 0.0
     elapsed: float = 0.0
     slots_started: int = 0
@@ -42,12 +43,11 @@ class Driver:
         self.ctx = ctx
         self.tasks: list[asyncio.Task[None]] = []
         self.result = DriveResult()
-        self.interrupted = False
         self._stop = asyncio.Event()
 
-    def request_stop(self) -> None:
-        """Ends the run early (Ctrl-C, a stop from the caller); what was measured is kept."""
-        self.interrupted = True
+    def request_stop(self, interrupted: bool = True) -> None:
+        """Ends the run early (Ctrl-C, or the caller's stop); what was measured is kept."""
+        self.result.interrupted = self.result.interrupted or interrupted
         self._stop.set()
 
     async def drive(self) -> DriveResult:
@@ -73,7 +73,7 @@ class Driver:
         while len(self.tasks) < target:
             now = loop.time()
             if now >= end or self._stop.is_set():
-                self.result.ramp_stopped_by = "duration" if now >= end else "interrupted"
+                self.result.ramp_stopped_by = "duration" if now >= end else "stopped"
                 return now
             due = min(target, math.floor((now - start) * rate) + 1)
             while len(self.tasks) < due:

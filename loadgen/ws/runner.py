@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,7 @@ class WsRunOptions:
     push_stop_timeout: float = 5.0
     state_dir: Path | None = None  # None: no record written
     instance: str | None = None
+    stop_event: threading.Event | None = None  # set it (from any thread) to end the run early
 
 
 @dataclass
@@ -61,12 +63,13 @@ class WsOutcome:
     tally: WsTally = field(default_factory=WsTally)
 
 
-def run_ws(options: WsRunOptions) -> WsOutcome:
+def run_ws(options: WsRunOptions, tally: WsTally | None = None) -> WsOutcome:
+    """Blocks until the run ends; pass `tally` to watch the counts from another thread."""
     run = options.run
     run.session.validate()
     identity = RunIdentity.create(run.scenario, "ws", options.testid, options.instance)
     registry = CollectorRegistry()
-    tally = WsTally()
+    tally = tally if tally is not None else WsTally()
     collector = WsCollector(tally)
     registry.register(collector)
     run_metrics = RunMetrics(registry)
@@ -83,10 +86,10 @@ def run_ws(options: WsRunOptions) -> WsOutcome:
         pusher = RemoteWritePusher(registry, config).start()
     health_holder: list[GeneratorHealth] = []
     try:
-        drive = asyncio.run(_drive(run, tally, registry, health_holder))
-        exit_status = "interrupted" if drive.ramp_stopped_by == "interrupted" else "ok"
+        drive = asyncio.run(_drive(run, tally, registry, health_holder, options.stop_event))
+        exit_status = "interrupted" if drive.interrupted else "ok"
     except KeyboardInterrupt:
-        drive, exit_status = DriveResult(ramp_stopped_by="interrupted"), "interrupted"
+        drive, exit_status = DriveResult(ramp_stopped_by="stopped", interrupted=True), "interrupted"
     end = time.time()
     run_metrics.ended(end)
     collector.publish_run_percentiles()
@@ -109,7 +112,11 @@ def run_ws(options: WsRunOptions) -> WsOutcome:
 
 
 async def _drive(
-    run: RunConfig, tally: WsTally, registry: CollectorRegistry, health: list[GeneratorHealth]
+    run: RunConfig,
+    tally: WsTally,
+    registry: CollectorRegistry,
+    health: list[GeneratorHealth],
+    stop_event: threading.Event | None,
 ) -> DriveResult:
     ctx = SlotContext(run.session, tally)
     if run.seed is not None:
@@ -120,16 +127,32 @@ async def _drive(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, driver.request_stop)
+    finished = threading.Event()
+    if stop_event is not None:
+        watcher = (stop_event, loop, driver, finished)
+        threading.Thread(target=_watch_stop, args=watcher, daemon=True).start()
     try:
         result = await driver.drive()
     finally:
+        finished.set()
         health[0].close()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
-    if driver.interrupted:
-        result.ramp_stopped_by = "interrupted"
     return result
+
+
+def _watch_stop(
+    stop: threading.Event,
+    loop: asyncio.AbstractEventLoop,
+    driver: Driver,
+    finished: threading.Event,
+) -> None:
+    while not finished.is_set():
+        if stop.wait(0.1):
+            with contextlib.suppress(RuntimeError):  # the loop may have closed meanwhile
+                loop.call_soon_threadsafe(driver.request_stop, False)
+            return
 
 
 def attach_ws_summary(record: RunRecord, ws_summary: dict[str, Any]) -> RunRecord:

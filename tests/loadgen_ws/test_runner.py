@@ -184,3 +184,19 @@ def test_child_process_runs_beside_another_generator_under_one_testid(
         testid="mixed-test-1", scenario="mixed", generator="locust", target="x", start=0.0
     )
     assert attach_ws_summary(record, summary).extra["ws"]["messages"]["sent"] == sent
+
+
+def test_a_caller_can_end_the_run_early_and_keep_what_was_measured(demo_target: Any) -> None:
+    stop = threading.Event()
+    run = RunConfig(
+        SessionConfig(url=demo_target.ws_url, think_time=ThinkTime.parse("10ms")),
+        connections=2,
+        ramp=100,
+        duration=60.0,
+    )
+    timer = threading.Timer(0.7, stop.set)
+    timer.start()
+    outcome = run_ws(WsRunOptions(run, stop_event=stop))
+    assert outcome.summary["elapsed_seconds"] < 5
+    assert outcome.record.exit_status == "ok" and outcome.tally.rtt.count > 10
+    assert outcome.tally.disconnects_expected == 2 and outcome.tally.connections_open == 0
