@@ -128,11 +128,12 @@ class ResourceCollector(Collector):
         values = self._books[id(tracker)].update(readings)
         up = bool(readings)
         self._log_transition(tracker, name, up, readings)
-        if values.missing and up:
+        missing = [name for name in values.missing if name not in self.sampler.disabled]
+        if missing and up:
             self._warn_once(
                 name,
                 "missing",
-                f"target {name!r}: {', '.join(values.missing)} not "
+                f"target {name!r}: {', '.join(missing)} not "
                 "readable (permission denied or unsupported); those metrics are omitted",
             )
         state = TargetState(name, up, tracker.restarts)

@@ -28,6 +28,8 @@ class AccessDenied(Exception):
 
 
 class Sampler(Protocol):
+    disabled: frozenset[str]  # optional readings turned off by the user: not a warning
+
     def alive(self, pid: int) -> bool:
         """The process exists and is not a zombie."""
 
@@ -55,6 +57,11 @@ class PsutilSampler:
     ) -> None:
         self.with_uss = with_uss
         self.with_connections = with_connections
+        self.disabled = frozenset(
+            name
+            for name, wanted in (("uss_bytes", with_uss), ("connections", with_connections))
+            if not wanted
+        )
         # USS walks the page tables (/proc/PID/smaps_rollup): over half of a pass's CPU when
         # read every second, so it is re-read every `uss_every` reads of a process.
         self.uss_every = max(1, uss_every)

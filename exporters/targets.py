@@ -21,7 +21,6 @@ import psutil
 from exporters.sampler import AccessDenied, Sampler
 from perfstack.errors import ExitCode, PerfstackError
 
-KINDS = ("pid", "name", "cmdline", "port", "launch")
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]+")
 
 
@@ -34,13 +33,12 @@ class TargetSpec:
 
     @property
     def flag(self) -> str:
+        """How the user wrote the selector, for messages."""
         if self.kind == "launch":
             return f"-- {self.value}"
-        return (
-            f"--{self.kind} {self.value!r}"
-            if self.kind in ("name", "cmdline")
-            else (f"--{self.kind} {self.value}")
-        )
+        if self.kind in ("name", "cmdline"):
+            return f"--{self.kind} {self.value!r}"
+        return f"--{self.kind} {self.value}"
 
 
 def own_lineage() -> set[int]:

@@ -48,6 +48,7 @@ class RecordedSampler:
     listening: dict[int, set[int | None]] = field(default_factory=dict)
     host_reading: HostReading = HOST
     process_scans: int = 0
+    disabled: frozenset[str] = frozenset()
 
     def add(self, pid: int, ppid: int, name: str, cmdline: str, rss: int, **extra: object) -> None:
         self.table[pid] = (ppid, name, tuple(cmdline.split()))

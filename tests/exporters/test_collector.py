@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry
 
 from exporters.collector import ResourceCollector
@@ -115,3 +117,16 @@ def test_collect_reuses_a_fresh_pass_and_samples_again_when_old() -> None:
     assert value(registry, "exporter_target_resident_memory_bytes", target="api") == 140_000_000
     clock.now += 1.0
     assert value(registry, "exporter_target_resident_memory_bytes", target="api") == 40_000_001
+
+
+def test_readings_turned_off_are_not_reported_as_denied(caplog: Any) -> None:
+    sampler, clock, registry = setup()
+    sampler.disabled = frozenset({"uss_bytes"})
+    sampler.add(10, 1, "api", "python api.py", 100_000_000, uss_bytes=None)
+    clock.now += 1
+    assert value(registry, "exporter_target_unique_memory_bytes", target="api") is None
+    assert "not readable" not in caplog.text
+    sampler.add(50, 1, "db", "postgres", 300_000_000, open_fds=None)
+    clock.now += 1
+    assert value(registry, "exporter_target_open_fds", target="db") is None
+    assert "target 'db': open_fds not readable (permission denied" in caplog.text
