@@ -22,6 +22,13 @@ def cmd_baseline_save(args: argparse.Namespace) -> int:
     rules = load_rule_file(Path(args.rules), args.var)
     rules = dataclasses.replace(rules, baseline=None)
     result = evaluate_from_args(args, rules, collect_intervals=True)
+    code = result.exit_code()
+    if code in (ExitCode.PROMETHEUS_UNAVAILABLE, ExitCode.USAGE):
+        # a baseline with holes from a Prometheus problem would pass later runs silently
+        failed = next(r for r in result.objectives if r.error_kind is not None)
+        raise PerfstackError(f"run {result.testid}: {failed.objective.name}: {failed.reason}", code)
+    if result.reason and "in progress" in result.reason:
+        raise PerfstackError(result.reason, ExitCode.NO_DATA)
     document = baseline_document(result, args.name)
     if not document["objectives"]:
         raise PerfstackError(

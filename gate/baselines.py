@@ -8,6 +8,7 @@ objectives, its per-interval values so confidence intervals work without the old
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -130,6 +131,6 @@ def baseline_document(result: Any, name: str) -> dict[str, Any]:
                 "intervals": entry.intervals,
             }
             for entry in result.objectives
-            if entry.value is not None
+            if entry.value is not None and math.isfinite(entry.value)
         },
     }

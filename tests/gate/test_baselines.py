@@ -181,3 +181,24 @@ def test_last_passing_runs_aggregated(
     assert json.loads(out.read_text())["objectives"][0]["baseline"]["value"] == pytest.approx(
         5100 / 3
     )
+
+
+def test_save_refuses_when_prometheus_is_down(
+    run_data, gate_cli, rules: Path, tmp_path: Path, testid: str
+) -> None:
+    from tests.helpers import free_port
+
+    base = finished_run(run_data, testid, 1000)
+    dead = f"http://127.0.0.1:{free_port()}"
+    code = gate_cli(
+        "baseline",
+        "save",
+        "--rules",
+        rules,
+        "--testid",
+        base.testid,
+        "--baseline-dir",
+        tmp_path,
+        prometheus=dead,
+    )
+    assert code == 4 and not (tmp_path / "main.json").exists()
