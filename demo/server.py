@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import resource
 import signal
 import socket
 import sys
@@ -71,9 +72,19 @@ def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise _Terminated
 
 
+def raise_open_file_limit(wanted: int = 65536) -> None:
+    """Lift the soft fd limit toward the hard one: each WebSocket holds a descriptor, and
+    connection-limit tests must meet `ws_max_connections`, not the default 1024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def serve(options: TargetOptions) -> int:
     # `_created` series double the series count and nothing here reads them.
     disable_created_metrics()
+    raise_open_file_limit()
     sock = bind_socket(options.host, options.port)
     port = int(sock.getsockname()[1])
     app = create_app(

@@ -32,3 +32,17 @@ def test_taken_port_is_port_in_use() -> None:
         assert raised.value.exit_code == ExitCode.PORT_IN_USE
     finally:
         sock.close()
+
+
+def test_open_file_limit_is_raised_toward_the_hard_limit() -> None:
+    import resource
+
+    from demo.server import raise_open_file_limit
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(256, hard), hard))
+        raise_open_file_limit(wanted=min(2048, hard))
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] == min(2048, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
