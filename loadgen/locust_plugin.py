@@ -25,13 +25,12 @@ from loadgen.annotations import Annotator
 from loadgen.health import GeneratorHealth, ThreadLagTicker
 from loadgen.identity import RunIdentity, new_testid
 from loadgen.live_status import LiveStatusWriter
-from loadgen.names import NameGuard
 from loadgen.plugin_record import build_record
 from loadgen.plugin_settings import PluginSettings, add_arguments
 from loadgen.push import PushConfig, RemoteWritePusher
 from loadgen.record import write_record
 from loadgen.request_recorder import RequestRecorder
-from loadgen.schema import HttpMetrics, RunMetrics
+from loadgen.schema import RunMetrics
 
 RUN_MESSAGE = "perfstack_run"
 STOP_MESSAGE = "perfstack_stop"
@@ -56,9 +55,9 @@ class PluginRun:
             else "local"
         )
         self.registry = CollectorRegistry(auto_describe=False)
-        self.http = HttpMetrics(self.registry)
-        self.guard = NameGuard(settings.max_names, on_overflow=self.http.name_overflow.inc)
-        self.recorder = RequestRecorder(self.http, self.guard)
+        self.recorder = RequestRecorder(self.registry, settings.max_names)
+        self.http = self.recorder.metrics
+        self.guard = self.recorder.guard
         self.run_metrics = RunMetrics(self.registry) if self.role != "worker" else None
         self.health = GeneratorHealth(self.registry, ticker=ThreadLagTicker())
         self.identity: RunIdentity | None = None

@@ -14,7 +14,9 @@ DEFAULT_MAX_NAMES = 200
 
 
 class NameGuard:
-    def __init__(self, cap: int = DEFAULT_MAX_NAMES, on_overflow: Callable[[], None] | None = None):
+    def __init__(
+        self, cap: int = DEFAULT_MAX_NAMES, on_overflow: Callable[[int], object] | None = None
+    ):
         if cap < 1:
             raise ValueError(f"name cap must be at least 1, got {cap}")
         self.cap = cap
@@ -22,16 +24,17 @@ class NameGuard:
         self._on_overflow = on_overflow
         self.overflow_count = 0
 
-    def resolve(self, name: str) -> str:
-        """The label value to record `name` under."""
+    def resolve(self, name: str, count: int = 1) -> str:
+        """The label value to record `count` requests named `name` under (0: just look up)."""
         if name in self._admitted:
             return name
         if len(self._admitted) < self.cap:
             self._admitted.add(name)
             return name
-        self.overflow_count += 1
-        if self._on_overflow is not None:
-            self._on_overflow()
+        if count:
+            self.overflow_count += count
+            if self._on_overflow is not None:
+                self._on_overflow(count)
         return OVERFLOW_NAME
 
     @property

@@ -1,22 +1,29 @@
 """The per-request hot path of the Locust plugin, and the per-name exact histograms.
 
-One request costs: a name-guard set lookup, a dict lookup for the pre-bound histogram
-child of (name, method, status), one observe, one HdrHistogram record. Failures add an
-error classification and a counter increment (rarer, so a prometheus_client counter).
+A request costs one dict lookup and one list append (plus a tuple append when it
+failed). About once a second, before each push, `flush()` folds the pending lists into
+the Prometheus histogram (a sort and a bisect per bucket, see batch_histogram), the
+per-name HdrHistograms, the name cap and the error classification. Greenlets never
+preempt each other inside flush() or on_request(), so the hand-over needs no lock.
 Exact histograms travel between processes as deltas (`take_deltas` / `merge_deltas`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from loadgen.batch_histogram import BatchHistogram
 from loadgen.errors_classify import classify
 from loadgen.exact import LatencyRecorder
 from loadgen.names import NameGuard
-from loadgen.schema import NO_STATUS, OVERALL_NAME, HttpMetrics
-from loadgen.schema import QUANTILES as QUANTILES
+from loadgen.schema import LATENCY_BUCKETS, NO_STATUS, OVERALL_NAME, HttpMetrics
 
 PERCENTILE_KEYS = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 1.0: "max"}
+
+RawKey = tuple[str, str, int | None]  # name as Locust gave it, method, status code
 
 
 class NameTotals:
@@ -29,13 +36,32 @@ class NameTotals:
         self.failures = 0
 
 
+class _FlushFirst(Collector):
+    """Registered before every other collector: each push sees all requests so far."""
+
+    def __init__(self, recorder: RequestRecorder) -> None:
+        self._recorder = recorder
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())
+
+    def collect(self) -> Iterator[Any]:
+        self._recorder.flush()
+        return iter(())
+
+
 class RequestRecorder:
-    def __init__(self, metrics: HttpMetrics, guard: NameGuard) -> None:
-        self.metrics = metrics
-        self.guard = guard
+    def __init__(self, registry: CollectorRegistry, max_names: int) -> None:
+        registry.register(_FlushFirst(self))
+        self.metrics = HttpMetrics(registry)
+        registry.unregister(self.metrics.duration)  # same series, fed in batches instead
+        self.histogram = BatchHistogram(LATENCY_BUCKETS)
+        registry.register(self.histogram)
+        self.guard = NameGuard(max_names, on_overflow=self.metrics.name_overflow.inc)
         self.totals: dict[str, NameTotals] = {}
         self.errors_by_type: dict[str, int] = {}
-        self._children: dict[tuple[str, str, str], Any] = {}
+        self._pending: dict[RawKey, list[float]] = {}
+        self._pending_failures: list[tuple[str, str, int | None, BaseException]] = []
         self._failure_children: dict[tuple[str, str, str], Any] = {}
 
     def on_request(
@@ -48,34 +74,46 @@ class RequestRecorder:
         **_: Any,
     ) -> None:
         """A Locust `request` event listener (response_time in milliseconds)."""
-        seconds = response_time / 1000.0
-        status_code = getattr(response, "status_code", None) or None
-        status = str(status_code) if status_code else NO_STATUS
-        label_name = self.guard.resolve(name)
-        key = (label_name, request_type, status)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = self.metrics.child(label_name, request_type, status)
-        child.observe(seconds)
-        totals = self.totals.get(label_name)
-        if totals is None:
-            totals = self.totals[label_name] = NameTotals()
-        totals.latency.record(seconds)
+        key = (name, request_type, getattr(response, "status_code", None))
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = []
+        pending.append(response_time)
         if exception is not None:
-            totals.failures += 1
-            self._count_failure(label_name, request_type, classify(exception, status_code))
+            self._pending_failures.append((name, request_type, key[2], exception))
 
-    def _count_failure(self, label_name: str, method: str, error_type: str) -> None:
-        self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + 1
-        key = (label_name, method, error_type)
-        counter = self._failure_children.get(key)
-        if counter is None:
-            counter = self._failure_children[key] = self.metrics.failures.labels(*key)
-        counter.inc()
+    def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        failures, self._pending_failures = self._pending_failures, []
+        for (name, method, status_code), values in pending.items():
+            label = self.guard.resolve(name, count=len(values))
+            status = str(status_code) if status_code else NO_STATUS
+            totals = self._totals(label)
+            record = totals.latency.record
+            for value in values:
+                record(value / 1000.0)
+            self.histogram.add_batch((label, method, status), values)
+        for name, method, status_code, exception in failures:
+            label = self.guard.resolve(name, count=0)  # counted with its request above
+            self._totals(label).failures += 1
+            error_type = classify(exception, status_code or None)
+            self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + 1
+            key = (label, method, error_type)
+            counter = self._failure_children.get(key)
+            if counter is None:
+                counter = self._failure_children[key] = self.metrics.failures.labels(*key)
+            counter.inc()
+
+    def _totals(self, label: str) -> NameTotals:
+        totals = self.totals.get(label)
+        if totals is None:
+            totals = self.totals[label] = NameTotals()
+        return totals
 
     # -- distributed: workers send what they recorded since the last report ------------------
     def take_deltas(self) -> dict[str, Any]:
         """Histograms, failures and error types since the last call; resets what it returns."""
+        self.flush()
         taken, self.totals = self.totals, {}
         errors, self.errors_by_type = self.errors_by_type, {}
         names = {name: [t.latency.encode(), t.failures] for name, t in taken.items()}
@@ -85,14 +123,13 @@ class RequestRecorder:
         for error_type, count in deltas.get("errors", {}).items():
             self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + int(count)
         for name, (encoded, failures) in deltas.get("names", {}).items():
-            totals = self.totals.get(name)
-            if totals is None:
-                totals = self.totals[name] = NameTotals()
+            totals = self._totals(name)
             totals.latency.merge(LatencyRecorder.decode(encoded))
             totals.failures += int(failures)
 
     # -- run end ---------------------------------------------------------------------------
     def overall(self) -> LatencyRecorder:
+        self.flush()
         merged = LatencyRecorder()
         for totals in self.totals.values():
             merged.merge(totals.latency)
@@ -100,6 +137,7 @@ class RequestRecorder:
 
     def summary(self) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
         """Per-name {requests, failures, percentiles} and overall percentiles, keyed p50..max."""
+        overall = self.overall()
         names = {
             name: {
                 "requests": totals.latency.count,
@@ -108,13 +146,13 @@ class RequestRecorder:
             }
             for name, totals in sorted(self.totals.items())
         }
-        return names, keyed(self.overall().percentiles())
+        return names, keyed(overall.percentiles())
 
     def publish_run_quantiles(self) -> None:
+        overall = self.overall()
         for name, totals in self.totals.items():
             if totals.latency.count:
                 self.metrics.publish_run_quantiles(name, totals.latency.percentiles())
-        overall = self.overall()
         if overall.count:
             self.metrics.publish_run_quantiles(OVERALL_NAME, overall.percentiles())
 

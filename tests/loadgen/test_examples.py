@@ -28,12 +28,15 @@ def test_example_scenarios_validate(scenario: Path):
 @pytest.mark.parametrize("locustfile", LOCUSTFILES, ids=lambda p: p.stem)
 def test_example_runs_against_the_demo_target(stack, demo_target, tmp_path, locustfile: Path):
     testid = f"example-{locustfile.stem}-{tmp_path.name}"[:60]
-    extra = ["--scenario", str(SCENARIOS[0])] if locustfile.stem.endswith("user_mix") else []
+    with_scenario = locustfile.stem.endswith("user_mix")  # scaled: 1, 1, 6, 6, 2, 2 users
+    extra = ["--scenario", str(SCENARIOS[0]), "-t", "8s"] if with_scenario else ["-t", "5s"]
     result = run_perfstack(
         locustfile, demo_target.url, tmp_path / "state", stack.prometheus_url,
-        "-u", "6", "-t", "5s", "--testid", testid, *extra,
+        "-u", "6", "--testid", testid, *extra,
     )  # fmt: skip
     record = finished_record(tmp_path / "state", testid, result)
+    if with_scenario:
+        assert (record.scenario, record.users) == ("launch-day", 6)
     log = Path(record.extra["locust_log"]).read_text()
     assert "Traceback" not in log, log
     assert record.requests > 0

@@ -1,0 +1,108 @@
+"""The plugin's hot path and the worker-to-master histogram deltas, without Locust."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from loadgen.request_recorder import RequestRecorder
+
+
+def recorder(cap: int = 200) -> tuple[RequestRecorder, CollectorRegistry]:
+    registry = CollectorRegistry()
+    return RequestRecorder(registry, cap), registry
+
+
+def value(registry: CollectorRegistry, metric: str, **labels: str) -> float:
+    return registry.get_sample_value(metric, labels) or 0.0
+
+
+def test_requests_land_in_histogram_counter_failures_and_exact_totals():
+    rec, registry = recorder()
+    ok = SimpleNamespace(status_code=200)
+    for ms in (10, 20, 30):
+        rec.on_request("GET", "/a", ms, response=ok)
+    rec.on_request(
+        "GET", "/a", 40, response=SimpleNamespace(status_code=503), exception=RuntimeError("x")
+    )
+    rec.on_request("POST", "/b", 5, response=None, exception=ConnectionRefusedError())
+    assert (
+        value(registry, "loadgen_http_requests_total", name="/a", method="GET", status="200") == 3
+    )
+    assert (
+        value(registry, "loadgen_http_requests_total", name="/b", method="POST", status="none") == 1
+    )
+    failures = "loadgen_http_request_failures_total"
+    assert value(registry, failures, name="/a", method="GET", error_type="http_5xx") == 1
+    assert value(registry, failures, name="/b", method="POST", error_type="connection_refused") == 1
+    names, overall = rec.summary()
+    assert names["/a"]["requests"] == 4 and names["/a"]["failures"] == 1
+    assert names["/a"]["percentiles"]["max"] == pytest.approx(0.040, rel=0.001)
+    assert overall["p50"] == pytest.approx(0.020, rel=0.001)
+    assert rec.errors_by_type == {"http_5xx": 1, "connection_refused": 1}
+
+
+def test_overflowing_names_share_one_series_and_are_counted():
+    rec, registry = recorder(cap=2)
+    for i in range(5):
+        rec.on_request("GET", f"/items/{i}", 1.0, response=SimpleNamespace(status_code=200))
+    assert (
+        value(registry, "loadgen_http_requests_total", name="_other_", method="GET", status="200")
+        == 3
+    )
+    assert value(registry, "loadgen_name_overflow_total") == 3
+    assert set(rec.totals) == {"/items/0", "/items/1", "_other_"}
+
+
+def test_deltas_from_two_workers_merge_into_the_same_totals_as_one_process():
+    single, _ = recorder()
+    worker_a, _ = recorder()
+    worker_b, _ = recorder()
+    master, master_registry = recorder()
+    for i in range(1, 400):
+        worker = worker_a if i % 3 else worker_b
+        for rec in (single, worker):
+            rec.on_request("GET", f"/n{i % 2}", i * 0.7, exception=None if i % 7 else OSError())
+    master.merge_deltas(worker_a.take_deltas())
+    master.merge_deltas(worker_b.take_deltas())
+    assert master.summary() == single.summary()
+    assert master.errors_by_type == single.errors_by_type
+    assert worker_a.take_deltas() == {"names": {}, "errors": {}}  # taken once
+    master.publish_run_quantiles()
+    published = value(
+        master_registry,
+        "loadgen_http_request_duration_run_seconds",
+        name="_overall_",
+        quantile="0.95",
+    )
+    assert published == single.summary()[1]["p95"]
+
+
+def test_histogram_buckets_match_a_per_request_observe():
+    rec, registry = recorder()
+    reference = CollectorRegistry()
+    from loadgen.schema import HttpMetrics
+
+    child = HttpMetrics(reference).child("/x", "GET", "200")
+    values_ms = [0.05, 0.1, 1.0, 1.0001, 2.5, 7.0, 7.0, 19.99, 250.0, 1234.5, 45_000.0, 90_000.0]
+    for ms in values_ms:
+        rec.on_request("GET", "/x", ms, response=SimpleNamespace(status_code=200))
+        child.observe(ms / 1000.0)
+    ours = {
+        s.labels["le"]: s.value
+        for m in registry.collect()
+        for s in m.samples
+        if s.name.endswith("_bucket")
+    }
+    theirs = {
+        s.labels["le"]: s.value
+        for m in reference.collect()
+        for s in m.samples
+        if s.name.endswith("_bucket")
+    }
+    assert ours == theirs
+    assert value(
+        registry, "loadgen_http_request_duration_seconds_sum", name="/x", method="GET", status="200"
+    ) == (pytest.approx(sum(values_ms) / 1000.0))
