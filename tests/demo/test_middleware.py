@@ -105,8 +105,8 @@ def test_stall_times_requests_out_then_recovers(
     demo_target_factory: Callable[..., DemoTarget],
 ) -> None:
     target = demo_target_factory()
-    snapshot = target.set_knobs(stall_seconds=2)
-    assert 0 < snapshot["stall_seconds"] <= 2
+    snapshot = target.set_knobs(stall_seconds=4)  # outlasts three 0.3 s timeouts under load
+    assert 0 < snapshot["stall_seconds"] <= 4
     for path in ("/health", "/api/items", "/metrics"):
         with pytest.raises(httpx.ReadTimeout):
             httpx.get(target.url + path, timeout=0.3)
@@ -133,7 +133,10 @@ def test_clearing_a_stall_releases_waiting_requests(
 
 
 def test_stall_from_the_start_flag(demo_target_factory: Callable[..., DemoTarget]) -> None:
-    target = demo_target_factory(stall_seconds=1.5)
+    # Long enough that a slow start on a loaded machine cannot outlast it; cleared below.
+    target = demo_target_factory(stall_seconds=60)
+    assert target.get_knobs()["stall_seconds"] > 30
     with pytest.raises(httpx.ReadTimeout):
         httpx.get(target.url + "/health", timeout=0.3)
-    wait_until(lambda: httpx.get(target.url + "/health", timeout=5).status_code == 200, 10)
+    target.set_knobs(stall_seconds=0)
+    assert httpx.get(target.url + "/health", timeout=5).status_code == 200
