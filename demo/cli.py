@@ -41,10 +41,15 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", default="8000", help="port to bind; 0 picks a free one")
     for knob, flag in KNOB_FLAGS.items():
         parser.add_argument(flag, dest=knob, metavar="VALUE", help=_HELP[knob])
-    parser.add_argument("--seed", help="random seed for latency, error and flaky draws")
-    parser.add_argument("--seed-items", default="100", help="items created at start (100)")
+    parser.add_argument(
+        "--seed", metavar="N", help="random seed for latency, error and flaky draws"
+    )
+    parser.add_argument(
+        "--seed-items", default="100", metavar="N", help="items created at start (100)"
+    )
     parser.add_argument(
         "--state-dir",
+        metavar="DIR",
         help="register in DIR/targets/ for the local Prometheus "
         "(default: $PERFSTACK_STATE_DIR or ./.perfstack when it exists)",
     )
