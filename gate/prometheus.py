@@ -87,14 +87,19 @@ class PrometheusClient:
         ]
 
     def check_syntax(self, query: str, time: float) -> None:
-        """Raises QueryRejected when Prometheus cannot parse (or evaluate) the query.
+        """Raises QueryRejected when Prometheus cannot parse the query.
 
-        Prometheus 2.42 has no parse-only endpoint that is stable; an instant query at
-        the given time parses the expression and is cheap for a window in the past.
+        `/api/v1/format_query` (Prometheus >= 2.38; 2.42 here) parses without evaluating;
+        an older server answers 404 there, and an instant query at `time` is used instead.
         """
-        self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
+        try:
+            self._get("/api/v1/format_query", {"query": query})
+        except PrometheusUnavailable as error:
+            if "HTTP 404" not in str(error):
+                raise
+            self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
 
-    def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
+    def _get(self, path: str, params: dict[str, str]) -> Any:
         try:
             response = self._client.get(self.url + path, params=params)
         except httpx.TimeoutException as error:
@@ -118,7 +123,7 @@ class PrometheusClient:
                 f"Prometheus at {self.url} answered HTTP {response.status_code}: "
                 f"{body.get('error', body)}"
             )
-        return dict(body["data"])
+        return body["data"]  # a dict for queries, the formatted text for format_query
 
 
 def _fmt_time(value: float) -> str:

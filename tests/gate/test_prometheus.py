@@ -99,3 +99,9 @@ def test_server_errors_and_timeouts_are_unavailable(misbehaving) -> None:
     ):
         client.instant("vector(1)", time.time())
     assert ("HTTP 503" if mode == "503" else "timed out") in str(caught.value)
+
+
+def test_syntax_check_parses_without_evaluating(client: PrometheusClient) -> None:
+    client.check_syntax('sum by (name) (rate(never_written_total{testid="x"}[5m]))', time.time())
+    with pytest.raises(QueryRejected, match="unclosed left parenthesis"):
+        client.check_syntax("sum(rate(x[5m])", time.time())
