@@ -84,7 +84,7 @@ class Gate:
             score_warn=self.rules.score_warn,
             baseline_source=self.baseline.description if self.baseline else None,
             skipped=skipped,
-            reason=not_ready or reason,
+            reason=not_ready or reason + _run_note(window),
         )
 
     def _not_ready(self, objective: Objective, window: RunWindow, reason: str) -> ObjectiveResult:
@@ -219,6 +219,16 @@ class Gate:
             result.intervals,
             base.intervals,
         )
+
+
+def _run_note(window: RunWindow) -> str:
+    """A run that was interrupted or hit errors is judged on what it measured, but says so."""
+    record = window.record
+    if record is None or record.exit_status in ("ok", "running", ""):
+        return ""
+    return f"; note: the run ended {record.exit_status}" + (
+        f" ({record.message})" if record.message else ""
+    )
 
 
 def run_baseline_measure(

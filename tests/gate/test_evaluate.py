@@ -104,3 +104,15 @@ def test_histogram_quantile_when_the_record_has_none(run_data, stack) -> None:
     assert entry.source == "prometheus" and abs(entry.value - 0.3) < 1e-9  # type: ignore[operator]
     assert entry.query.startswith("histogram_quantile(0.9, sum by (le) (last_over_time(")
     assert "0 series from the exact gauge; used the histogram" in entry.reason
+
+
+def test_an_interrupted_run_is_judged_on_what_it_measured_and_says_so(run_data, stack) -> None:
+    run = run_data()
+    run.write(run.counter("loadgen_http_requests_total", 100, name="a", method="GET", status="200"))
+    record = run.record(requests=100)
+    record.exit_status, record.message = "interrupted", "Ctrl-C after 20 s"
+    result = evaluate(
+        stack, "objectives:\n  - {name: n, sli: request_count, pass: '>= 1'}\n", record
+    )
+    assert result.status is Status.PASS and result.objectives[0].value == 100.0
+    assert result.reason.endswith("note: the run ended interrupted (Ctrl-C after 20 s)")
