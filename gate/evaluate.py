@@ -134,7 +134,8 @@ class Gate:
         absolute, reason = self._absolute(objective, measured, result)
         result.reason = "; ".join([*measured.notes, reason] if reason else measured.notes)
         status = absolute
-        if objective.relative is not None and absolute in (Status.PASS, Status.WARN, Status.FAIL):
+        compared = absolute in (Status.PASS, Status.WARN, Status.FAIL) and result.value is not None
+        if objective.relative is not None and compared:
             result.intervals = self._intervals(objective, window)
             comparison = self._relative(objective, result)
             if comparison is not None:

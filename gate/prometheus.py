@@ -60,6 +60,15 @@ class PrometheusClient:
 
     def instant(self, query: str, time: float) -> list[Series]:
         data = self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
+        try:
+            return self._vector(data)
+        except (AttributeError, KeyError, TypeError, IndexError, ValueError) as error:
+            raise PrometheusUnavailable(
+                f"Prometheus at {self.url}: unexpected answer ({error!r})"
+            ) from error
+
+    @staticmethod
+    def _vector(data: Any) -> list[Series]:
         kind, result = data.get("resultType"), data.get("result") or []
         if kind == "vector":
             return [
@@ -78,6 +87,15 @@ class PrometheusClient:
             "step": f"{step:g}",
         }
         data = self._get("/api/v1/query_range", params)
+        try:
+            return self._matrix(data)
+        except (AttributeError, KeyError, TypeError, IndexError, ValueError) as error:
+            raise PrometheusUnavailable(
+                f"Prometheus at {self.url}: unexpected answer ({error!r})"
+            ) from error
+
+    @staticmethod
+    def _matrix(data: Any) -> list[RangeSeries]:
         return [
             RangeSeries(
                 dict(item["metric"]),

@@ -105,3 +105,8 @@ def test_syntax_check_parses_without_evaluating(client: PrometheusClient) -> Non
     client.check_syntax('sum by (name) (rate(never_written_total{testid="x"}[5m]))', time.time())
     with pytest.raises(QueryRejected, match="unclosed left parenthesis"):
         client.check_syntax("sum(rate(x[5m])", time.time())
+
+
+def test_a_range_vector_is_not_a_value(client: PrometheusClient) -> None:
+    with pytest.raises(QueryRejected, match="returned a matrix"):
+        client.instant("vector(1)[1m:10s]", time.time())
