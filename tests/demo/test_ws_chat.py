@@ -143,3 +143,21 @@ def test_stall_holds_replies_on_open_connections(
             assert reply["id"] == 1
 
     asyncio.run(scenario())
+
+
+def test_cap_is_exact_under_simultaneous_connects(
+    demo_target_factory: Callable[..., DemoTarget],
+) -> None:
+    target = demo_target_factory(ws_max_connections=40)
+
+    async def scenario() -> tuple[int, int]:
+        attempts = await asyncio.gather(
+            *(websockets.connect(target.ws_url) for _ in range(50)), return_exceptions=True
+        )
+        accepted = [a for a in attempts if not isinstance(a, BaseException)]
+        refused = [a for a in attempts if isinstance(a, InvalidStatus)]
+        for ws in accepted:
+            await ws.close()
+        return len(accepted), len(refused)
+
+    assert asyncio.run(scenario()) == (40, 10)
