@@ -81,9 +81,11 @@ AGGREGATES: dict[str, Callable[[list[float]], float]] = {
 
 
 class LastRunsBaseline:
-    """The last N runs whose gate verdict was PASS, from the gate's own history files."""
+    """The last N runs the gate passed (PASS, or WARN without --strict), from its history files."""
 
-    def __init__(self, history_dir: Path, count: int, aggregate: str, exclude_testid: str) -> None:
+    def __init__(
+        self, history_dir: Path, count: int, aggregate: str, exclude_testid: str, scenario: str
+    ) -> None:
         self.aggregate = AGGREGATES[aggregate]
         results = []
         for path in history_dir.glob("*.json"):
@@ -91,12 +93,14 @@ class LastRunsBaseline:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-            if data.get("status") == "PASS" and data.get("testid") != exclude_testid:
+            passed = data.get("status") in ("PASS", "WARN")
+            # a smoke run is no baseline for a stress run: same scenario only
+            if passed and data.get("testid") != exclude_testid and data.get("scenario") == scenario:
                 results.append(data)
         results.sort(key=lambda data: float(data.get("window", {}).get("end") or 0.0))
         self.runs = results[-count:]
         testids = ", ".join(str(data.get("testid")) for data in self.runs) or "none found"
-        self.description = f"{aggregate} of the last {count} passing runs ({testids})"
+        self.description = f"{aggregate} of the last {count} passing {scenario} runs ({testids})"
 
     def get(self, objective: Objective) -> BaselineValue | None:
         values: list[float] = []

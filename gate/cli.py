@@ -91,7 +91,7 @@ def evaluate_from_args(
         gate.collect_intervals = collect_intervals
         spec = _baseline_spec(args, rules) if hasattr(args, "baseline") else None
         gate.baseline = baseline_source(
-            spec, gate, client, state_dir, Path(args.baseline_dir), window.testid, args.settle
+            spec, gate, client, state_dir, Path(args.baseline_dir), window
         )
         return gate.evaluate(window)
 

@@ -57,26 +57,27 @@ def baseline_source(
     client: PrometheusClient,
     state_dir: Path,
     baseline_dir: Path,
-    current_testid: str,
-    settle: float,
+    current: RunWindow,
 ) -> BaselineSource | None:
     if spec is None:
         return None
     if spec.file is not None:
         return FileBaseline(baseline_path(spec.file, baseline_dir))
     if spec.testid is not None:
-        if spec.testid == current_testid:
+        if spec.testid == current.testid:
             raise PerfstackError(
                 f"the baseline run {spec.testid} is the run being judged", ExitCode.USAGE
             )
-        window = run_window_of(spec.testid, state_dir, client, settle)
+        window = run_window_of(spec.testid, state_dir, client, current.settle)
         if window is None:
             return _Missing(
                 f"run {spec.testid} (no run record and no run timestamps in Prometheus)"
             )
         return RunBaseline(spec.testid, run_baseline_measure(gate, window))
     assert spec.last is not None
-    return LastRunsBaseline(history_dir(state_dir), spec.last, spec.aggregate, current_testid)
+    return LastRunsBaseline(
+        history_dir(state_dir), spec.last, spec.aggregate, current.testid, current.scenario
+    )
 
 
 class _Missing:

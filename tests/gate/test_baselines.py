@@ -202,3 +202,46 @@ def test_save_refuses_when_prometheus_is_down(
         prometheus=dead,
     )
     assert code == 4 and not (tmp_path / "main.json").exists()
+
+
+def test_a_last_n_history_can_start_from_nothing(
+    run_data, gate_cli, stack, tmp_path: Path, testid: str
+) -> None:
+    rules = write_rules(
+        tmp_path,
+        "objectives:\n  - {name: first, sli: request_count, relative: '>= -10%',"
+        " on_no_baseline: warn}\n",
+    )
+    first = finished_run(run_data, f"{testid}-first", 1000)
+    # the name is unique to this test, so no earlier history has it: WARN, and it counts
+    assert (
+        gate_cli(
+            "gate",
+            "check",
+            "--rules",
+            rules,
+            "--testid",
+            first.testid,
+            "--baseline-last",
+            "5",
+            "--no-push",
+        )
+        == 0
+    )
+    second = finished_run(run_data, f"{testid}-second", 500)
+    out = tmp_path / "second.json"
+    code = gate_cli(
+        "gate",
+        "check",
+        "--rules",
+        rules,
+        "--testid",
+        second.testid,
+        "--baseline-last",
+        "5",
+        "--json",
+        out,
+        "--no-push",
+    )
+    assert code == 1
+    assert json.loads(out.read_text())["objectives"][0]["baseline"]["value"] == 1000.0
