@@ -11,8 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+
+from perfstack.errors import ExitCode, PerfstackError
 
 
 class PrometheusError(Exception):
@@ -46,6 +49,11 @@ def parse_sample_value(text: str) -> float:
 
 class PrometheusClient:
     def __init__(self, url: str, timeout: float = 10.0, client: httpx.Client | None = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise PerfstackError(
+                f"Prometheus URL {url!r}: expected http(s)://host:port", ExitCode.USAGE
+            )
         self.url = url.rstrip("/")
         self._client = client or httpx.Client(timeout=timeout)
 

@@ -110,3 +110,11 @@ def test_syntax_check_parses_without_evaluating(client: PrometheusClient) -> Non
 def test_a_range_vector_is_not_a_value(client: PrometheusClient) -> None:
     with pytest.raises(QueryRejected, match="returned a matrix"):
         client.instant("vector(1)[1m:10s]", time.time())
+
+
+def test_a_url_without_scheme_is_a_usage_error() -> None:
+    from perfstack.errors import ExitCode, PerfstackError
+
+    with pytest.raises(PerfstackError, match="expected http") as caught:
+        PrometheusClient("localhost:9090")
+    assert caught.value.exit_code == ExitCode.USAGE
