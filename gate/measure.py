@@ -109,9 +109,10 @@ class Measurer:
         record = window.record
         if record is None or objective.sli is None:
             return None
-        key = SHORTHANDS[objective.sli].record_percentile
-        if key is None:
-            return None
+        shorthand = SHORTHANDS[objective.sli]
+        key = shorthand.record_percentile
+        if key is None or record.generator != shorthand.record_generator:
+            return None  # a WebSocket run's record holds RTT percentiles, not HTTP latency
         if objective.request is None:
             value, samples, where = (
                 record.percentiles.get(key),

@@ -43,7 +43,8 @@ class Shorthand:
     samples: Template
     live: Template | None = None  # trailing-window form for the live gate ($window)
     interval: Template | None = None  # per-interval form for confidence intervals ($window)
-    record_percentile: str | None = None  # run-record key holding the exact value
+    record_percentile: str | None = None  # run-record key holding the exact value ...
+    record_generator: str = "locust"  # ... in records of this generator only (ws records hold RTT)
 
 
 def _overall(sel: str) -> str:
@@ -185,6 +186,8 @@ SHORTHANDS: dict[str, Shorthand] = {
                 lambda sel: _hist_last("0.95", WS_RTT_BUCKET, sel),
             ),
             samples=lambda sel: last("loadgen_ws_message_rtt_seconds_count", sel),
+            record_percentile="p95",
+            record_generator="ws",
             live=lambda sel: _hist_rate("0.95", WS_RTT_BUCKET, sel),
         ),
         Shorthand(

@@ -116,3 +116,16 @@ def test_an_interrupted_run_is_judged_on_what_it_measured_and_says_so(run_data, 
     )
     assert result.status is Status.PASS and result.objectives[0].value == 100.0
     assert result.reason.endswith("note: the run ended interrupted (Ctrl-C after 20 s)")
+
+
+def test_a_websocket_record_never_answers_for_http_latency(run_data, stack) -> None:
+    run, _ = http_run(run_data)
+    record = run.record(requests=100, percentiles={"p95": 0.007, "p90": 0.005})
+    record.generator = "ws"  # its percentiles are message round trips
+    text = (
+        "objectives:\n  - {name: http, sli: latency_p90, pass: '< 1s'}\n"
+        "  - {name: rtt, sli: ws_rtt_p95, pass: '< 1s'}\n"
+    )
+    http, rtt = evaluate(stack, text, record).objectives
+    assert http.source == "prometheus" and abs(http.value - 0.3) < 1e-9  # type: ignore[operator]
+    assert rtt.source == "run record" and rtt.value == 0.007
