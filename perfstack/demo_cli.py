@@ -22,7 +22,8 @@ from perfstack.helper_processes import HelperProcesses
 from perfstack.stack_cli import add_stack_options, settings_from_args
 from perfstack.stack_settings import GRAFANA, StackSettings
 
-DEFAULT_LOCUSTFILE = "locustfile_mixed.py"
+DEFAULT_LOCUSTFILE = "locustfile_user_mix.py"
+SCENARIO = "smoke"
 
 
 def _perfstack(*args: object) -> list[str]:
@@ -57,75 +58,69 @@ def _print_where_to_look(settings: StackSettings, testid: str, record: Path) -> 
     print("stop the stack with: perfstack down")
 
 
+def _exporter_argv(settings: StackSettings, testid: str, target_pid: int) -> list[str]:
+    return _perfstack(
+        "exporter",
+        *("--pid", target_pid, "--target-name", "demo-target"),
+        *("--testid", testid, "--scenario", SCENARIO),
+        *("--prometheus-url", settings.prometheus_url),
+    )
+
+
+def _ws_argv(
+    settings: StackSettings, testid: str, args: argparse.Namespace, port: int
+) -> list[str]:
+    return _perfstack(
+        "ws",
+        *("--url", f"ws://127.0.0.1:{port}/ws/chat"),
+        *("--connections", args.connections, "--duration", f"{args.duration}s"),
+        *("--testid", testid, "--scenario-name", SCENARIO),
+        *("--prometheus", settings.prometheus_url, "--state-dir", settings.state_dir),
+    )
+
+
+def _locust_argv(
+    settings: StackSettings, testid: str, args: argparse.Namespace, url: str
+) -> list[str]:
+    return _perfstack(
+        "run",
+        *("-f", paths.examples_dir() / DEFAULT_LOCUSTFILE, "--host", url),
+        *("--scenario", SCENARIO, "--users", args.users, "--duration", f"{args.duration}s"),
+        *("--testid", testid),
+        *("--prometheus", settings.prometheus_url, "--state-dir", settings.state_dir),
+    )
+
+
+def _gate_argv(settings: StackSettings, testid: str, rules: Path) -> list[str]:
+    return _perfstack(
+        "gate",
+        "check",
+        *("--rules", rules, "--testid", testid),
+        *("--prometheus", settings.prometheus_url, "--state-dir", settings.state_dir),
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     _ensure_stack(settings)
-    testid = args.testid or new_testid("demo")
-    common = ["--testid", testid, "--scenario", "demo", "--prometheus", settings.prometheus_url]
+    testid = args.testid or new_testid(SCENARIO)
     started = time.monotonic()
     with HelperProcesses(settings.state_dir / "demo-logs") as helpers:
         target = helpers.start_target(
             _perfstack("target", "--port", "0", "--state-dir", settings.state_dir)
         )
-        helpers.start(
-            "exporter",
-            _perfstack("exporter", "--pid", target.pid, "--target-name", "demo-target", *common),
-        )
-        websocket = helpers.start(
-            "ws",
-            _perfstack(
-                "ws",
-                "--url",
-                f"ws://127.0.0.1:{target.port}/ws/chat",
-                "--connections",
-                args.connections,
-                "--duration",
-                f"{args.duration}s",
-                *common,
-            ),
-        )
+        helpers.start("exporter", _exporter_argv(settings, testid, target.pid))
+        websocket = helpers.start("ws", _ws_argv(settings, testid, args, target.port))
         print(f"running {args.duration}s of load against {target.url} (testid {testid}) ...")
-        locust = subprocess.run(
-            _perfstack(
-                "run",
-                "-f",
-                paths.examples_dir() / DEFAULT_LOCUSTFILE,
-                "--host",
-                target.url,
-                "--users",
-                args.users,
-                "--spawn-rate",
-                args.users,
-                "--duration",
-                f"{args.duration}s",
-                "--state-dir",
-                settings.state_dir,
-                *common,
-            ),
-            check=False,
-        )
+        locust = subprocess.run(_locust_argv(settings, testid, args, target.url), check=False)
         helpers.wait(websocket, timeout=args.duration + 30)
-        helpers.stop_all()
-    if locust.returncode not in (ExitCode.OK, ExitCode.GATE_FAIL):
+    if locust.returncode != ExitCode.OK:
+        known = locust.returncode in set(ExitCode)
         raise PerfstackError(
             f"the load run failed (exit {locust.returncode}); logs in {settings.state_dir}",
-            ExitCode(locust.returncode) if locust.returncode in set(ExitCode) else ExitCode.USAGE,
+            ExitCode(locust.returncode) if known else ExitCode.USAGE,
         )
-    gate = subprocess.run(
-        _perfstack(
-            "gate",
-            "check",
-            "--rules",
-            args.rules or _gate_rules(),
-            "--testid",
-            testid,
-            "--state-dir",
-            settings.state_dir,
-            "--prometheus",
-            settings.prometheus_url,
-        ),
-        check=False,
-    )
+    gate = subprocess.run(_gate_argv(settings, testid, args.rules or _gate_rules()), check=False)
     _print_where_to_look(settings, testid, settings.state_dir / "runs" / f"{testid}.json")
     print(f"demo finished in {time.monotonic() - started:.0f}s")
     return gate.returncode
