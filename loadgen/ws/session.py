@@ -2,8 +2,8 @@
 
 The slot's state lives in its coroutine frame: a pending-reply dict (message key ->
 send time, insertion-ordered so the oldest is first), a sequence number and a few
-floats. Timeouts, think time and the session deadline are all folded into a single
-`asyncio.timeout_at` around `recv()`, so a slot never needs a second task.
+floats. Timeouts, think time and the session deadline are all folded into one lazily re-armed
+wake-up around `recv()` (loadgen.ws.alarm), so a slot never needs a second task.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from loadgen.ws.alarm import Alarm
 from loadgen.ws.classify import classify, close_code
 from loadgen.ws.config import SessionConfig
 from loadgen.ws.messages import CompiledTemplate, Matcher
@@ -112,6 +113,19 @@ async def _converse(
     ws: ClientConnection, index: int, seq: int, ctx: SlotContext, opened_at: float
 ) -> tuple[bool, int]:
     """The message loop of one connection; (unexpected close?, last sequence number)."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    alarm = Alarm(loop, task)
+    try:
+        return await _exchange(ws, index, seq, ctx, opened_at, alarm)
+    finally:
+        alarm.disarm()
+
+
+async def _exchange(
+    ws: ClientConnection, index: int, seq: int, ctx: SlotContext, opened_at: float, alarm: Alarm
+) -> tuple[bool, int]:
     loop_time = asyncio.get_running_loop().time
     cfg, tally, matcher, render = ctx.config, ctx.tally, ctx.matcher, ctx.template.render
     think, rng, extra_bytes = cfg.think_time, ctx.rng, ctx.extra_bytes
@@ -149,17 +163,19 @@ async def _converse(
         deadline = min(next_send, session_end)
         if pending:
             deadline = min(deadline, next(iter(pending.values())) + timeout)
+        alarm.arm(deadline)
+        alarm.waiting = True
         try:
-            if deadline == INF:
-                data = await ws.recv()
-            else:
-                async with asyncio.timeout_at(deadline):
-                    data = await ws.recv()
-        except TimeoutError:
-            continue
+            data = await ws.recv()
+        except asyncio.CancelledError:
+            if alarm.consume():
+                continue  # our wake-up: re-check timeouts, think time, session end
+            raise
         except ConnectionClosed as error:
             _lost(tally, "read", error, pending)
             return True, seq
+        finally:
+            alarm.waiting = False
         now = loop_time()
         tally.messages_received += 1
         tally.bytes_received += len(data)

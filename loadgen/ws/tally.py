@@ -20,13 +20,14 @@ RECORD_KEYS = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 1.0: "max"}
 class Timings:
     """Cumulative buckets for Prometheus plus an HDR histogram for exact run percentiles."""
 
-    __slots__ = ("_exact", "bounds", "counts", "total")
+    __slots__ = ("_cache", "_exact", "bounds", "counts", "total")
 
     def __init__(self, bounds: tuple[float, ...], exact: bool = True) -> None:
         self.bounds = bounds
         self.counts = [0] * (len(bounds) + 1)  # last slot: above every bound (+Inf only)
         self.total = 0.0
         self._exact = LatencyRecorder() if exact else None
+        self._cache: tuple[int, dict[float, float], float] | None = None
 
     def observe(self, seconds: float) -> None:
         self.counts[bisect_left(self.bounds, seconds)] += 1
@@ -46,19 +47,30 @@ class Timings:
         buckets.append(("+Inf", running + self.counts[-1]))
         return buckets
 
+    def _exact_values(self) -> tuple[dict[float, float], float]:
+        """HDR quantiles (computed once per count: each one scans the counts) and the mean.
+
+        The mean comes from our own exact sum: HdrHistogram's walks every recorded value.
+        """
+        if self._exact is None or self._exact.count == 0:
+            return {}, 0.0
+        count = self._exact.count
+        if self._cache is None or self._cache[0] != count:
+            self._cache = (count, self._exact.percentiles(), self.total / count)
+        return self._cache[1], self._cache[2]
+
     def quantiles(self) -> dict[str, float]:
         """{"0.5": seconds, ..., "1": max} for the `quantile` label; empty before any value."""
-        if self._exact is None:
-            return {}
-        return {QUANTILE_LABELS[q]: v for q, v in self._exact.percentiles().items()}
+        return {QUANTILE_LABELS[q]: v for q, v in self._exact_values()[0].items()}
 
     def percentiles(self) -> dict[str, float]:
         """Run-record form: p50, p90, p95, p99, max and mean in seconds (3 significant digits)."""
-        if self._exact is None or self._exact.count == 0:
+        values, mean = self._exact_values()
+        if not values:
             return {}
-        values = {RECORD_KEYS[q]: v for q, v in self._exact.percentiles().items()}
-        values["mean"] = self._exact.mean()
-        return values
+        result = {RECORD_KEYS[q]: v for q, v in values.items()}
+        result["mean"] = mean
+        return result
 
 
 class WsTally:
