@@ -22,7 +22,8 @@ from locust.runners import MasterRunner, WorkerRunner
 from prometheus_client.registry import CollectorRegistry
 
 from loadgen.annotations import Annotator
-from loadgen.health import GeneratorHealth, ThreadLagTicker
+from loadgen.greenlet_lag import GreenletLagTicker
+from loadgen.health import GeneratorHealth
 from loadgen.identity import RunIdentity, new_testid
 from loadgen.live_status import LiveStatusWriter
 from loadgen.plugin_record import build_record
@@ -59,7 +60,7 @@ class PluginRun:
         self.http = self.recorder.metrics
         self.guard = self.recorder.guard
         self.run_metrics = RunMetrics(self.registry) if self.role != "worker" else None
-        self.health = GeneratorHealth(self.registry, ticker=ThreadLagTicker())
+        self.health = GeneratorHealth(self.registry, ticker=GreenletLagTicker())
         self.identity: RunIdentity | None = None
         self.pusher: RemoteWritePusher | None = None
         self.start: float | None = None
