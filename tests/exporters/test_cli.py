@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +18,7 @@ import pytest
 from exporters.cli import register
 from perfstack.errors import PerfstackError
 from tests.exporters.process_tree import spawn_tree
-from tests.helpers import free_port, wait_until
+from tests.helpers import free_port, prom_query, wait_until
 
 
 def perfstack(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -215,3 +217,28 @@ def test_permission_denied_fields_are_omitted_with_a_warning(
     assert not _series(text, "exporter_target_open_fds")
     assert not _series(text, "exporter_target_unique_memory_bytes")
     assert "open_fds" in stderr and "not readable (permission denied" in stderr
+
+
+def test_pushes_with_the_runs_labels_into_prometheus(stack: Any) -> None:
+    testid = f"cli-{uuid.uuid4().hex[:8]}"
+    tree = spawn_tree(1 << 20, 1, f"perfstack-cli-{uuid.uuid4().hex}")
+    try:
+        result = perfstack(
+            "--cmdline", tree.marker, "--target-name", "svc", "--testid", testid,
+            "--scenario", "checkout", "--prometheus-url", stack.prometheus_url,
+            "--interval", "0.5", "--duration", "2",
+        )  # fmt: skip
+    finally:
+        tree.kill()
+    assert result.returncode == 0, result.stderr
+    assert f"watching svc (testid {testid})" in result.stderr
+    series = prom_query(stack.prometheus_url, f'exporter_target_processes{{testid="{testid}"}}[1m]')
+    assert len(series) == 1
+    labels = series[0]["metric"]
+    assert (labels["scenario"], labels["generator"], labels["target"]) == (
+        "checkout", "exporter", "svc",
+    )  # fmt: skip
+    assert re.fullmatch(r".+:[0-9]+", labels["instance"]), labels  # <hostname>:<pid>
+    assert {float(v) for _, v in series[0]["values"]} == {2.0}
+    # the exporter ended: its last push was stale markers, so nothing is current any more
+    assert prom_query(stack.prometheus_url, f'exporter_target_up{{testid="{testid}"}}') == []
