@@ -66,6 +66,7 @@ class ExporterRun:
         self.pusher: RemoteWritePusher | None = None
         self.collector: ResourceCollector | None = None
         self._server: Any = None
+        self._failures: set[str] = set()
 
     def start(self) -> ExporterRun:
         specs = list(self.options.targets)
@@ -115,7 +116,7 @@ class ExporterRun:
         started = self.clock()
         next_tick = started + self.options.interval
         while not self.stop_event.wait(max(0.0, next_tick - self.clock())):
-            self.collector.refresh()
+            self._refresh()
             next_tick += self.options.interval
             if next_tick < self.clock():  # fell behind (host stalled): skip ticks, don't burst
                 next_tick = self.clock() + self.options.interval
@@ -125,6 +126,17 @@ class ExporterRun:
             if self.options.duration and self.clock() - started >= self.options.duration:
                 break
         return ExitCode.OK
+
+    def _refresh(self) -> None:
+        """One pass; an unexpected error is logged (once per kind) and the run goes on."""
+        assert self.collector is not None
+        try:
+            self.collector.refresh()
+        except Exception as error:
+            kind = type(error).__name__
+            if kind not in self._failures:
+                self._failures.add(kind)
+                log.exception("sampling failed (%s); continuing with the next interval", kind)
 
     def close(self) -> None:
         """Final push with stale markers, /metrics down, a launched command stopped."""

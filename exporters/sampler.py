@@ -123,9 +123,13 @@ class PsutilSampler:
             raise AccessDenied(pid) from None
 
     def listeners(self, port: int) -> set[int | None]:
+        try:
+            connections = psutil.net_connections(kind="tcp")
+        except psutil.AccessDenied:  # macOS without root: owners unknown
+            return {None}
         return {
             conn.pid
-            for conn in psutil.net_connections(kind="tcp")
+            for conn in connections
             if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
         }
 

@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporters.runner import ExporterOptions, ExporterRun
 from exporters.targets import TargetSpec
 from tests.exporters.process_tree import ProcessTree, spawn_tree
+from tests.exporters.recorded import RecordedSampler
 from tests.helpers import free_port, prom_query, prom_scalar, wait_until
 
 SIZE = 20 * 2**20
@@ -146,3 +147,26 @@ def test_launched_command_is_watched_and_its_exit_status_returned() -> None:
         assert run.run() == 3
     finally:
         run.close()
+
+
+def test_an_unexpected_sampling_error_is_logged_and_the_run_goes_on(caplog: Any) -> None:
+    class Flaky(RecordedSampler):
+        def host(self) -> Any:
+            self.host_calls = getattr(self, "host_calls", 0) + 1
+            if self.host_calls in (2, 3):
+                raise RuntimeError("host read broke")
+            return super().host()
+
+    sampler = Flaky()
+    sampler.add(10, 1, "api", "api", 1000)
+    run = ExporterRun(
+        ExporterOptions(targets=[TargetSpec("name", "^api$", "api")], interval=0.05, duration=0.5),
+        sampler=sampler,
+    ).start()
+    try:
+        assert run.run() == 0
+    finally:
+        run.close()
+    assert sampler.host_calls >= 5  # kept sampling after the failures
+    assert caplog.text.count("sampling failed (RuntimeError)") == 1
+    assert run.registry.get_sample_value("exporter_target_up", {"target": "api"}) == 1
