@@ -200,3 +200,23 @@ def test_a_caller_can_end_the_run_early_and_keep_what_was_measured(demo_target: 
     assert outcome.summary["elapsed_seconds"] < 5
     assert outcome.record.exit_status == "ok" and outcome.tally.rtt.count > 10
     assert outcome.tally.disconnects_expected == 2 and outcome.tally.connections_open == 0
+
+
+def test_a_target_that_is_down_still_ends_with_a_record(tmp_path: Path) -> None:
+    from tests.helpers import free_port
+
+    url = f"ws://127.0.0.1:{free_port()}/ws/chat"
+    run = RunConfig(
+        SessionConfig(url=url, reconnect=True, backoff_initial=0.05, backoff_max=0.1),
+        mode="stability",
+        connections=3,
+        ramp=100,
+        duration=0.8,
+    )
+    outcome = run_ws(WsRunOptions(run, state_dir=tmp_path))
+    record = load_record(tmp_path, outcome.identity.testid)
+    assert record.exit_status == "ok" and record.users == 0 and record.requests == 0
+    refused = record.errors_by_type["connect:refused"]
+    assert refused >= 3 * 2  # every slot kept retrying (backoff 25-100 ms) through the run
+    assert record.extra["ws"]["connections"]["attempts"] == refused
+    assert record.percentiles == {}
