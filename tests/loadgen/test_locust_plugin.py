@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import prom_query
+from tests.helpers import free_port, prom_query
 from tests.loadgen.locust_runs import (
     WINDOW,
     finished_record,
@@ -183,3 +185,42 @@ def test_distinct_urls_are_capped(stack, demo_target, tmp_path):
         json.loads((tmp_path / "state" / "runs" / f"{testid}.json").read_text())["name_overflow"]
         > 0
     )
+
+
+WORKER_LOCUSTFILE = """
+import loadgen.locust_plugin  # noqa: F401  (plain `locust --worker` needs the import)
+from locust import FastHttpUser, constant, task
+
+class Reader(FastHttpUser):
+    wait_time = constant(0.01)
+    @task
+    def health(self):
+        self.client.get("/health")
+"""
+
+
+def test_separate_master_and_plain_locust_worker(stack, demo_target, tmp_path):
+    locustfile = write_locustfile(tmp_path, WORKER_LOCUSTFILE)
+    testid = f"separate-{tmp_path.name}"[:60]
+    port = free_port()
+    command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--worker"]
+    worker = subprocess.Popen(
+        [*command, "--master-port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        result = run_perfstack(
+            locustfile, demo_target.url, tmp_path / "state", stack.prometheus_url,
+            "-u", "3", "-t", "4s", "--testid", testid,
+            "--", "--master", "--expect-workers", "1", "--master-bind-port", str(port),
+            "--json-file", str(tmp_path / "final"),
+        )  # fmt: skip
+        worker.wait(30)
+    finally:
+        worker.kill()
+    record = finished_record(tmp_path / "state", testid, result)
+    assert record.extra["role"] == "master" and len(record.generators) == 1
+    locust = locust_json_counts(tmp_path / "final")
+    assert record.requests == locust["/health"][0] > 0
+    assert prom_by(stack.prometheus_url, "loadgen_http_requests_total", testid) == {
+        "": record.requests
+    }
