@@ -31,6 +31,8 @@ def _ms(seconds: float | None) -> str:
 def status_fields(live: dict[str, Any] | None, planned: float, now: float) -> dict[str, str]:
     if not live or not live.get("start"):
         return {"state": "starting"}
+    if live.get("state") == "stopped" and live.get("now"):
+        now = float(live["now"])  # the clock stops with the load, not with the final flush
     elapsed = max(0.0, now - float(live["start"]))
     return {
         "state": str(live.get("state", "")),

@@ -18,6 +18,8 @@ def test_status_fields_show_time_users_rate_p95_and_errors():
         "rps": "48.2", "p95": "42.1 ms", "errors": "1.25%", "requests": "960",
     }  # fmt: skip
     assert status_fields(None, 10, 0) == {"state": "starting"}
+    stopped = status_fields(LIVE | {"state": "stopped", "now": 1012.0}, planned=120, now=1090.0)
+    assert stopped["elapsed"] == "12s"
 
 
 def test_without_a_terminal_one_progress_line_every_5_seconds():
