@@ -29,7 +29,7 @@ from prometheus_client import CollectorRegistry
 from loadgen.health import AsyncioLagTicker, GeneratorHealth
 from loadgen.identity import RunIdentity
 from loadgen.push import PushConfig, RemoteWritePusher
-from loadgen.record import RunRecord, write_record
+from loadgen.record import RunRecord, load_record, record_path, write_record
 from loadgen.schema import RunMetrics
 from loadgen.ws.config import RunConfig
 from loadgen.ws.driver import Driver, DriveResult
@@ -37,6 +37,7 @@ from loadgen.ws.metrics import WsCollector
 from loadgen.ws.report import build_record, summary, target_label
 from loadgen.ws.session import SlotContext
 from loadgen.ws.tally import WsTally
+from perfstack.errors import PerfstackError
 
 
 @dataclass
@@ -107,8 +108,22 @@ def run_ws(options: WsRunOptions, tally: WsTally | None = None) -> WsOutcome:
     outcome = WsOutcome(identity, ws, record, pushed_ok=pushed_ok, tally=tally)
     outcome.push_stats = pusher.stats if pusher else None
     if options.state_dir is not None:
-        outcome.record_path = write_record(options.state_dir, record)
+        outcome.record_path = write_ws_record(options.state_dir, record)
     return outcome
+
+
+def write_ws_record(state_dir: Path, record: RunRecord) -> Path:
+    """Our own record, unless another generator's record of this testid is already there
+    (WebSocket sessions beside Locust under one testid): then our summary joins it as
+    extra["ws"] and its own fields stay as they are."""
+    if record_path(state_dir, record.testid).is_file():
+        try:
+            existing = load_record(state_dir, record.testid)
+        except PerfstackError:
+            existing = None
+        if existing is not None and existing.generator != "ws":
+            return write_record(state_dir, attach_ws_summary(existing, record.extra["ws"]))
+    return write_record(state_dir, record)
 
 
 async def _drive(

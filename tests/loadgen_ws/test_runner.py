@@ -220,3 +220,31 @@ def test_a_target_that_is_down_still_ends_with_a_record(tmp_path: Path) -> None:
     assert refused >= 3 * 2  # every slot kept retrying (backoff 25-100 ms) through the run
     assert record.extra["ws"]["connections"]["attempts"] == refused
     assert record.percentiles == {}
+
+
+def test_beside_another_generators_record_the_summary_joins_it(
+    demo_target: Any, tmp_path: Path
+) -> None:
+    from loadgen.record import write_record
+
+    http = RunRecord(
+        testid="both-1",
+        scenario="mixed",
+        generator="locust",
+        target="http://x",
+        start=1.0,
+        end=2.0,
+        requests=500,
+    )
+    write_record(tmp_path, http)
+    run = RunConfig(
+        SessionConfig(url=demo_target.ws_url, think_time=ThinkTime.parse("10ms")),
+        connections=2,
+        ramp=100,
+        duration=0.5,
+        scenario="mixed",
+    )
+    outcome = run_ws(WsRunOptions(run, testid="both-1", state_dir=tmp_path))
+    record = load_record(tmp_path, "both-1")
+    assert record.generator == "locust" and record.requests == 500
+    assert record.extra["ws"]["messages"]["sent"] == outcome.tally.messages_sent > 0
