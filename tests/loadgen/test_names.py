@@ -6,7 +6,7 @@ from loadgen.names import OVERFLOW_NAME, NameGuard
 
 
 def test_first_names_up_to_the_cap_are_kept_and_later_ones_overflow():
-    overflowed = []
+    overflowed: list[int] = []
     guard = NameGuard(cap=3, on_overflow=overflowed.append)
     resolved = [guard.resolve(f"/items/{i}") for i in range(10)]
     assert resolved[:3] == ["/items/0", "/items/1", "/items/2"]
