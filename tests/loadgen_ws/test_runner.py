@@ -248,3 +248,19 @@ def test_beside_another_generators_record_the_summary_joins_it(
     record = load_record(tmp_path, "both-1")
     assert record.generator == "locust" and record.requests == 500
     assert record.extra["ws"]["messages"]["sent"] == outcome.tally.messages_sent > 0
+
+
+def test_connection_limit_finds_the_demo_targets_cap(demo_target_factory: Any) -> None:
+    target = demo_target_factory(ws_max_connections=40)
+    run = RunConfig(
+        SessionConfig(url=target.ws_url, send_messages=False),
+        mode="connection-limit",
+        connections=200,
+        ramp=200,
+        duration=20,
+        settle=0.5,
+    )
+    outcome = run_ws(WsRunOptions(run))
+    result = outcome.summary["result"]
+    assert result["held_stable"] == 40 and result["ramp_stopped_by"] == "error_ratio"
+    assert set(outcome.tally.errors) == {("connect", "handshake_403")}
