@@ -36,9 +36,20 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="scenario label (default: the file's name or adhoc)",
     )
     target.add_argument("--mode", choices=MODES, help="what to measure (default: session)")
-    target.add_argument("--connections", type=_positive_int, help="connections to open (N)")
-    target.add_argument("--ramp", type=_positive_float, help="connections opened per second")
-    target.add_argument("--duration", help="run length, e.g. 30s or 2m (ramp included)")
+    target.add_argument(
+        "--connections",
+        type=_positive_int,
+        help="connections to open (default 10; connection-limit 10000)",
+    )
+    target.add_argument(
+        "--ramp",
+        type=_positive_float,
+        help="connections opened per second (default 100; connection-limit 200)",
+    )
+    target.add_argument(
+        "--duration",
+        help="run length incl. the ramp, e.g. 30s or 2m (default 30s; connection-limit 5m)",
+    )
     target.add_argument(
         "--allow-remote-host",
         action="store_true",
