@@ -26,7 +26,7 @@ from loadgen.greenlet_lag import GreenletLagTicker
 from loadgen.health import GeneratorHealth
 from loadgen.identity import RunIdentity, new_testid
 from loadgen.live_status import LiveStatusWriter
-from loadgen.plugin_record import build_record
+from loadgen.plugin_record import build_record, keep_other_generators
 from loadgen.plugin_settings import PluginSettings, add_arguments
 from loadgen.push import PushConfig, RemoteWritePusher
 from loadgen.record import write_record
@@ -192,7 +192,7 @@ class PluginRun:
         self.health.close()
         if self.role == "worker":
             return
-        record = build_record(self, exit_code)
+        record = keep_other_generators(self.settings.state_dir, build_record(self, exit_code))
         path = write_record(self.settings.state_dir, record)
         log.info("perfstack: run record %s", path)
         if self.annotator is not None and self.start is not None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loadgen.annotations import grafana_url
-from loadgen.record import NameStats, RunRecord
+from loadgen.record import NameStats, RunRecord, load_record, record_path
+from perfstack.errors import PerfstackError
 
 if TYPE_CHECKING:
     from loadgen.locust_plugin import PluginRun
@@ -44,3 +46,18 @@ def build_record(run: PluginRun, exit_code: int) -> RunRecord:
         exit_code=exit_code,
         extra={"locust_exit_code": exit_code, "role": run.role},
     )
+
+
+def keep_other_generators(state_dir: Path, record: RunRecord) -> RunRecord:
+    """A WebSocket run under the same testid may have written its record first: keep its
+    summary (extra["ws"]) in ours rather than overwriting it."""
+    if not record_path(state_dir, record.testid).is_file():
+        return record
+    try:
+        existing = load_record(state_dir, record.testid)
+    except PerfstackError:
+        return record
+    if existing.generator != record.generator:
+        for key, value in existing.extra.items():
+            record.extra.setdefault(key, value)
+    return record
