@@ -69,7 +69,8 @@ def test_prometheus_counts_equal_locust_counts(stack, demo_target_factory, tmp_p
     target = demo_target_factory(flaky_ratio=0.3)
     locustfile = write_locustfile(tmp_path, MIXED_LOCUSTFILE)
     testid = f"counts-{processes or 1}-{tmp_path.name}"[:60]
-    extra = ["--processes", str(processes)] if processes else []
+    # the distributed run also plays a scenario (shape on the master, users on the workers)
+    extra = ["--processes", str(processes), "--scenario", "smoke"] if processes else []
     result = run_perfstack(
         locustfile, target.url, tmp_path / "state", stack.prometheus_url,
         "-u", "6", "-t", "5s", "--testid", testid, "--csv", str(tmp_path / "locust"), *extra,
@@ -78,6 +79,7 @@ def test_prometheus_counts_equal_locust_counts(stack, demo_target_factory, tmp_p
     record = finished_record(tmp_path / "state", testid, result)
     assert_counts_match(stack.prometheus_url, testid, tmp_path / "final", record)
     assert (tmp_path / "locust_stats.csv").stat().st_size > 0  # Locust's own CSV still written
+    assert (record.scenario, record.users) == ("smoke" if processes else "adhoc", 6)
     selector = f'loadgen_http_requests_total{{testid="{testid}"}}[{WINDOW}]'
     instances = prom_query(
         stack.prometheus_url, f"count by (instance) (last_over_time({selector}))"
