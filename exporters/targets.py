@@ -98,7 +98,7 @@ class TargetTracker:
                 raise PerfstackError(
                     f"{self.spec.flag}: permission denied reading process {pid} "
                     "(another user's; run the exporter as that user or root)",
-                    ExitCode.TARGET_NOT_FOUND,
+                    ExitCode.TARGET_ACCESS_DENIED,
                 ) from None
             if info is None:
                 raise PerfstackError(

@@ -33,6 +33,7 @@ EPILOG = """exit codes:
   14 unknown scenario        15 bad target URL          16 bad config file
   17 target process not found  18 stack not (fully) running
   19 alerts listen: timed out before the expected notifications
+  20 permission denied reading a target process
 """
 
 
