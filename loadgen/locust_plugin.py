@@ -122,6 +122,7 @@ class PluginRun:
                 url=self.settings.remote_write_url,
                 interval=self.settings.push_interval,
                 buffer_seconds=self.settings.buffer_seconds,
+                stop_timeout=self.settings.push_stop_timeout,
                 labels=self.identity.labels(),
             ),
         ).start()

@@ -40,6 +40,12 @@ ARGUMENTS: tuple[tuple[str, str, str, Any], ...] = (
         300.0,
     ),
     (
+        "--perfstack-push-stop-timeout",
+        "PERFSTACK_PUSH_STOP_TIMEOUT",
+        "Seconds the final flush may wait for the endpoint",
+        15.0,
+    ),
+    (
         "--perfstack-max-names",
         "PERFSTACK_MAX_NAMES",
         "Distinct request names before _other_",
@@ -69,6 +75,7 @@ class PluginSettings:
     remote_write_url: str
     push_interval: float
     buffer_seconds: float
+    push_stop_timeout: float
     max_names: int
     state_dir: Path
     live_file: Path | None
@@ -92,6 +99,7 @@ class PluginSettings:
             or f"{prometheus_url}/api/v1/write",
             push_interval=float(value("--perfstack-push-interval") or 1.0),
             buffer_seconds=float(value("--perfstack-buffer-seconds") or 300.0),
+            push_stop_timeout=float(value("--perfstack-push-stop-timeout") or 15.0),
             max_names=int(value("--perfstack-max-names") or DEFAULT_MAX_NAMES),
             state_dir=state_dir,
             live_file=Path(live_file) if live_file else None,

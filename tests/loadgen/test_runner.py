@@ -15,7 +15,7 @@ from loadgen.scenarios import resolve_scenario
 from perfstack import processes
 from perfstack import stack as stack_lifecycle
 from perfstack.stack_settings import PROMETHEUS
-from tests.helpers import prom_query, wait_until
+from tests.helpers import free_port, prom_query, wait_until
 from tests.loadgen.locust_runs import (
     WINDOW,
     finished_record,
@@ -146,3 +146,18 @@ def test_prometheus_down_for_20s_loses_no_sample(stack_factory, demo_target, tmp
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert stamps[0] < stopped_at and stamps[-1] > stopped_at + 20
     assert max(gaps) < 2.0, gaps
+
+
+def test_prometheus_unreachable_all_run_still_gives_a_record_with_the_loss(demo_target, tmp_path):
+    locustfile = write_locustfile(tmp_path, TIMEOUT_LOCUSTFILE)
+    testid = f"no-prometheus-{tmp_path.name}"[:60]
+    state = tmp_path / "state"
+    run = start_perfstack(
+        locustfile, demo_target.url, state, f"http://127.0.0.1:{free_port()}",
+        "-u", "2", "-t", "3s", "--testid", testid, "--", "--perfstack-push-stop-timeout", "1",
+    )  # fmt: skip
+    output, _ = run.communicate(timeout=60)
+    record = finished_record(state, testid, run)
+    assert record.requests > 0 and record.failures == 0
+    assert record.samples_dropped > 0
+    assert f"{record.samples_dropped} samples could not be pushed" in output
