@@ -69,11 +69,17 @@ class RequestRecorder:
         request_type: str,
         name: str,
         response_time: float,
+        response_length: int = 0,
         response: Any = None,
+        context: Any = None,
         exception: BaseException | None = None,
+        start_time: float | None = None,
+        url: str | None = None,
         **_: Any,
     ) -> None:
-        """A Locust `request` event listener (response_time in milliseconds)."""
+        """A Locust `request` event listener (response_time in milliseconds).
+
+        Every argument Locust passes is named so the call builds no `**` dict."""
         key = (name, request_type, getattr(response, "status_code", None))
         pending = self._pending.get(key)
         if pending is None:
