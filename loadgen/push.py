@@ -280,6 +280,7 @@ class RemoteWritePusher:
                 log.warning("remote write to %s recovered", self.config.url)
             return True
         if result.outcome is Outcome.RETRY:
+            self._buffer.release(batch)
             with self._stats_lock:
                 self._stats.pushes_failed += 1
                 self._stats.last_error = result.detail

@@ -39,3 +39,36 @@ def test_head_waits_for_a_batch() -> None:
     threading.Timer(0.05, buffer.put, args=(_batch(1),)).start()
     head = buffer.head(timeout=5)
     assert head is not None and head.seq == 1
+
+
+def test_the_batch_in_flight_is_never_dropped() -> None:
+    """It may still land: dropping it would count its samples as both sent and dropped."""
+    buffer = BatchBuffer(3)
+    for seq in (1, 2, 3):
+        buffer.put(_batch(seq))
+    in_flight = buffer.head(timeout=0)
+    assert in_flight is not None and in_flight.seq == 1
+    dropped = [b.seq for seq in (4, 5) for b in buffer.put(_batch(seq))]
+    assert dropped == [2, 3]
+    buffer.remove(in_flight)
+    assert [b.seq for b in buffer.drain()] == [4, 5]
+
+
+def test_a_released_batch_can_be_dropped_again() -> None:
+    buffer = BatchBuffer(2)
+    for seq in (1, 2):
+        buffer.put(_batch(seq))
+    failed = buffer.head(timeout=0)
+    assert failed is not None
+    buffer.release(failed)
+    assert [b.seq for b in buffer.put(_batch(3))] == [1]
+
+
+def test_a_lone_batch_in_flight_is_kept_beyond_the_bound() -> None:
+    buffer = BatchBuffer(1)
+    buffer.put(_batch(1))
+    in_flight = buffer.head(timeout=0)
+    assert buffer.put(_batch(2)) == []
+    assert in_flight is not None
+    buffer.remove(in_flight)
+    assert [b.seq for b in buffer.drain()] == [2]
