@@ -60,7 +60,9 @@ class PluginRun:
         self.http = self.recorder.metrics
         self.guard = self.recorder.guard
         self.run_metrics = RunMetrics(self.registry) if self.role != "worker" else None
-        self.health = GeneratorHealth(self.registry, ticker=GreenletLagTicker())
+        # one periodic greenlet samples both the hub's lag and the users (see greenlet_lag)
+        self.ticker = GreenletLagTicker(on_tick=self._sample_users)
+        self.health = GeneratorHealth(self.registry, ticker=self.ticker)
         self.identity: RunIdentity | None = None
         self.pusher: RemoteWritePusher | None = None
         self.start: float | None = None
@@ -126,7 +128,6 @@ class PluginRun:
                 labels=self.identity.labels(),
             ),
         ).start()
-        gevent.spawn(self._sample_users)
         if self.role != "worker":
             log.info("perfstack: testid %s, pushing to %s", testid, self.settings.remote_write_url)
             if self.settings.live_file is not None:
@@ -228,13 +229,12 @@ class PluginRun:
 
     # -- users gauge ------------------------------------------------------------------------------
     def _sample_users(self) -> None:
-        while not self.finished:
-            runner = self.environment.runner
-            if runner is not None:
-                self.peak_users = max(self.peak_users, runner.user_count)
-                if self.role != "master":
-                    self._set_users(dict(runner.user_classes_count))
-            gevent.sleep(0.5)
+        runner = self.environment.runner
+        if self.finished or self.identity is None or runner is None:
+            return
+        self.peak_users = max(self.peak_users, runner.user_count)
+        if self.role != "master":
+            self._set_users(dict(runner.user_classes_count))
 
     def _set_users(self, counts: dict[str, int]) -> None:
         if self.role == "master":

@@ -20,3 +20,14 @@ def test_a_blocked_hub_shows_as_lag_and_reading_resets_it():
         assert ticker.take_max_lag() == 0.0
     finally:
         ticker.stop()
+
+
+def test_each_tick_runs_the_callback():
+    ticks: list[int] = []
+    ticker = GreenletLagTicker(step=0.02, on_tick=lambda: ticks.append(1))
+    ticker.start()
+    try:
+        gevent.sleep(0.15)
+    finally:
+        ticker.stop()
+    assert len(ticks) >= 3
