@@ -71,6 +71,7 @@ def summary(run: RunConfig, tally: WsTally, drive: DriveResult) -> dict[str, Any
             "requested": run.connections,
             "started": drive.slots_started,
             "attempts": tally.connect_attempts,
+            "abandoned_at_stop": tally.connect_abandoned,
             "sessions": tally.sessions,
             "peak_open": tally.peak_open,
         },

@@ -78,6 +78,9 @@ async def run_slot(index: int, ctx: SlotContext) -> None:
         started = loop.time()
         try:
             ws = await connect(cfg.url, **ctx.connect_kwargs)
+        except asyncio.CancelledError:
+            tally.connect_abandoned += 1
+            raise
         except Exception as error:
             tally.error("connect", classify(error))
             code = close_code(error)

@@ -83,6 +83,7 @@ class WsTally:
         self.bytes_sent = 0
         self.bytes_received = 0
         self.connect_attempts = 0
+        self.connect_abandoned = 0  # still connecting when the run stopped
         self.connections_open = 0
         self.peak_open = 0
         self.sessions = 0
