@@ -79,7 +79,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         default=os.environ.get("PERFSTACK_SCENARIO", "adhoc"),
         help="scenario label (default: adhoc)",
     )
-    parser.add_argument("--prometheus-url", help="Prometheus base URL (default: the local stack)")
+    parser.add_argument(
+        "--prometheus",
+        "--prometheus-url",
+        dest="prometheus_url",
+        help="Prometheus base URL (default: the local stack)",
+    )
     parser.add_argument(
         "--remote-write-url", help="remote-write URL (default: <prometheus-url>/api/v1/write)"
     )

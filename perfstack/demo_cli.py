@@ -63,7 +63,7 @@ def _exporter_argv(settings: StackSettings, testid: str, target_pid: int) -> lis
         "exporter",
         *("--pid", target_pid, "--target-name", "demo-target"),
         *("--testid", testid, "--scenario", SCENARIO),
-        *("--prometheus-url", settings.prometheus_url),
+        *("--prometheus", settings.prometheus_url),
     )
 
 
