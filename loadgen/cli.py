@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
+from gate.live import LiveGate
 from loadgen.annotations import grafana_url
 from loadgen.durations import parse_duration
 from loadgen.identity import new_testid, validate_scenario_name
 from loadgen.live_view import LiveView, print_summary
 from loadgen.names import DEFAULT_MAX_NAMES
 from loadgen.record import RunRecord, record_path
-from loadgen.runner import RunPlan, execute
-from loadgen.scenarios import resolve_scenario
+from loadgen.runner import ABORTED, RunPlan, execute, ws_arguments
+from loadgen.scenarios import Scenario, resolve_scenario, ws_url_for_host
 from loadgen.target_url import validate_target
+from loadgen.ws import cli as ws_cli
+from loadgen.ws.options import build_run_config
+from loadgen.ws.scenario import load_ws_scenario
 from perfstack.errors import ExitCode, PerfstackError
 from perfstack.stack_settings import prometheus_url_default
 from perfstack.state import default_state_dir
@@ -70,6 +75,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--allow-remote-host", action="store_true", help="allow a target other than localhost"
     )
     parser.add_argument(
+        "--gate",
+        metavar="RULES",
+        help="gate rule file: its abort_on_fail objectives are judged during the run and stop "
+        "it early (exit 1) when one fails for its sustained window",
+    )
+    parser.add_argument(
         "locust_args", nargs=argparse.REMAINDER, help="-- then extra Locust arguments"
     )
     parser.set_defaults(func=run_command)
@@ -113,7 +124,7 @@ def build_plan(args: argparse.Namespace) -> RunPlan:
     extra = list(args.locust_args)
     if extra[:1] == ["--"]:
         extra = extra[1:]
-    return RunPlan(
+    plan = RunPlan(
         locustfile=locustfile.resolve(),
         host=host,
         testid=args.testid or new_testid(scenario_name),
@@ -130,11 +141,40 @@ def build_plan(args: argparse.Namespace) -> RunPlan:
         html_file=args.html_file,
         remote_write_url=args.remote_write_url,
         extra_args=extra,
+        allow_remote_host=args.allow_remote_host,
     )
+    if scenario is not None and scenario.websocket is not None:
+        plan.ws_url, plan.ws_duration = _websocket_part(scenario, host, plan.duration)
+        _check_websocket_part(plan)
+    return plan
+
+
+def _websocket_part(scenario: Scenario, host: str, run_duration: float) -> tuple[str, float]:
+    """The section's URL following --host, and how long the sessions run: the run's length,
+    or the section's own `duration` when that is shorter."""
+    section = load_ws_scenario(scenario.source)  # file:line errors, exit 2
+    url = section.values.get("url")
+    if url is None:
+        raise PerfstackError(
+            f"{scenario.source}: websocket.url: required (a ws:// URL, a path like /ws/chat "
+            "that follows --host, or ws://{host}/path)",
+            ExitCode.USAGE,
+        )
+    own = section.values.get("duration")
+    duration = scenario.duration if own is None else min(own, scenario.duration)
+    return ws_url_for_host(str(url), host), duration or run_duration
+
+
+def _check_websocket_part(plan: RunPlan) -> None:
+    """Everything the WebSocket child will check, checked here before any load starts."""
+    parser = argparse.ArgumentParser(prog="perfstack")
+    ws_cli.register(parser.add_subparsers(dest="command", required=True))
+    build_run_config(parser.parse_args(["ws", *ws_arguments(plan)]))
 
 
 def run_command(args: argparse.Namespace) -> int:
     plan = build_plan(args)
+    live = _live_gate(args, plan)
     planned = plan.scenario.duration if plan.scenario else plan.duration
     links = {"prometheus": plan.prometheus_url}
     grafana = grafana_url(plan.state_dir)
@@ -142,12 +182,34 @@ def run_command(args: argparse.Namespace) -> int:
         links["grafana"] = grafana
     try:
         with LiveView(plan.testid, planned, links) as view:
-            record = execute(plan, view.update)
+            record = execute(plan, view.update, live_gate=live)
     except KeyboardInterrupt:
         print(f"perfstack: interrupted; run record {record_path(plan.state_dir, plan.testid)}")
         return ExitCode.INTERRUPTED
+    finally:
+        if live is not None:
+            live.close()
     print_summary(record, str(record_path(plan.state_dir, plan.testid)))
+    if "ws_error" in record.extra:
+        print(f"perfstack: warning: {record.extra['ws_error']}", file=sys.stderr)
+    if record.exit_status == ABORTED:
+        print(f"perfstack: run stopped early by the {record.message}")
+        return ExitCode.GATE_FAIL
     return _exit_code(record)
+
+
+def _live_gate(args: argparse.Namespace, plan: RunPlan) -> LiveGate | None:
+    """Loaded before Locust starts: an invalid rule file is exit 2 with no load sent."""
+    if not args.gate:
+        return None
+    live = LiveGate.from_file(Path(args.gate), plan.prometheus_url, plan.testid, plan.scenario_name)
+    if not live.active:
+        print(
+            f"perfstack: warning: --gate {args.gate}: no abort_on_fail objective applies to "
+            f"scenario {plan.scenario_name}; the run will not be stopped early",
+            file=sys.stderr,
+        )
+    return live
 
 
 def _exit_code(record: RunRecord) -> int:

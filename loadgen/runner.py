@@ -1,5 +1,9 @@
 """Runs Locust for `perfstack run` as a child process and turns its end into a result.
 
+Beside it, when the scenario file has a `websocket:` section, the WebSocket generator runs
+as a second child under the same testid (its summary joins the record as `extra.ws`), and
+a live gate, when given, can stop both early (`exit_status` "aborted").
+
 A child process rather than Locust's in-process API: `--processes N` (Locust forking its
 own workers), Locust's CSV/HTML/stats output and its signal handling only exist in
 Locust's own main; a child also keeps gevent's monkey patching out of the CLI process,
@@ -17,16 +21,25 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from loadgen.locust_launcher import IMPORT_ERROR_PREFIX
 from loadgen.record import RunRecord, load_record, record_path, write_record
 from loadgen.scenarios import SCENARIO_ENV, Scenario
+from loadgen.ws.runner import WsProcess, attach_ws_summary
 from perfstack.errors import ExitCode, PerfstackError
 from perfstack.state import runs_dir
 
 SHAPE_FILE = Path(__file__).resolve().parent / "scenario_shape.py"
 STOP_GRACE_SECONDS = 30.0
+WS_FINISH_GRACE_SECONDS = 10.0  # the WebSocket child started with Locust; let it end on its own
+ABORTED = "aborted"
+
+
+class AbortCheck(Protocol):
+    """What the run loop asks on every tick (gate.live.LiveGate)."""
+
+    def should_abort(self) -> tuple[bool, str]: ...
 
 
 @dataclass
@@ -47,6 +60,9 @@ class RunPlan:
     html_file: str | None = None
     remote_write_url: str | None = None
     extra_args: list[str] = field(default_factory=list)
+    ws_url: str | None = None  # set when the scenario file has a websocket: section
+    ws_duration: float | None = None
+    allow_remote_host: bool = False
 
     @property
     def live_file(self) -> Path:
@@ -55,6 +71,25 @@ class RunPlan:
     @property
     def log_file(self) -> Path:
         return runs_dir(self.state_dir) / f"{self.testid}.locust.log"
+
+    @property
+    def ws_log_file(self) -> Path:
+        return runs_dir(self.state_dir) / f"{self.testid}.ws.log"
+
+    @property
+    def effective_remote_write_url(self) -> str:
+        return self.remote_write_url or f"{self.prometheus_url}/api/v1/write"
+
+
+def ws_arguments(plan: RunPlan) -> list[str]:
+    """`perfstack ws` flags for the scenario's websocket section (checked before the run with
+    these same flags, so the child cannot fail on them after Locust started)."""
+    assert plan.scenario is not None and plan.ws_url is not None
+    arguments = ["--scenario", plan.scenario.source, "--url", plan.ws_url]
+    arguments += ["--scenario-name", plan.scenario_name, "--prometheus", plan.prometheus_url]
+    if plan.ws_duration is not None:
+        arguments += ["--duration", f"{plan.ws_duration}s"]
+    return arguments + (["--allow-remote-host"] if plan.allow_remote_host else [])
 
 
 def locust_command(plan: RunPlan) -> list[str]:
@@ -119,12 +154,18 @@ def read_live(plan: RunPlan) -> dict[str, Any] | None:
 
 
 def execute(
-    plan: RunPlan, on_tick: Callable[[dict[str, Any] | None], None], tick: float = 0.5
+    plan: RunPlan,
+    on_tick: Callable[[dict[str, Any] | None], None],
+    tick: float = 0.5,
+    live_gate: AbortCheck | None = None,
 ) -> RunRecord:
-    """Run Locust to its end; the record it wrote, or one written here when it wrote none."""
+    """Run Locust to its end (or until the live gate says abort); the record it wrote, or one
+    written here when it wrote none."""
     plan.log_file.parent.mkdir(parents=True, exist_ok=True)
     started = time.time()
     interrupted = False
+    abort_reason = ""
+    ws: WsProcess | None = None
     with plan.log_file.open("wb") as log:
         child = subprocess.Popen(
             locust_command(plan),
@@ -132,16 +173,25 @@ def execute(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env=locust_environment(plan),
-            start_new_session=True,  # Ctrl-C reaches us only; we stop Locust with SIGTERM
+            start_new_session=True,  # Ctrl-C reaches us only; we stop Locust with SIGINT
         )
         try:
+            ws = _start_ws(plan)
             while child.poll() is None:
                 on_tick(read_live(plan))
+                if live_gate is not None:
+                    abort, reason = live_gate.should_abort()
+                    if abort:
+                        abort_reason = reason
+                        _stop_child(child)
+                        break
                 time.sleep(tick)
         except KeyboardInterrupt:
             interrupted = True
             _stop_child(child)
     exit_code = child.returncode
+    early = interrupted or bool(abort_reason) or exit_code not in (0, 1)
+    ws_summary = _finish_ws(ws, early)
     _raise_for_startup_failure(plan, exit_code)
     if record_path(plan.state_dir, plan.testid).is_file():
         record = load_record(plan.state_dir, plan.testid)
@@ -159,17 +209,61 @@ def execute(
         record.exit_status, record.exit_code = "error", exit_code
     if interrupted:
         record.exit_status = "interrupted"
+    if abort_reason:
+        record.exit_status, record.exit_code, record.message = ABORTED, 1, abort_reason
     record.extra["locust_log"] = str(plan.log_file)
+    if ws is not None:
+        _attach_ws(record, plan, ws, ws_summary)
     write_record(plan.state_dir, record)
     if interrupted:
         raise KeyboardInterrupt
     return record
 
 
+def _start_ws(plan: RunPlan) -> WsProcess | None:
+    if plan.ws_url is None or plan.scenario is None:
+        return None
+    return WsProcess.start(
+        plan.scenario.source,
+        testid=plan.testid,
+        remote_write_url=plan.effective_remote_write_url,
+        extra_args=tuple(ws_arguments(plan)),
+        log_path=plan.ws_log_file,
+    )
+
+
+def _finish_ws(ws: WsProcess | None, early: bool) -> dict[str, Any] | None:
+    """After a normal end the WebSocket child (same planned duration) gets a moment to end
+    by itself; after an abort or Ctrl-C it is stopped at once (it still reports)."""
+    if ws is None:
+        return None
+    deadline = time.monotonic() + (0.0 if early else WS_FINISH_GRACE_SECONDS)
+    while ws.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return ws.stop(STOP_GRACE_SECONDS)
+
+
+def _attach_ws(
+    record: RunRecord, plan: RunPlan, ws: WsProcess, summary: dict[str, Any] | None
+) -> None:
+    record.extra["ws_log"] = str(plan.ws_log_file)
+    if summary is not None:
+        attach_ws_summary(record, summary)
+        return
+    tail = " | ".join(_tail_lines(plan.ws_log_file))
+    record.extra["ws_error"] = (
+        f"the WebSocket generator ended without a summary (exit {ws.returncode}): {tail}"
+    )
+
+
 def _stop_child(child: subprocess.Popen[bytes]) -> None:
-    """SIGTERM makes Locust shut down cleanly (record, reports); wait, then insist."""
+    """SIGINT makes Locust shut down once, cleanly (record, reports); wait, then insist.
+
+    Not SIGTERM: Locust's SIGTERM handler and its main greenlet both run its shutdown, and
+    the second one exits the process while the plugin's quit listener is still flushing
+    metrics, so no run record would be written."""
     try:
-        child.send_signal(signal.SIGTERM)
+        child.send_signal(signal.SIGINT)
         child.wait(STOP_GRACE_SECONDS)
     except subprocess.TimeoutExpired:
         child.kill()
@@ -201,11 +295,15 @@ def _raise_for_startup_failure(plan: RunPlan, exit_code: int) -> None:
 
 
 def _log_tail(plan: RunPlan, lines: int = 3) -> str:
+    return " | ".join(_tail_lines(plan.log_file, lines))
+
+
+def _tail_lines(path: Path, lines: int = 3) -> list[str]:
     try:
-        text = plan.log_file.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return ""
-    return " | ".join(line.strip() for line in text.splitlines()[-lines:] if line.strip())
+        return []
+    return [line.strip() for line in text.splitlines()[-lines:] if line.strip()]
 
 
 def _number(value: float) -> str:

@@ -8,7 +8,7 @@ Format (YAML)::
     stages:                    # required, run in order
       - {kind: ramp, duration: 30s, users: 200}
       - {kind: spike, duration: 30s, users: 2000, spawn_rate: 200}
-    websocket: ...             # reserved for the WebSocket generator (loadgen/ws)
+    websocket: ...             # WebSocket sessions beside the HTTP users (loadgen/ws)
 
 A stage without a spawn rate (and no file-wide default) moves linearly from the
 previous stage's users to its own over its duration. Unknown keys are errors so a
@@ -21,6 +21,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -96,6 +97,17 @@ class Scenario:
             if elapsed < stage_end:
                 return stage.users, stage.spawn_rate
         return None
+
+
+def ws_url_for_host(url: str, host: str) -> str:
+    """A `websocket.url` that follows `perfstack run --host`: `/ws/chat` becomes the host's
+    base URL with ws(s):// and that path; `{host}` is replaced by the host's `name:port`
+    (e.g. `ws://{host}/ws/chat`). Any other URL is returned unchanged."""
+    parts = urlsplit(host)
+    if url.startswith("/"):
+        scheme = "wss" if parts.scheme == "https" else "ws"
+        return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}{url}"
+    return url.replace("{host}", parts.netloc)
 
 
 def builtin_names() -> list[str]:
