@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from loadgen.scenarios import load_scenario_file
+from loadgen.ws.scenario import load_ws_scenario
 from perfstack.paths import examples_dir
 from tests.loadgen.locust_runs import finished_record, prom_by, run_perfstack
 
@@ -23,13 +24,16 @@ def test_there_are_examples():
 def test_example_scenarios_validate(scenario: Path):
     loaded = load_scenario_file(scenario)
     assert loaded.peak_users > 0 and loaded.duration > 0
+    if loaded.websocket is not None:  # runs in tests/loadgen/test_run_wiring.py
+        assert load_ws_scenario(scenario).values["url"]
 
 
 @pytest.mark.parametrize("locustfile", LOCUSTFILES, ids=lambda p: p.stem)
 def test_example_runs_against_the_demo_target(stack, demo_target, tmp_path, locustfile: Path):
     testid = f"example-{locustfile.stem}-{tmp_path.name}"[:60]
     with_scenario = locustfile.stem.endswith("user_mix")  # scaled: 1, 1, 6, 6, 2, 2 users
-    extra = ["--scenario", str(SCENARIOS[0]), "-t", "8s"] if with_scenario else ["-t", "5s"]
+    launch_day = examples_dir() / "scenario_launch_day.yaml"
+    extra = ["--scenario", str(launch_day), "-t", "8s"] if with_scenario else ["-t", "5s"]
     result = run_perfstack(
         locustfile, demo_target.url, tmp_path / "state", stack.prometheus_url,
         "-u", "6", "--testid", testid, *extra,
