@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from loadgen.health import PusherCountersCollector
 from loadgen.push_buffer import BatchBuffer
-from loadgen.push_http import Outcome, SendResult, build_client, post_batch
+from loadgen.push_http import Outcome, RemoteWriteClient, SendResult, post_batch
 from loadgen.snapshot import Batch, Collectable, Snapshotter
 from perfstack.errors import ExitCode, PerfstackError
 
@@ -52,6 +52,10 @@ class PushConfig:
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
+        try:
+            parts.port  # noqa: B018  (raises on a port that is not a number)
+        except ValueError:
+            parts = parts._replace(netloc="")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise PerfstackError(
                 f"remote-write URL {self.url!r}: expected http(s)://host[:port]/path",
@@ -116,7 +120,7 @@ class RemoteWritePusher:
         self._stopped = False
         self._last_seq = 0
         try:  # built here so bad TLS files fail in the caller, not in a background thread
-            self._client = build_client(config)
+            self._client = RemoteWriteClient(config)
         except (OSError, ssl.SSLError) as exc:
             raise PerfstackError(
                 f"push TLS files (ca_file={config.ca_file}, client_cert={config.client_cert}): "
@@ -178,7 +182,7 @@ class RemoteWritePusher:
             sent = self._buffer.wait_done(markers.seq, remaining) and sent
         self._closing.set()
         self._retry_now.set()
-        self._buffer.wake()
+        self._buffer.close()
         for thread in self._threads[1:]:
             # A request in flight past the budget is abandoned (daemon thread); its batch
             # is counted unsent even if it lands later.
@@ -240,12 +244,12 @@ class RemoteWritePusher:
         client = self._client
         failures = 0
         while True:
-            batch = self._buffer.head(timeout=0.5)
+            batch = self._buffer.head(timeout=None)  # no polling: wakes on put or close
             if batch is None:
                 if self._closing.is_set():
                     return
                 continue
-            result = post_batch(client, self.config.url, batch.body)
+            result = post_batch(client, batch.body)
             if self._settle(batch, result):
                 failures = 0
                 continue
@@ -265,7 +269,7 @@ class RemoteWritePusher:
             batch = self._buffer.head(timeout=0)
             if batch is None:
                 return
-            if not self._settle(batch, post_batch(self._client, self.config.url, batch.body)):
+            if not self._settle(batch, post_batch(self._client, batch.body)):
                 time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
     def _settle(self, batch: Batch, result: SendResult) -> bool:

@@ -23,6 +23,7 @@ class BatchBuffer:
         self._cond = threading.Condition()
         self._done_seq = 0  # every batch with seq <= this has left the buffer
         self._in_flight: Batch | None = None
+        self._closed = False
 
     def put(self, batch: Batch) -> list[Batch]:
         """Append; returns the batches dropped to make room (oldest first)."""
@@ -42,10 +43,12 @@ class BatchBuffer:
         return dropped
 
     def head(self, timeout: float | None) -> Batch | None:
-        """The oldest batch, marked in flight until `remove` or `release`."""
+        """The oldest batch, marked in flight until `remove` or `release`.
+
+        Waits up to `timeout` (None: until a batch comes or the buffer is closed).
+        """
         with self._cond:
-            if not self._batches:
-                self._cond.wait(timeout)
+            self._cond.wait_for(lambda: self._batches or self._closed, timeout)
             self._in_flight = self._batches[0] if self._batches else None
             return self._in_flight
 
@@ -82,8 +85,10 @@ class BatchBuffer:
         with self._cond:
             return self._cond.wait_for(lambda: self._done_seq >= seq, timeout)
 
-    def wake(self) -> None:
+    def close(self) -> None:
+        """Wake whoever waits in `head`, now and from now on, even with nothing queued."""
         with self._cond:
+            self._closed = True
             self._cond.notify_all()
 
     def _refresh_done(self, removed_seq: int = 0) -> None:
