@@ -42,7 +42,7 @@ GENERATOR_SATURATED_FOR = "30s"
 # Generators push every few seconds; silence this long while a run has not ended means the
 # pipeline (or the generator) is broken.
 METRICS_SILENCE_SECONDS = 30
-MEMORY_LEAK_FOR = "30s"
+MEMORY_LEAK_FOR = "10s"  # the leak rule already demands sustained growth
 
 # Alert thresholds (after a run, from the verdict the gate pushes). No `for`: a verdict is
 # a single pushed sample, final when it arrives.
