@@ -3,6 +3,8 @@ against a real Prometheus and the demo target."""
 
 from __future__ import annotations
 
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from loadgen.record import load_record, record_path
 from loadgen.scenarios import ws_url_for_host
 from perfstack.errors import ExitCode
 from perfstack.paths import examples_dir
-from tests.loadgen.locust_runs import prom_by, run_perfstack, write_locustfile
+from tests.loadgen.locust_runs import prom_by, run_perfstack, start_perfstack, write_locustfile
 
 API_USER = """
 from locust import HttpUser, constant, task
@@ -108,6 +110,27 @@ def test_scenario_with_websocket_runs_both_under_one_testid(stack, demo_target, 
     }
     scenarios = prom_by(stack.prometheus_url, "loadgen_ws_messages_sent_total", testid, "scenario")
     assert set(scenarios) == {"http-and-ws"}
+
+
+def test_ctrl_c_keeps_both_generators_measurements(stack, demo_target, tmp_path):
+    state, testid = tmp_path / "state", f"ctrlc-{tmp_path.name}"[:60]
+    process = start_perfstack(
+        examples_dir() / "locustfile_read_only.py", demo_target.url, state,
+        stack.prometheus_url, "--scenario", str(EXAMPLE), "-u", "3", "-t", "60s",
+        "--testid", testid,
+    )  # fmt: skip
+    live_file = state / "runs" / f"{testid}.live"
+    deadline = time.monotonic() + 30
+    while not live_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == ExitCode.INTERRUPTED, output
+    record = load_record(state, testid)
+    assert record.exit_status == "interrupted" and record.requests > 0  # Locust's own record
+    assert record.names and record.percentiles
+    assert record.extra["ws"]["messages"]["sent"] > 0
 
 
 def test_malformed_websocket_section_is_one_line_before_any_load(stack, demo_target, tmp_path):
