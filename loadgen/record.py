@@ -48,7 +48,7 @@ class RunRecord:
     generator_saturated: bool = False
     prometheus_url: str = ""
     grafana_url: str = ""
-    exit_status: str = "running"  # completed | interrupted | error | running
+    exit_status: str = "running"  # completed | interrupted | aborted | error | running
     exit_code: int | None = None
     message: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
