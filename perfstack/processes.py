@@ -24,17 +24,30 @@ def read_pid(pid_file: Path) -> int | None:
         return None
 
 
-def is_running(pid: int, binaries: Iterable[str]) -> bool:
-    """True when `pid` is alive (not a zombie) and runs one of `binaries`."""
+def is_alive(pid: int) -> bool:
+    """True when `pid` exists and is not a zombie, whatever it runs."""
     try:
-        process = psutil.Process(pid)
-        if process.status() == psutil.STATUS_ZOMBIE:
+        if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
             _reap(pid)
             return False
-        argv0 = os.path.basename((process.cmdline() or [""])[0])
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
-    return argv0 in set(binaries)
+    return True
+
+
+def is_running(pid: int, binaries: Iterable[str]) -> bool:
+    """True when `pid` is alive (not a zombie) and runs one of `binaries`."""
+    if not is_alive(pid):
+        return False
+    try:
+        process = psutil.Process(pid)
+        cmdline = process.cmdline()
+        # Empty while the process is inside execve (the argv of the new image is not set
+        # up yet); the kernel's name for it (15 characters at most) is already the new one.
+        name = os.path.basename(cmdline[0]) if cmdline else process.name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return any(name == binary or (not cmdline and binary[:15] == name) for binary in binaries)
 
 
 def _reap(pid: int) -> None:

@@ -129,8 +129,10 @@ def _grafana_env(settings: StackSettings) -> dict[str, str]:
 def _wait_ready(settings: StackSettings, service: Service, pid: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        # Our own child: waitpid and the PID's existence are the truth here. (Matching the
+        # binary name could race the child's execve.)
         code = processes.exit_code(pid)
-        if code is not None or not processes.is_running(pid, service.binaries):
+        if code is not None or not processes.is_alive(pid):
             lines = processes.tail(settings.log_file(service), 3)
             raise PerfstackError(
                 f"{service.title} exited during start (exit {code}); last log lines: "
