@@ -104,7 +104,7 @@ class ExporterRun:
                         buffer_seconds=self.options.buffer_seconds,
                         stop_timeout=self.options.stop_timeout,
                     ),
-                ).start()
+                )  # driven by run()'s loop: one wake-up per interval for both jobs
         except BaseException:
             self.close()
             raise
@@ -117,6 +117,8 @@ class ExporterRun:
         next_tick = started + self.options.interval
         while not self.stop_event.wait(max(0.0, next_tick - self.clock())):
             self._refresh()
+            if self.pusher is not None:
+                self.pusher.tick()
             next_tick += self.options.interval
             if next_tick < self.clock():  # fell behind (host stalled): skip ticks, don't burst
                 next_tick = self.clock() + self.options.interval

@@ -5,6 +5,10 @@ collects and encodes the registry on a fixed schedule, the sender POSTs batches 
 first and retries with capped exponential backoff. They only meet at the bounded
 BatchBuffer, so a slow or dead endpoint never delays snapshots, and the code recording
 metrics never waits for either (it only touches prometheus_client objects).
+
+A caller that already wakes up every interval can instead call `tick()` from that loop and
+never `start()`: one wake-up a second instead of the threads' two, which matters where an
+idle wake-up costs milliseconds of CPU (measured ~3 ms on the 2-core VMs this runs on).
 """
 
 from __future__ import annotations
@@ -119,6 +123,8 @@ class RemoteWritePusher:
         self._logged: set[str] = set()
         self._stopped = False
         self._last_seq = 0
+        self._tick_failures = 0
+        self._tick_retry_at = 0.0
         try:  # built here so bad TLS files fail in the caller, not in a background thread
             self._client = RemoteWriteClient(config)
         except (OSError, ssl.SSLError) as exc:
@@ -193,6 +199,31 @@ class RemoteWritePusher:
             self._count_drop("unsent_at_stop", unsent, "stopped with batches unsent")
             sent = False
         return sent
+
+    def tick(self) -> None:
+        """Snapshot now and send what is due from the caller's thread (instead of start()).
+
+        A failing endpoint is retried on later ticks, oldest batch first, with the same
+        capped exponential backoff as the sender thread; meanwhile snapshots keep queueing.
+        """
+        if self._threads or self._stopped:
+            raise RuntimeError("tick() drives a pusher that was neither started nor stopped")
+        try:
+            self._snapshot()
+        except Exception:  # a broken collector must not end the caller's loop
+            log.exception("remote write: collecting the registry failed")
+        if time.monotonic() < self._tick_retry_at:
+            return
+        while (batch := self._buffer.head(timeout=0)) is not None:
+            if not self._settle(batch, post_batch(self._client, batch.body)):
+                self._tick_failures += 1
+                delay = min(
+                    self.config.max_backoff,
+                    self.config.min_backoff * 2 ** min(self._tick_failures - 1, 20),
+                )
+                self._tick_retry_at = time.monotonic() + delay
+                return
+        self._tick_failures = 0
 
     @property
     def stats(self) -> PushStats:
