@@ -61,10 +61,11 @@ class PluginRun:
         self.guard = self.recorder.guard
         self.run_metrics = RunMetrics(self.registry) if self.role != "worker" else None
         # one periodic greenlet samples both the hub's lag and the users (see greenlet_lag)
-        self.ticker = GreenletLagTicker(on_tick=self._sample_users)
+        self.ticker = GreenletLagTicker(on_tick=self._on_tick)
         self.health = GeneratorHealth(self.registry, ticker=self.ticker)
         self.identity: RunIdentity | None = None
         self.pusher: RemoteWritePusher | None = None
+        self.next_push = 0.0
         self.start: float | None = None
         self.end: float | None = None
         self.peak_users = 0
@@ -127,7 +128,8 @@ class PluginRun:
                 stop_timeout=self.settings.push_stop_timeout,
                 labels=self.identity.labels(),
             ),
-        ).start()
+        )  # driven by the lag ticker's greenlet (tick()): no wake-ups of its own
+        self.next_push = time.monotonic()
         if self.role != "worker":
             log.info("perfstack: testid %s, pushing to %s", testid, self.settings.remote_write_url)
             if self.settings.live_file is not None:
@@ -227,7 +229,19 @@ class PluginRun:
         if report.get("final"):
             self.final_reports_from.add(client_id)
 
-    # -- users gauge ------------------------------------------------------------------------------
+    # -- periodic work, all on the lag ticker's one greenlet -------------------------------------
+    def _on_tick(self) -> None:
+        self._sample_users()
+        pusher, now = self.pusher, time.monotonic()
+        if pusher is None or self.finished or now < self.next_push:
+            return
+        step = self.ticker.step
+        self.next_push = now + max(step, self.settings.push_interval - step / 2)
+        try:
+            pusher.tick()
+        except RuntimeError:  # stopped meanwhile by on_quit
+            return
+
     def _sample_users(self) -> None:
         runner = self.environment.runner
         if self.finished or self.identity is None or runner is None:

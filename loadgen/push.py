@@ -125,6 +125,9 @@ class RemoteWritePusher:
         self._last_seq = 0
         self._tick_failures = 0
         self._tick_retry_at = 0.0
+        # Without threads, tick(), flush() and stop() send from the callers' own threads
+        # (or greenlets) over one connection: never two at once.
+        self._inline_lock = threading.RLock()
         try:  # built here so bad TLS files fail in the caller, not in a background thread
             self._client = RemoteWriteClient(config)
         except (OSError, ssl.SSLError) as exc:
@@ -151,7 +154,8 @@ class RemoteWritePusher:
         """
         if self._stopped:
             return self._buffer.pending_batches == 0
-        return self._flush(timeout)
+        with self._inline_lock:
+            return self._flush(timeout)
 
     def _flush(self, timeout: float) -> bool:
         dropped_before = self.stats.dropped_total
@@ -169,6 +173,10 @@ class RemoteWritePusher:
 
     def stop(self, stale: bool = True, timeout: float | None = None) -> bool:
         """Final snapshot and flush, then stale markers for every series sent. Idempotent."""
+        with self._inline_lock:
+            return self._stop(stale, timeout)
+
+    def _stop(self, stale: bool, timeout: float | None) -> bool:
         if self._stopped:
             return True
         self._stopped = True
@@ -206,8 +214,12 @@ class RemoteWritePusher:
         A failing endpoint is retried on later ticks, oldest batch first, with the same
         capped exponential backoff as the sender thread; meanwhile snapshots keep queueing.
         """
-        if self._threads or self._stopped:
-            raise RuntimeError("tick() drives a pusher that was neither started nor stopped")
+        with self._inline_lock:
+            if self._threads or self._stopped:
+                raise RuntimeError("tick() drives a pusher that was neither started nor stopped")
+            self._tick()
+
+    def _tick(self) -> None:
         try:
             self._snapshot()
         except Exception:  # a broken collector must not end the caller's loop
