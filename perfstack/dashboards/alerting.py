@@ -94,7 +94,9 @@ def during_run() -> list[dict[str, Any]]:
         ),
         _alert(
             "MetricsStopped",
-            f"{r.RUN_SILENCE} > {c.METRICS_SILENCE_SECONDS} unless on (testid, generator) "
+            # The age itself, not the recorded series: rule groups are evaluated independently,
+            # and the alert must not read an age one evaluation old.
+            f"({r.RUN_SILENCE_EXPR}) > {c.METRICS_SILENCE_SECONDS} unless on (testid, generator) "
             "(max by (testid, generator) (loadgen_run_end_timestamp_seconds) > 0)",
             "0s",
             "critical",

@@ -31,6 +31,7 @@ WS_RTT_BUCKETS = f"testid_le:loadgen_ws_message_rtt_seconds_bucket:rate{W}"
 WS_RTT_QUANTILE = f"testid_quantile:loadgen_ws_message_rtt_seconds:histogram_quantile{W}"
 
 RUN_SILENCE = "testid_generator:loadgen_run_info:age_seconds"
+RUN_SILENCE_EXPR = "time() - max by (testid, generator) (timestamp(loadgen_run_info))"
 
 HTTP_TRAFFIC = f"sum by (testid) (rate(loadgen_http_requests_total[{W}]))"
 
@@ -94,7 +95,7 @@ def recording_groups() -> list[dict[str, Any]]:
         # scrape to fail, so silence is the only sign that a generator or the pipeline died.
         {
             "record": RUN_SILENCE,
-            "expr": "time() - max by (testid, generator) (timestamp(loadgen_run_info))",
+            "expr": RUN_SILENCE_EXPR,
         },
     ]
     return [
