@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -140,7 +139,6 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     run = build_run_config(args)
-    _leave_gevent_behind()
     state_dir = args.state_dir or default_state_dir()
     prometheus = (args.prometheus or prometheus_url_default(state_dir)).rstrip("/")
     remote_write = None if args.no_push else (args.remote_write_url or f"{prometheus}/api/v1/write")
@@ -168,21 +166,6 @@ def run_command(args: argparse.Namespace) -> int:
     if outcome.pushed_ok is False:
         print(f"perfstack: warning: not every sample reached {remote_write}", file=sys.stderr)
     return 130 if outcome.record.exit_status == "interrupted" else 0
-
-
-def _leave_gevent_behind() -> None:
-    """Re-run as `python -m loadgen.ws` when Locust's gevent monkey-patching got loaded.
-
-    `perfstack` builds every area's parser, and importing Locust patches sockets, threads and
-    sleeps for gevent; an asyncio generator with thousands of sockets must not run on those.
-    Only when started as `perfstack ws ...` (sys.argv says so); in-process callers are left be.
-    """
-    gevent_monkey = sys.modules.get("gevent.monkey")
-    if gevent_monkey is None or not gevent_monkey.is_module_patched("socket"):
-        return
-    if len(sys.argv) >= 2 and sys.argv[1] == "ws":
-        sys.stdout.flush()
-        os.execv(sys.executable, [sys.executable, "-m", "loadgen.ws", *sys.argv[2:]])
 
 
 def _positive_int(text: str) -> int:
