@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import psutil
+
+from tests.helpers import free_port
+from tests.loadgen.prometheus_process import PrometheusProcess
 
 PEER = """
 import sys, time, psutil
@@ -40,36 +43,6 @@ while True:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_prometheus(state: Path) -> tuple[subprocess.Popen[bytes], str]:
-    binary = shutil.which("prometheus")
-    if binary is None:
-        raise SystemExit("prometheus not on PATH (apt-get install prometheus)")
-    config = state / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 15s\n")
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--storage.tsdb.path={state / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--web.enable-remote-write-receiver"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise SystemExit("prometheus did not become ready")
-
-
 def cpu_seconds(pid: int) -> float:
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
@@ -81,7 +54,8 @@ def main() -> int:
     args = parser.parse_args()
 
     state = Path(tempfile.mkdtemp(prefix="bench-exporter-"))
-    prometheus, prometheus_url = start_prometheus(state)
+    prometheus = PrometheusProcess(state / "prometheus").start()
+    prometheus_url = prometheus.url
     sleepers = [
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"]) for _ in range(10)
     ]
@@ -90,7 +64,7 @@ def main() -> int:
     base = [sys.executable, "-m", "perfstack", "exporter", "--interval", "1", *targets]
     runs = {
         "exporter (all readings, push + /metrics)": [
-            *base, "--prometheus-url", prometheus_url, "--listen", f"127.0.0.1:{free_port()}",
+            *base, "--prometheus", prometheus_url, "--listen", f"127.0.0.1:{free_port()}",
         ],
         "exporter (all readings, no push)": [*base, "--no-push"],
         "exporter --no-push --no-uss --no-connections": [
@@ -114,9 +88,10 @@ def main() -> int:
         wall = time.monotonic() - began
         used = {name: cpu_seconds(p.pid) - start[name] for name, p in procs.items()}
     finally:
-        for proc in [*procs.values(), *sleepers, prometheus]:
+        for proc in [*procs.values(), *sleepers]:
             proc.kill()
             proc.wait()
+        prometheus.stop()
         shutil.rmtree(state, ignore_errors=True)
 
     peer = used["peer: psutil RSS+CPU loop"]

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import statistics
-import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
@@ -32,42 +33,10 @@ from gate.rules import parse_rules
 from gate.window import RunWindow
 from loadgen.remote_write import CONTENT_HEADERS, compress, encode_write_request, sorted_labels
 from loadgen.schema import LATENCY_BUCKETS
+from tests.loadgen.prometheus_process import PrometheusProcess
 
 NAMES = ("/api/items", "/api/items/{id}", "/api/latency", "/health")
 DURATION = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_prometheus(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    config = directory / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 15s\n")
-    process = subprocess.Popen(
-        [
-            "prometheus",
-            f"--config.file={config}",
-            f"--storage.tsdb.path={directory / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--web.enable-remote-write-receiver",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/-/ready", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("Prometheus did not become ready")
 
 
 def write_run(url: str, testid: str, start: float) -> None:
@@ -165,7 +134,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="bench-gate-"))
-    process, url = start_prometheus(directory)
+    prometheus = PrometheusProcess(directory).start()
+    url = prometheus.url
     try:
         testid = "bench-run"
         start = time.time() - DURATION - 30
@@ -231,8 +201,7 @@ def main() -> None:
         print(f"ratio gate/peer (sequential): {gate_total / peer_total:.2f}x")
         print(f"ratio gate/peer8 (same concurrency): {gate_total / parallel_total:.2f}x")
     finally:
-        process.terminate()
-        process.wait(10)
+        prometheus.stop()
         shutil.rmtree(directory, ignore_errors=True)
 
 
