@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import re
 import resource
 import signal
 import socket
@@ -26,6 +27,13 @@ from demo.registration import Registration, registration_dir
 from perfstack.errors import ExitCode, PerfstackError
 
 READY_PREFIX = "demo target listening on "
+_READY_LINE = re.compile(re.escape(READY_PREFIX) + r"(http://\S+):(\d+) \(pid")
+
+
+def parse_ready_line(output: str) -> tuple[str, int] | None:
+    """(base URL, port) from the line the target prints once it listens, if `output` has it."""
+    match = _READY_LINE.search(output)
+    return (f"{match.group(1)}:{match.group(2)}", int(match.group(2))) if match else None
 
 
 @dataclass

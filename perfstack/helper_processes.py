@@ -4,7 +4,6 @@ the WebSocket generator. Each logs to a file; all are stopped when the block end
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import threading
@@ -13,10 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from demo.server import READY_PREFIX
+from demo.server import parse_ready_line
 from perfstack.errors import ExitCode, PerfstackError
-
-_READY = re.compile(re.escape(READY_PREFIX) + r"(http://\S+?):(\d+) \(pid")
 
 
 @dataclass
@@ -57,7 +54,7 @@ class HelperProcesses:
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.processes["target"] = process
         assert process.stdout is not None
-        found: list[re.Match[str]] = []
+        found: list[tuple[str, int]] = []
         log = self.log_path("target").open("wb")
 
         def copy_output() -> None:
@@ -65,9 +62,9 @@ class HelperProcesses:
             for raw in process.stdout:
                 log.write(raw)
                 log.flush()
-                match = _READY.search(raw.decode(errors="replace"))
-                if match and not found:
-                    found.append(match)
+                ready = parse_ready_line(raw.decode(errors="replace"))
+                if ready and not found:
+                    found.append(ready)
             log.close()
 
         threading.Thread(target=copy_output, daemon=True).start()
@@ -80,8 +77,8 @@ class HelperProcesses:
                 f"the demo target did not start; see {self.log_path('target')}",
                 ExitCode.SERVICE_START_FAILED,
             )
-        base, port = found[0].group(1), int(found[0].group(2))
-        return RunningTarget(f"{base}:{port}", port, process.pid)
+        url, port = found[0]
+        return RunningTarget(url, port, process.pid)
 
     def wait(self, process: subprocess.Popen[bytes], timeout: float) -> int | None:
         try:
