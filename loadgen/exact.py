@@ -9,6 +9,9 @@ thread-safe: use one recorder per thread (greenlets and asyncio tasks are fine).
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
+
 from hdrh.histogram import HdrHistogram
 
 from loadgen.schema import QUANTILES
@@ -54,6 +57,37 @@ class LatencyRecorder:
             self._max = micros
         if micros < self._min:
             self._min = micros
+
+    def record_milliseconds(self, values_ms: Iterable[float]) -> None:
+        """Record a batch of latencies given in milliseconds (Locust's unit).
+
+        Rounding to whole microseconds first and counting the distinct values in C
+        (`Counter`) leaves one index computation per distinct value: at nginx speed ten
+        thousand requests share a few hundred microsecond values, so this costs well under
+        half of calling record() for each."""
+        by_micros = Counter([int(ms * 1000.0 + 0.5) for ms in values_ms])
+        if not by_micros:
+            return
+        counts, mask, unit = self._counts, self._mask, self._unit
+        shift, half_magnitude, half_count = (
+            self._bucket_shift,
+            self._half_magnitude,
+            self._half_count,
+        )
+        lowest, highest = LOWEST_US, HIGHEST_US
+        for micros, times in by_micros.items():
+            if micros < lowest:
+                micros = lowest
+            elif micros > highest:
+                micros = highest
+                self.clamped += times
+            bucket = (micros | mask).bit_length() - shift
+            counts[
+                ((bucket + 1) << half_magnitude) + (micros >> (bucket + unit)) - half_count
+            ] += times
+        self._unsynced += by_micros.total()
+        self._min = min(self._min, max(lowest, min(by_micros)))
+        self._max = max(self._max, min(highest, max(by_micros)))
 
     def _sync(self) -> HdrHistogram:
         h = self._histogram

@@ -94,10 +94,7 @@ class RequestRecorder:
         for (name, method, status_code), values in pending.items():
             label = self.guard.resolve(name, count=len(values))
             status = str(status_code) if status_code else NO_STATUS
-            totals = self._totals(label)
-            record = totals.latency.record
-            for value in values:
-                record(value / 1000.0)
+            self._totals(label).latency.record_milliseconds(values)
             self.histogram.add_batch((label, method, status), values)
         for name, method, status_code, exception in failures:
             label = self.guard.resolve(name, count=0)  # counted with its request above

@@ -94,3 +94,28 @@ def test_a_decoded_recorder_keeps_recording() -> None:
     assert copy.count == 3
     assert copy.percentile(1.0) == pytest.approx(1.5, rel=0.001)
     assert copy.percentile(0.5) == pytest.approx(0.5, rel=0.001)
+
+
+def test_batch_in_milliseconds_equals_hdrhistogram_record_value() -> None:
+    from hdrh.histogram import HdrHistogram
+
+    rng = random.Random(5)
+    values_ms = [0.0, 0.0004, 1.0235, 2.047, 7_200_000.0, 7_200_000.0]
+    values_ms += [rng.lognormvariate(0.5, 1.5) for _ in range(20_000)]
+    values_ms += [1.5] * 300  # repeated values are counted once per occurrence
+    reference = HdrHistogram(1, HIGHEST_US, 3)
+    for value in values_ms:
+        reference.record_value(min(HIGHEST_US, max(1, int(value * 1000.0 + 0.5))))
+    recorder = LatencyRecorder()
+    recorder.record_milliseconds(values_ms[:10_000])
+    recorder.record_milliseconds([])
+    recorder.record_milliseconds(values_ms[10_000:])
+    assert recorder.count == len(values_ms)
+    assert recorder.clamped == 2
+    assert recorder.encode() == "2:" + reference.encode().decode("ascii")
+    assert recorder.percentile(1.0) == reference.get_max_value() / 1e6
+    assert recorder.percentile(0.0) == reference.get_value_at_percentile(0) / 1e6
+    one_by_one = LatencyRecorder()
+    for value in values_ms:
+        one_by_one.record(value / 1000.0)
+    assert one_by_one.percentiles() == recorder.percentiles()
