@@ -12,12 +12,13 @@ flush, stale markers and run record). Goal (issue 3): steady-state overhead <= 3
 naive per-request `labels().observe()` listener is the peer (design notes: ~6%).
 
 With two or more cores, Locust runs alone on one, nginx and Prometheus on the others.
-A fresh process per run varies by a few percent on its own (memory layout, hash seeds),
+A fresh process per run varies by a few percent on its own (fixing the hash seed and
+turning off address randomisation did not narrow it),
 so many short rounds beat a few long ones. The in-process parts are printed too: Locust's
 event dispatch to the plugin's listener (timed on the real EventHook, in a tight loop)
 and the plugin's periodic work (timed inside the perfstack runs). They add up to less
-than the whole-process difference: a tight loop keeps caches warm that a real request
-path does not.
+than the whole-process difference, probably because a tight loop keeps caches warm that a
+real request path does not (not proven: no hardware counters on the reference VM).
 
     .venv/bin/python bench/bench_http_overhead.py [--rounds 16] [--seconds 8] [--users 10]
 """
