@@ -17,8 +17,8 @@ turning off address randomisation did not narrow it), so many short rounds beat 
 long ones. Two more views split the difference up:
 
 - "imported": the plugin imported but switched off (PERFSTACK_DISABLE). Nothing of it
-  runs per request, yet over 52 rounds it cost 1-2% (no extra threads, timers or GC
-  callbacks; 60 small modules, 3 k objects); why is not known.
+  runs per request (no listener, thread, timer or GC callback; 60 small modules, 3 k
+  objects), yet in five invocations it cost 1-4%; why is not known.
 - one Locust process with the export switched off and on in 2 s windows (listener
   detached, periodic work skipped). Neighbouring windows share the machine's state, so
   this measures what the running plugin costs with far less noise than separate
