@@ -18,7 +18,8 @@ long ones. Two more views split the difference up:
 
 - "imported": the plugin imported but switched off (PERFSTACK_DISABLE). Nothing of it
   runs per request (no listener, thread, timer or GC callback; 60 small modules, 3 k
-  objects), yet in five invocations it cost 1-4%; why is not known.
+  objects), yet in six invocations it cost 1-4% (2.8% over 24 rounds; 1% when both
+  variants use PYTHONMALLOC=malloc, so probably memory placement; not proven).
 - one Locust process with the export switched off and on in 2 s windows (listener
   detached, periodic work skipped). Neighbouring windows share the machine's state, so
   this measures what the running plugin costs with far less noise than separate
@@ -102,9 +103,16 @@ if VARIANT == "alternating":
 
     plugin.PluginRun._on_tick = tick_when_on
 
+    def recorded_count():
+        recorder = plugin._runs[0].recorder
+        recorder.flush()
+        return sum(totals.latency.count for totals in recorder.totals.values())
+
     def alternate(environment):
         hook, recorder = environment.events.request, plugin._runs[0].recorder.on_request
         gevent.sleep(float(os.environ["BENCH_STEADY_FROM"]))
+        hook.remove_listener(recorder)  # attached by the plugin; from here on once or never
+        recorded_before = recorded_count()
         windows = []
         for index in range(int(os.environ["BENCH_WINDOWS"])):
             on = index % 2 == 0
@@ -118,8 +126,8 @@ if VARIANT == "alternating":
             windows.append([on, time.process_time() - cpu,
                             environment.stats.total.num_requests - requests])
         with open(os.environ["BENCH_RESULT"], "w") as handle:
-            json.dump({"windows": windows, "failures": environment.stats.total.num_failures},
-                      handle)
+            json.dump({"windows": windows, "failures": environment.stats.total.num_failures,
+                       "recorded": recorded_count() - recorded_before}, handle)
         environment.runner.quit()
 
     @events.test_start.add_listener
@@ -346,6 +354,12 @@ def run_alternating(
     result = json.loads(result_file.read_text())
     if result["failures"]:
         raise SystemExit(f"alternating: {result['failures']} failed requests")
+    in_on_windows = sum(requests for on, _, requests in result["windows"] if on)
+    if abs(result["recorded"] - in_on_windows) > 0.01 * in_on_windows:
+        raise SystemExit(
+            f"alternating: the plugin recorded {result['recorded']} requests, the 'on' windows "
+            f"had {in_on_windows}: the listener was not switched as intended"
+        )
     return [(bool(on), float(cpu), int(requests)) for on, cpu, requests in result["windows"]]
 
 
