@@ -46,6 +46,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -257,6 +258,55 @@ class Run:
     tick_us: float  # perfstack only: CPU of the periodic work (fold, snapshot, push), per request
 
 
+def run_locust(
+    variant: str,
+    args: argparse.Namespace,
+    target: str,
+    prometheus: str,
+    workdir: Path,
+    locust_cores: set[int] | None,
+    seconds: float,
+    timeout: float,
+    extra_env: dict[str, str],
+) -> dict[str, Any]:
+    """Run the bench locustfile as `variant` on Locust's cores; the result it wrote."""
+    result_file = workdir / f"result-{variant}.json"
+    result_file.unlink(missing_ok=True)
+    env = dict(
+        os.environ,
+        BENCH_VARIANT=variant,
+        BENCH_RESULT=str(result_file),
+        BENCH_STEADY_FROM=str(STEADY_FROM),
+        PERFSTACK_PROMETHEUS_URL=prometheus,
+        PERFSTACK_STATE_DIR=str(workdir / "state"),
+        PERFSTACK_SCENARIO="bench",
+        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+    )
+    env.update(extra_env)
+    command = [
+        sys.executable, "-m", "locust", "-f", str(workdir / "bench_locustfile.py"), "--headless",
+        "--only-summary", "--host", target, "-u", str(args.users), "-r", str(args.users),
+        "-t", f"{seconds:.0f}s", "--loglevel", "WARNING",
+    ]  # fmt: skip
+    subprocess.run(
+        command,
+        env=env,
+        cwd=workdir,
+        check=False,
+        capture_output=True,
+        timeout=timeout,
+        preexec_fn=(lambda: pin(0, locust_cores)) if locust_cores else None,
+    )
+    if not result_file.exists():
+        raise SystemExit(f"{variant}: the Locust process ended without writing its result")
+    result: dict[str, Any] = json.loads(result_file.read_text())
+    if result["failures"]:
+        raise SystemExit(
+            f"{variant}: {result['failures']} failed requests; the target is not keeping up"
+        )
+    return result
+
+
 def run_variant(
     variant: str,
     args: argparse.Namespace,
@@ -265,41 +315,12 @@ def run_variant(
     workdir: Path,
     locust_cores: set[int] | None,
 ) -> Run:
-    locustfile = workdir / "bench_locustfile.py"
-    result_file = workdir / f"result-{variant}.json"
-    result_file.unlink(missing_ok=True)
-    env = dict(os.environ, BENCH_VARIANT=variant, BENCH_RESULT=str(result_file))
-    env.update(
-        BENCH_STEADY_FROM=str(STEADY_FROM),
-        BENCH_STEADY_FOR=str(args.seconds - STEADY_FROM - STEADY_BEFORE_END),
-    )
+    extra_env = {"BENCH_STEADY_FOR": str(args.seconds - STEADY_FROM - STEADY_BEFORE_END)}
     if variant == "imported":
-        env["PERFSTACK_DISABLE"] = "1"
-    env.update(
-        PERFSTACK_PROMETHEUS_URL=prometheus,
-        PERFSTACK_STATE_DIR=str(workdir / "state"),
-        PERFSTACK_SCENARIO="bench",
-        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+        extra_env["PERFSTACK_DISABLE"] = "1"
+    result = run_locust(
+        variant, args, target, prometheus, workdir, locust_cores, args.seconds, 120, extra_env
     )
-    command = [
-        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--only-summary",
-        "--host", target, "-u", str(args.users), "-r", str(args.users), "-t", f"{args.seconds}s",
-        "--loglevel", "WARNING",
-    ]  # fmt: skip
-    subprocess.run(
-        command,
-        env=env,
-        cwd=workdir,
-        check=False,
-        capture_output=True,
-        timeout=120,
-        preexec_fn=(lambda: pin(0, locust_cores)) if locust_cores else None,
-    )
-    result = json.loads(result_file.read_text())
-    if result["failures"]:
-        raise SystemExit(
-            f"{variant}: {result['failures']} failed requests; the target is not keeping up"
-        )
     steady = result["steady"]
     if not steady:
         raise SystemExit(f"{variant}: the steady-state window did not complete")
@@ -320,40 +341,15 @@ def run_alternating(
     locust_cores: set[int] | None,
 ) -> list[tuple[bool, float, int]]:
     """(export on?, CPU seconds, requests) per window of one Locust process."""
-    result_file = workdir / "result-alternating.json"
-    result_file.unlink(missing_ok=True)
-    env = dict(
-        os.environ,
-        BENCH_VARIANT="alternating",
-        BENCH_RESULT=str(result_file),
-        BENCH_STEADY_FROM=str(STEADY_FROM),
-        BENCH_WINDOWS=str(args.windows),
-        BENCH_WINDOW=str(args.window),
-        PERFSTACK_PROMETHEUS_URL=prometheus,
-        PERFSTACK_STATE_DIR=str(workdir / "state"),
-        PERFSTACK_SCENARIO="bench-alternating",
-        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
-    )
     limit = STEADY_FROM + args.windows * args.window + 30
-    command = [
-        sys.executable, "-m", "locust", "-f", str(workdir / "bench_locustfile.py"), "--headless",
-        "--only-summary", "--host", target, "-u", str(args.users), "-r", str(args.users),
-        "-t", f"{limit:.0f}s", "--loglevel", "WARNING",
-    ]  # fmt: skip
-    subprocess.run(
-        command,
-        env=env,
-        cwd=workdir,
-        check=False,
-        capture_output=True,
-        timeout=limit + 60,
-        preexec_fn=(lambda: pin(0, locust_cores)) if locust_cores else None,
+    extra_env = {
+        "BENCH_WINDOWS": str(args.windows),
+        "BENCH_WINDOW": str(args.window),
+        "PERFSTACK_SCENARIO": "bench-alternating",
+    }
+    result = run_locust(
+        "alternating", args, target, prometheus, workdir, locust_cores, limit, limit + 60, extra_env
     )
-    if not result_file.exists():
-        raise SystemExit("alternating: the Locust process ended before its last window")
-    result = json.loads(result_file.read_text())
-    if result["failures"]:
-        raise SystemExit(f"alternating: {result['failures']} failed requests")
     in_on_windows = sum(requests for on, _, requests in result["windows"] if on)
     if abs(result["recorded"] - in_on_windows) > 0.01 * in_on_windows:
         raise SystemExit(
