@@ -38,6 +38,7 @@ generate: $(STAMP)
 	$(BIN)/python -m perfstack.dashboards
 
 bench: $(STAMP)
+	./scripts/install-system-deps.sh --bench
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
