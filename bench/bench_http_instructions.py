@@ -20,10 +20,7 @@ too. FastHttpUser against nginx on 127.0.0.1, 10 users, as in bench_http_overhea
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -32,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_http_overhead import core_split, pin, start_nginx
+from bench_http_overhead import core_split, pin, run_locust, start_nginx
 
 from tests.loadgen.prometheus_process import PrometheusProcess
 
@@ -110,43 +107,20 @@ def run_once(
     valgrind: list[str] | None,
     native_seconds: float = 0.0,
 ) -> Sample:
-    result = workdir / f"result-{variant}-{requests}-{idle:g}.json"
-    counts = workdir / f"cachegrind-{variant}-{requests}-{idle:g}.out"
-    result.unlink(missing_ok=True)
-    env = dict(
-        os.environ,
-        BENCH_VARIANT=variant,
-        BENCH_REQUESTS=str(requests),
-        BENCH_IDLE=str(idle),
-        BENCH_RESULT=str(result),
-        BENCH_SECONDS=str(native_seconds),
-        PERFSTACK_PROMETHEUS_URL=prometheus,
-        PERFSTACK_STATE_DIR=str(workdir / "state"),
-        PERFSTACK_SCENARIO="bench-instructions",
-        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
-    )
-    if variant == "imported":
-        env["PERFSTACK_DISABLE"] = "1"
-    prefix = [*valgrind, f"--cachegrind-out-file={counts}"] if valgrind else []
-    command = [
-        *prefix, sys.executable, "-m", "locust", "-f", str(workdir / "locustfile.py"),
-        "--headless", "--only-summary", "--host", target, "-u", str(USERS), "-r", str(USERS),
-        "-t", "600s", "--loglevel", "WARNING",
-    ]  # fmt: skip
-    subprocess.run(
-        command,
-        env=env,
-        cwd=workdir,
-        check=False,
-        capture_output=True,
-        timeout=900,
-        preexec_fn=(lambda: pin(0, LOCUST_CORES)) if LOCUST_CORES else None,
-    )
-    if not result.exists():
-        raise SystemExit(f"{variant}: the Locust process ended without writing its result")
-    measured = json.loads(result.read_text())
-    if measured["failures"]:
-        raise SystemExit(f"{variant}: {measured['failures']} failed requests")
+    name = f"{variant}-{requests}-{idle:g}"
+    counts = workdir / f"cachegrind-{name}.out"
+    extra_env = {
+        "BENCH_REQUESTS": str(requests),
+        "BENCH_IDLE": str(idle),
+        "BENCH_SECONDS": str(native_seconds),
+        "PERFSTACK_SCENARIO": "bench-instructions",
+    }
+    prefix = (*valgrind, f"--cachegrind-out-file={counts}") if valgrind else ()
+    # the locustfile ends the run itself; -t only bounds a run that hangs
+    measured = run_locust(
+        variant, USERS, target, prometheus, workdir, LOCUST_CORES, 600, 900, extra_env,
+        locustfile="locustfile.py", result_name=f"result-{name}.json", prefix=prefix,
+    )  # fmt: skip
     instructions = read_instructions(counts) if valgrind else 0
     return Sample(instructions, int(measured["requests"]), float(measured["seconds"]))
 

@@ -260,7 +260,7 @@ class Run:
 
 def run_locust(
     variant: str,
-    args: argparse.Namespace,
+    users: int,
     target: str,
     prometheus: str,
     workdir: Path,
@@ -268,9 +268,13 @@ def run_locust(
     seconds: float,
     timeout: float,
     extra_env: dict[str, str],
+    locustfile: str = "bench_locustfile.py",
+    result_name: str = "",
+    prefix: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Run the bench locustfile as `variant` on Locust's cores; the result it wrote."""
-    result_file = workdir / f"result-{variant}.json"
+    """Run `locustfile` (in `workdir`) as `variant` on Locust's cores, under `prefix` (a
+    command such as valgrind) if given; the result it wrote. "imported" runs switched off."""
+    result_file = workdir / (result_name or f"result-{variant}.json")
     result_file.unlink(missing_ok=True)
     env = dict(
         os.environ,
@@ -282,10 +286,12 @@ def run_locust(
         PERFSTACK_SCENARIO="bench",
         PYTHONPATH=str(Path(__file__).resolve().parent.parent),
     )
+    if variant == "imported":
+        env["PERFSTACK_DISABLE"] = "1"
     env.update(extra_env)
     command = [
-        sys.executable, "-m", "locust", "-f", str(workdir / "bench_locustfile.py"), "--headless",
-        "--only-summary", "--host", target, "-u", str(args.users), "-r", str(args.users),
+        *prefix, sys.executable, "-m", "locust", "-f", str(workdir / locustfile), "--headless",
+        "--only-summary", "--host", target, "-u", str(users), "-r", str(users),
         "-t", f"{seconds:.0f}s", "--loglevel", "WARNING",
     ]  # fmt: skip
     subprocess.run(
@@ -316,11 +322,10 @@ def run_variant(
     locust_cores: set[int] | None,
 ) -> Run:
     extra_env = {"BENCH_STEADY_FOR": str(args.seconds - STEADY_FROM - STEADY_BEFORE_END)}
-    if variant == "imported":
-        extra_env["PERFSTACK_DISABLE"] = "1"
     result = run_locust(
-        variant, args, target, prometheus, workdir, locust_cores, args.seconds, 120, extra_env
-    )
+        variant, args.users, target, prometheus, workdir, locust_cores, args.seconds, 120,
+        extra_env,
+    )  # fmt: skip
     steady = result["steady"]
     if not steady:
         raise SystemExit(f"{variant}: the steady-state window did not complete")
@@ -348,8 +353,9 @@ def run_alternating(
         "PERFSTACK_SCENARIO": "bench-alternating",
     }
     result = run_locust(
-        "alternating", args, target, prometheus, workdir, locust_cores, limit, limit + 60, extra_env
-    )
+        "alternating", args.users, target, prometheus, workdir, locust_cores, limit, limit + 60,
+        extra_env,
+    )  # fmt: skip
     in_on_windows = sum(requests for on, _, requests in result["windows"] if on)
     if abs(result["recorded"] - in_on_windows) > 0.01 * in_on_windows:
         raise SystemExit(
