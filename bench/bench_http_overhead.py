@@ -80,13 +80,24 @@ http {{
 """
 
 LOCUSTFILE = """
-import json, os, psutil
+import importlib, json, os, sys, psutil
 from locust import FastHttpUser, constant, events, task
 
 VARIANT = os.environ["BENCH_VARIANT"]
 plugin_cpu = {"fold": 0.0, "folded": 0, "tick": 0.0}
-if VARIANT == "imported":
-    import loadgen.locust_plugin  # switched off by PERFSTACK_DISABLE: the import alone
+
+IMPORTS = [name for name in os.environ.get("BENCH_IMPORTS", "").split(",") if name]
+
+def import_modules(**_):
+    # "imported" gets the plugin switched off by PERFSTACK_DISABLE: the import alone
+    for module in IMPORTS:
+        importlib.import_module(module)
+
+IMPORT_AT = os.environ.get("BENCH_IMPORT_AT", "load")
+if IMPORT_AT == "load":
+    import_modules()
+else:
+    getattr(events, IMPORT_AT).add_listener(import_modules)
 if VARIANT == "alternating":
     import time
     import gevent
@@ -181,10 +192,12 @@ def cpu_seconds():
 
 def steady_window(environment):
     gevent.sleep(float(os.environ["BENCH_STEADY_FROM"]))
-    first = (cpu_seconds(), environment.stats.total.num_requests)
+    first, requests = process.cpu_times(), environment.stats.total.num_requests
     gevent.sleep(float(os.environ["BENCH_STEADY_FOR"]))
-    window["steady"] = {"cpu": cpu_seconds() - first[0],
-                        "requests": environment.stats.total.num_requests - first[1]}
+    last = process.cpu_times()
+    user, system = last.user - first.user, last.system - first.system
+    window["steady"] = {"cpu": user + system, "user": user, "system": system,
+                        "requests": environment.stats.total.num_requests - requests}
 
 @events.test_start.add_listener
 def started(environment, **kw):
@@ -199,7 +212,8 @@ def stopped(environment, **kw):
     result = {"cpu": times.user + times.system - window["cpu"],
               "requests": environment.stats.total.num_requests,
               "failures": environment.stats.total.num_failures,
-              "steady": window.get("steady"), "plugin": plugin_cpu}
+              "steady": window.get("steady"), "plugin": plugin_cpu,
+              "imported": [name for name in IMPORTS if name in sys.modules]}
     with open(os.environ["BENCH_RESULT"], "w") as handle:
         json.dump(result, handle)
 
@@ -288,6 +302,7 @@ def run_locust(
     )
     if variant == "imported":
         env["PERFSTACK_DISABLE"] = "1"
+        env["BENCH_IMPORTS"] = "loadgen.locust_plugin"
     env.update(extra_env)
     command = [
         *prefix, sys.executable, "-m", "locust", "-f", str(workdir / locustfile), "--headless",
