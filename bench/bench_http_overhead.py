@@ -20,6 +20,7 @@ long ones. Two more views split the difference up:
   runs per request (no listener, thread, timer or GC callback; 60 small modules, 3 k
   objects), yet in six invocations it cost 1-4% (2.8% over 24 rounds; 1% when both
   variants use PYTHONMALLOC=malloc, so probably memory placement; not proven).
+  bench_http_import splits it by when the plugin is imported and by dependency.
 - one Locust process with the export switched off and on in 2 s windows (listener
   detached, periodic work skipped). Neighbouring windows share the machine's state, so
   this measures what the running plugin costs with far less noise than separate
