@@ -1,6 +1,7 @@
 """What importing the plugin, switched off, costs a Locust process: requests per CPU-second
 with nothing imported, against the plugin imported when the locustfile loads, at Locust's
-`init` or at `test_start`, and against its larger dependencies imported alone.
+`init`, at `test_start` or once every user has spawned, and against its larger
+dependencies imported alone.
 
 Same locustfile, nginx target, users and core split as bench_http_overhead (whose
 "imported" variant this splits up); variants interleaved round by round, the order
@@ -43,6 +44,7 @@ IMPORTS = {
     "plugin": (PLUGIN, "load"),
     "plugin at init": (PLUGIN, "init"),
     "plugin at test_start": (PLUGIN, "test_start"),
+    "plugin at spawning_complete": (PLUGIN, "spawning_complete"),  # after every user spawned
     "prometheus_client": ("prometheus_client", "load"),
     "hdrh": ("hdrh.histogram", "load"),
     "cramjam": ("cramjam", "load"),
@@ -92,7 +94,7 @@ def report(runs: dict[str, list[Steady]]) -> None:
         user = statistics.median(run.user_us for run in steady)
         system = statistics.median(run.system_us for run in steady)
         print(
-            f"  {variant:>20}: {statistics.median(run.rate for run in steady):7.0f} req/CPU-s"
+            f"  {variant:>27}: {statistics.median(run.rate for run in steady):7.0f} req/CPU-s"
             f"  cost {1 - statistics.median(ratios):+.1%} (per-round ratio median; "
             f"min {min(ratios):.3f}, max {max(ratios):.3f})  user {user:5.1f} us"
             f"  system {system:4.1f} us per request"
