@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +28,12 @@ from bench_http_overhead import (
     LOCUSTFILE,
     STEADY_BEFORE_END,
     STEADY_FROM,
+    bench_services,
     core_split,
     pin,
+    rotated_rounds,
     run_locust,
-    start_nginx,
 )
-
-from tests.loadgen.prometheus_process import PrometheusProcess
 
 PLUGIN = "loadgen.locust_plugin"
 # variant -> (modules imported, when: at "load" of the locustfile or at a Locust event)
@@ -119,29 +117,21 @@ def main() -> int:
     locust_cores, service_cores = core_split()
     pin(0, service_cores)
     runs: dict[str, list[Steady]] = {variant: [] for variant in variants}
-    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
-        workdir = Path(tmp)
-        (workdir / "bench_locustfile.py").write_text(LOCUSTFILE)
-        nginx, target = start_nginx(workdir)
-        prometheus = PrometheusProcess(workdir / "prometheus").start()
-        try:
-            for round_number in range(1, args.rounds + 1):
-                shift = (round_number - 1) % len(variants)
-                for variant in variants[shift:] + variants[:shift]:
-                    runs[variant].append(
-                        run_import_variant(
-                            variant, args, target, prometheus.url, workdir, locust_cores
-                        )
-                    )
-                print(
-                    f"round {round_number}: "
-                    + ", ".join(f"{v} {runs[v][-1].rate:.0f}" for v in variants),
-                    flush=True,
+    with bench_services("bench-import-", "bench_locustfile.py", LOCUSTFILE) as (
+        workdir,
+        target,
+        prometheus,
+    ):
+        for round_number, order in rotated_rounds(variants, args.rounds):
+            for variant in order:
+                runs[variant].append(
+                    run_import_variant(variant, args, target, prometheus, workdir, locust_cores)
                 )
-        finally:
-            prometheus.stop()
-            nginx.terminate()
-            nginx.wait(10)
+            print(
+                f"round {round_number}: "
+                + ", ".join(f"{v} {runs[v][-1].rate:.0f}" for v in variants),
+                flush=True,
+            )
     print(
         f"\nsteady state, median over {args.rounds} rounds of {args.seconds} s, {args.users} "
         "users, FastHttpUser -> nginx, the plugin switched off (PERFSTACK_DISABLE=1)"

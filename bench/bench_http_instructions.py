@@ -22,16 +22,13 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_http_overhead import core_split, pin, run_locust, start_nginx
-
-from tests.loadgen.prometheus_process import PrometheusProcess
+from bench_http_overhead import bench_services, core_split, pin, run_locust
 
 VARIANTS = ("none", "imported", "perfstack")
 USERS = 10
@@ -171,34 +168,27 @@ def main() -> int:
     valgrind = [binary, "--tool=cachegrind", "--cache-sim=no"]
     pin(0, SERVICE_CORES)
     costs: dict[str, Cost] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-instructions-") as tmp:
-        workdir = Path(tmp)
-        (workdir / "locustfile.py").write_text(LOCUSTFILE)
-        nginx, target = start_nginx(workdir)
-        prometheus = PrometheusProcess(workdir / "prometheus").start()
-        try:
-            native = run_once(
-                "none", 10**9, 0, workdir, target, prometheus.url, None, args.native_seconds
+    with bench_services("bench-instructions-", "locustfile.py", LOCUSTFILE) as (
+        workdir,
+        target,
+        prometheus,
+    ):
+        native = run_once("none", 10**9, 0, workdir, target, prometheus, None, args.native_seconds)
+        native_rate = native.requests / native.seconds if native.seconds else 0.0
+        for variant in VARIANTS:
+            samples = [
+                run_once(variant, low, 0, workdir, target, prometheus, valgrind),
+                run_once(variant, high, 0, workdir, target, prometheus, valgrind),
+                run_once(variant, high, args.idle, workdir, target, prometheus, valgrind),
+            ]  # fmt: skip
+            costs[variant] = solve(samples)
+            runs = ", ".join(f"{s.requests} requests in {s.seconds:.1f} s" for s in samples)
+            print(
+                f"{variant:>9}: {costs[variant].per_request:9.0f} instructions per request, "
+                f"{costs[variant].per_second:12.0f} per second "
+                f"(runs of {runs})",
+                flush=True,
             )
-            native_rate = native.requests / native.seconds if native.seconds else 0.0
-            for variant in VARIANTS:
-                samples = [
-                    run_once(variant, low, 0, workdir, target, prometheus.url, valgrind),
-                    run_once(variant, high, 0, workdir, target, prometheus.url, valgrind),
-                    run_once(variant, high, args.idle, workdir, target, prometheus.url, valgrind),
-                ]  # fmt: skip
-                costs[variant] = solve(samples)
-                runs = ", ".join(f"{s.requests} requests in {s.seconds:.1f} s" for s in samples)
-                print(
-                    f"{variant:>9}: {costs[variant].per_request:9.0f} instructions per request, "
-                    f"{costs[variant].per_second:12.0f} per second "
-                    f"(runs of {runs})",
-                    flush=True,
-                )
-        finally:
-            prometheus.stop()
-            nginx.terminate()
-            nginx.wait(10)
     report(costs, native_rate)
     return 0
 

@@ -45,6 +45,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -244,6 +246,35 @@ def start_nginx(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.05)
     process.kill()
     raise SystemExit(f"nginx did not start; see {workdir}/nginx-error.log")
+
+
+@contextmanager
+def bench_services(
+    prefix: str, locustfile_name: str, locustfile: str
+) -> Iterator[tuple[Path, str, str]]:
+    """A scratch directory holding `locustfile`, nginx as the target and a private Prometheus:
+    (workdir, target URL, Prometheus URL). Both services are stopped on the way out."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        workdir = Path(tmp)
+        (workdir / locustfile_name).write_text(locustfile)
+        nginx, target = start_nginx(workdir)
+        try:
+            prometheus = PrometheusProcess(workdir / "prometheus").start()
+            try:
+                yield workdir, target, prometheus.url
+            finally:
+                prometheus.stop()
+        finally:
+            nginx.terminate()
+            nginx.wait(10)
+
+
+def rotated_rounds(variants: Sequence[str], rounds: int) -> Iterator[tuple[int, list[str]]]:
+    """(round number, the variants in this round's order): the order rotates each round, so
+    no variant always runs first or last."""
+    for round_number in range(1, rounds + 1):
+        shift = (round_number - 1) % len(variants)
+        yield round_number, [*variants[shift:], *variants[:shift]]
 
 
 def pin(pid: int, cpus: set[int] | None) -> None:
@@ -484,28 +515,21 @@ def main() -> int:
     pin(0, service_cores)  # this process and the services it starts inherit it
     dispatch_us = listener_dispatch_us()
     runs: dict[str, list[Run]] = {variant: [] for variant in VARIANTS}
-    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
-        workdir = Path(tmp)
-        (workdir / "bench_locustfile.py").write_text(LOCUSTFILE)
-        nginx, target = start_nginx(workdir)
-        prometheus = PrometheusProcess(workdir / "prometheus").start()
-        try:
-            for round_number in range(1, args.rounds + 1):
-                # rotate the order each round: no variant always runs first or last
-                shift = (round_number - 1) % len(VARIANTS)
-                for variant in VARIANTS[shift:] + VARIANTS[:shift]:
-                    run = run_variant(variant, args, target, prometheus.url, workdir, locust_cores)
-                    runs[variant].append(run)
-                    print(
-                        f"round {round_number} {variant:>9}: {run.steady_rate:8.0f} requests "
-                        f"per CPU-second (steady), {run.whole_rate:8.0f} (whole run)",
-                        flush=True,
-                    )
-            alternating = run_alternating(args, target, prometheus.url, workdir, locust_cores)
-        finally:
-            prometheus.stop()
-            nginx.terminate()
-            nginx.wait(10)
+    with bench_services("bench-http-", "bench_locustfile.py", LOCUSTFILE) as (
+        workdir,
+        target,
+        prometheus,
+    ):
+        for round_number, order in rotated_rounds(VARIANTS, args.rounds):
+            for variant in order:
+                run = run_variant(variant, args, target, prometheus, workdir, locust_cores)
+                runs[variant].append(run)
+                print(
+                    f"round {round_number} {variant:>9}: {run.steady_rate:8.0f} requests "
+                    f"per CPU-second (steady), {run.whole_rate:8.0f} (whole run)",
+                    flush=True,
+                )
+        alternating = run_alternating(args, target, prometheus, workdir, locust_cores)
     placement = (
         f"Locust on core {sorted(locust_cores)}, nginx and Prometheus on {sorted(service_cores)}"
         if locust_cores and service_cores
