@@ -13,9 +13,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
-from prometheus_client.registry import Collector
-from prometheus_client.utils import floatToGoString
+from loadgen.families import Collector, CounterFamily, HistogramFamily, go_float
 
 DURATION = (
     "loadgen_http_request_duration_seconds",
@@ -37,7 +35,7 @@ class BatchHistogram(Collector):
     def __init__(self, buckets: Sequence[float]) -> None:
         bounds = sorted(float(b) for b in buckets if not math.isinf(float(b)))
         self._bounds_ms = [bound * 1000.0 for bound in bounds]
-        self._le = [floatToGoString(b) for b in (*bounds, math.inf)]
+        self._le = [go_float(b) for b in (*bounds, math.inf)]
         self._series: dict[tuple[str, str, str], _Series] = {}
 
     def add_batch(self, key: tuple[str, str, str], values_ms: list[float]) -> None:
@@ -63,14 +61,14 @@ class BatchHistogram(Collector):
         return iter(())  # names are declared in loadgen.schema / docs/metrics.md
 
     def collect(self) -> Iterator[Any]:
-        histogram = HistogramMetricFamily(*DURATION, labels=LABELS)
-        counter = CounterMetricFamily(*REQUESTS, labels=LABELS)
+        histogram = HistogramFamily(*DURATION, labels=LABELS)
+        counter = CounterFamily(*REQUESTS, labels=LABELS)
         for key, series in list(self._series.items()):
             running, cumulative = 0, []
             for le, count in zip(self._le, series.counts, strict=True):
                 running += count
                 cumulative.append((le, running))
-            histogram.add_metric(list(key), cumulative, series.total)
-            counter.add_metric(list(key), running)
+            histogram.add_metric(key, cumulative, series.total)
+            counter.add_metric(key, running)
         yield histogram
         yield counter

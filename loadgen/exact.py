@@ -82,9 +82,9 @@ class LatencyRecorder:
                 micros = highest
                 self.clamped += times
             bucket = (micros | mask).bit_length() - shift
-            counts[
-                ((bucket + 1) << half_magnitude) + (micros >> (bucket + unit)) - half_count
-            ] += times
+            counts[((bucket + 1) << half_magnitude) + (micros >> (bucket + unit)) - half_count] += (
+                times
+            )
         self._unsynced += by_micros.total()
         self._min = min(self._min, max(lowest, min(by_micros)))
         self._max = max(self._max, min(highest, max(by_micros)))

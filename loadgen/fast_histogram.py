@@ -1,6 +1,6 @@
 """A labelled histogram whose observe() is one bisect and one locked add.
 
-prometheus_client's Histogram scans its buckets linearly and takes two locks per
+A prometheus_client Histogram scans its buckets linearly and takes two locks per
 observation: with the ~215 buckets of our latency schema that is 1-4 us per request,
 a visible share of Locust's per-request budget. This one costs about the same for any
 bucket count. It can also expose its `_count` under a counter name (e.g.
@@ -16,22 +16,9 @@ from collections.abc import Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.registry import Collector, CollectorRegistry
-from prometheus_client.utils import floatToGoString
-
-
-def _raw_lock() -> Any:
-    """A real OS lock even under gevent: the critical section never yields, so it is safe,
-    and it is several times cheaper than gevent's cooperative lock."""
-    try:
-        from gevent import monkey
-
-        if monkey.is_module_patched("threading"):
-            return monkey.get_original("_thread", "allocate_lock")()
-    except ImportError:
-        pass
-    return threading.Lock()
+from loadgen.families import Collector, CounterFamily, HistogramFamily, MetricFamily, go_float
+from loadgen.labelled import raw_lock
+from loadgen.registry import Registers
 
 
 class HistogramChild:
@@ -41,7 +28,7 @@ class HistogramChild:
         self._bounds = bounds
         self._counts = [0] * len(bounds)
         self._sum = 0.0
-        self._lock = _raw_lock()
+        self._lock = raw_lock()
         self.keys: list[str] = []  # remote-write identity of each exported series
         self.identities: list[tuple[str, dict[str, str]]] = []
 
@@ -63,7 +50,7 @@ class FastHistogram(Collector):
         documentation: str,
         labelnames: Sequence[str],
         buckets: Sequence[float],
-        registry: CollectorRegistry | None = None,
+        registry: Registers | None = None,
         count_counter: tuple[str, str] | None = None,
     ) -> None:
         bounds = sorted(float(b) for b in buckets)
@@ -72,7 +59,7 @@ class FastHistogram(Collector):
         self.name, self.documentation = name, documentation
         self.labelnames = tuple(labelnames)
         self.bounds = bounds
-        self._le = [floatToGoString(b) for b in bounds]
+        self._le = [go_float(b) for b in bounds]
         self._count_counter = count_counter
         self._children: dict[tuple[str, ...], HistogramChild] = {}
         self._lock = threading.Lock()
@@ -119,7 +106,7 @@ class FastHistogram(Collector):
         children = list(self._children.items())
         yield _HistogramFamily(self, children)
         if self._count_counter:
-            counter = CounterMetricFamily(*self._count_counter, labels=self.labelnames)
+            counter = CounterFamily(*self._count_counter, labels=self.labelnames)
             for key, child in children:
                 counter.add_metric(list(key), sum(child.read()[0]))
             # Its series are exported with the histogram's (same read, equal by construction).
@@ -137,7 +124,7 @@ class FastHistogram(Collector):
             yield child.keys, child.identities, values
 
 
-class _HistogramFamily(Metric):
+class _HistogramFamily(MetricFamily):
     """A histogram family whose Sample tuples are only built if someone reads them (the
     text exposition); the snapshotter uses remote_write_series() instead."""
 
@@ -146,13 +133,13 @@ class _HistogramFamily(Metric):
     ) -> None:
         self._owner, self._children = owner, children
         self._built: list[Any] | None = None
-        super().__init__(owner.name, owner.documentation, "histogram")
+        super().__init__(owner.name, owner.documentation, "histogram", owner.labelnames)
 
     @property
     def samples(self) -> list[Any]:
         if self._built is None:
             owner = self._owner
-            family = HistogramMetricFamily(owner.name, owner.documentation, labels=owner.labelnames)
+            family = HistogramFamily(owner.name, owner.documentation, labels=owner.labelnames)
             for key, child in self._children:
                 counts, total = child.read()
                 cumulative = list(zip(owner._le, accumulate(counts), strict=True))

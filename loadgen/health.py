@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 import psutil
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from prometheus_client.registry import Collector, CollectorRegistry
+
+from loadgen.families import Collector, CounterFamily, GaugeFamily
+from loadgen.registry import Registers
 
 
 class LagTicker(Protocol):
@@ -102,7 +103,7 @@ class GeneratorHealth(Collector):
 
     def __init__(
         self,
-        registry: CollectorRegistry | None = None,
+        registry: Registers | None = None,
         ticker: LagTicker | None = None,
         process: Any = None,
         clock: Callable[[], float] = time.monotonic,
@@ -164,23 +165,23 @@ class GeneratorHealth(Collector):
             self.was_saturated = self.was_saturated or saturated
         rss = float(self._process.memory_info().rss)
         lag = self._ticker.take_max_lag() if self._ticker else 0.0
-        yield CounterMetricFamily(
+        yield CounterFamily(
             "loadgen_generator_cpu_seconds", "CPU time used by this generator process.", cpu
         )
-        yield GaugeMetricFamily(
+        yield GaugeFamily(
             "loadgen_generator_cpu_utilization_ratio",
             "CPU used by this generator since the previous collection, as a share of one core.",
             utilization,
         )
-        yield GaugeMetricFamily(
+        yield GaugeFamily(
             "loadgen_generator_resident_memory_bytes", "Resident memory of this generator.", rss
         )
-        yield GaugeMetricFamily(
+        yield GaugeFamily(
             "loadgen_generator_loop_lag_seconds",
             "Largest scheduling lag of the generator's event loop/greenlets since last collection.",
             lag,
         )
-        yield GaugeMetricFamily(
+        yield GaugeFamily(
             "loadgen_generator_saturated",
             "1 when the generator used more than 90% of one core over the last 10 s.",
             1.0 if saturated else 0.0,
@@ -196,7 +197,7 @@ class PusherCountersCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         stats = self._stats()
-        dropped = CounterMetricFamily(
+        dropped = CounterFamily(
             "loadgen_samples_dropped",
             "Samples the remote-write pusher gave up on, by reason.",
             labels=["reason"],
@@ -204,7 +205,7 @@ class PusherCountersCollector(Collector):
         for reason, count in sorted(stats.samples_dropped.items()):
             dropped.add_metric([reason], count)
         yield dropped
-        requests = CounterMetricFamily(
+        requests = CounterFamily(
             "loadgen_remote_write_requests",
             "Remote-write requests by result (failure: will be retried).",
             labels=["result"],

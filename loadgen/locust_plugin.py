@@ -19,7 +19,6 @@ import gevent
 from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
-from prometheus_client.registry import CollectorRegistry
 
 from loadgen.annotations import Annotator
 from loadgen.greenlet_lag import GreenletLagTicker
@@ -30,6 +29,7 @@ from loadgen.plugin_record import build_record, keep_other_generators
 from loadgen.plugin_settings import PluginSettings, add_arguments
 from loadgen.push import PushConfig, RemoteWritePusher
 from loadgen.record import write_record
+from loadgen.registry import Registry
 from loadgen.request_recorder import RequestRecorder
 from loadgen.schema import RunMetrics
 
@@ -55,7 +55,7 @@ class PluginRun:
             if isinstance(runner, WorkerRunner)
             else "local"
         )
-        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry = Registry()
         self.recorder = RequestRecorder(self.registry, settings.max_names)
         self.http = self.recorder.metrics
         self.guard = self.recorder.guard

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import start_http_server
-from prometheus_client.registry import CollectorRegistry
-
 from perfstack.errors import ExitCode, PerfstackError
 
 
-def serve_metrics(registry: CollectorRegistry, port: int, addr: str = "127.0.0.1") -> Any:
-    """Start a /metrics server in a daemon thread; returns the server (call .shutdown())."""
+def serve_metrics(registry: Any, port: int, addr: str = "127.0.0.1") -> Any:
+    """Start a /metrics server in a daemon thread; returns the server (call .shutdown()).
+
+    `registry`: ours (loadgen.registry) or prometheus_client's. prometheus_client is
+    imported here, only by a process that serves (see loadgen.families)."""
+    from prometheus_client import start_http_server
+
     try:
         server, _thread = start_http_server(port, addr=addr, registry=registry)
     except OSError as exc:

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client.registry import Collector, CollectorRegistry
-
 from loadgen.batch_histogram import BatchHistogram
 from loadgen.errors_classify import classify
 from loadgen.exact import LatencyRecorder
+from loadgen.families import Collector
 from loadgen.names import NameGuard
+from loadgen.registry import Registers
 from loadgen.schema import LATENCY_BUCKETS, NO_STATUS, OVERALL_NAME, HttpMetrics
 
 PERCENTILE_KEYS = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 1.0: "max"}
@@ -51,7 +51,7 @@ class _FlushFirst(Collector):
 
 
 class RequestRecorder:
-    def __init__(self, registry: CollectorRegistry, max_names: int) -> None:
+    def __init__(self, registry: Registers, max_names: int) -> None:
         registry.register(_FlushFirst(self))
         self.metrics = HttpMetrics(registry)
         registry.unregister(self.metrics.duration)  # same series, fed in batches instead

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import math
 
-from prometheus_client import Counter, Gauge
-from prometheus_client.registry import CollectorRegistry
-
 from loadgen.fast_histogram import FastHistogram, HistogramChild
+from loadgen.labelled import Counter, Gauge
+from loadgen.registry import Registers
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99, 1.0)
 QUANTILE_LABELS = {q: ("1" if q == 1.0 else str(q)) for q in QUANTILES}
@@ -63,9 +62,7 @@ class HttpMetrics:
     """HTTP request metrics. `record()` is the hot path: one histogram observe (which also
     feeds loadgen_http_requests_total), plus one counter increment on failure."""
 
-    def __init__(
-        self, registry: CollectorRegistry, buckets: tuple[float, ...] = LATENCY_BUCKETS
-    ) -> None:
+    def __init__(self, registry: Registers, buckets: tuple[float, ...] = LATENCY_BUCKETS) -> None:
         labels = ("name", "method", "status")
         self.duration = FastHistogram(
             "loadgen_http_request_duration_seconds",
@@ -112,7 +109,7 @@ class HttpMetrics:
 
 
 def _histogram(
-    registry: CollectorRegistry, name: str, doc: str, buckets: tuple[float, ...]
+    registry: Registers, name: str, doc: str, buckets: tuple[float, ...]
 ) -> HistogramChild:
     return FastHistogram(name, doc, (), buckets, registry).labels()
 
@@ -120,9 +117,7 @@ def _histogram(
 class WsMetrics:
     """WebSocket generator metrics (owner of their use: loadgen/ws)."""
 
-    def __init__(
-        self, registry: CollectorRegistry, buckets: tuple[float, ...] = LATENCY_BUCKETS
-    ) -> None:
+    def __init__(self, registry: Registers, buckets: tuple[float, ...] = LATENCY_BUCKETS) -> None:
         def counter(name: str, doc: str, labels: tuple[str, ...] = ()) -> Counter:
             return Counter(name, doc, labels, registry=registry)
 
@@ -188,7 +183,7 @@ class WsMetrics:
 class RunMetrics:
     """Run identity: `loadgen_run_info` (= 1) and start/end timestamps."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: Registers) -> None:
         self.info = Gauge(
             "loadgen_run_info",
             "Always 1; labels describe the run (testid, scenario, generator come from the pusher).",
