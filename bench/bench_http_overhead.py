@@ -17,10 +17,10 @@ turning off address randomisation did not narrow it), so many short rounds beat 
 long ones. Two more views split the difference up:
 
 - "imported": the plugin imported but switched off (PERFSTACK_DISABLE). Nothing of it
-  runs per request (no listener, thread, timer or GC callback; 60 small modules, 3 k
-  objects), yet in six invocations it cost 1-4% (2.8% over 24 rounds; 1% when both
-  variants use PYTHONMALLOC=malloc, so probably memory placement; not proven).
-  bench_http_import splits it by when the plugin is imported and by dependency.
+  runs per request (no listener, thread, timer or GC callback), yet its import cost 1-4%
+  while it pulled in prometheus_client, which it no longer does (loadgen.families):
+  0.7% since. bench_http_import splits it by when and what is imported,
+  bench_http_side_by_side measures such parts with far less noise.
 - one Locust process with the export switched off and on in 2 s windows (listener
   detached, periodic work skipped). Neighbouring windows share the machine's state, so
   this measures what the running plugin costs with far less noise than separate
@@ -304,24 +304,20 @@ class Run:
     tick_us: float  # perfstack only: CPU of the periodic work (fold, snapshot, push), per request
 
 
-def run_locust(
+def locust_invocation(
     variant: str,
     users: int,
     target: str,
     prometheus: str,
     workdir: Path,
-    locust_cores: set[int] | None,
     seconds: float,
-    timeout: float,
     extra_env: dict[str, str],
-    locustfile: str = "bench_locustfile.py",
-    result_name: str = "",
+    locustfile: str,
+    result_file: Path,
     prefix: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    """Run `locustfile` (in `workdir`) as `variant` on Locust's cores, under `prefix` (a
-    command such as valgrind) if given; the result it wrote. "imported" runs switched off."""
-    result_file = workdir / (result_name or f"result-{variant}.json")
-    result_file.unlink(missing_ok=True)
+) -> tuple[list[str], dict[str, str]]:
+    """(command, environment) running `locustfile` (in `workdir`) as `variant`, under
+    `prefix` (a command such as valgrind) if given. "imported" runs switched off."""
     env = dict(
         os.environ,
         BENCH_VARIANT=variant,
@@ -341,6 +337,42 @@ def run_locust(
         "--only-summary", "--host", target, "-u", str(users), "-r", str(users),
         "-t", f"{seconds:.0f}s", "--loglevel", "WARNING",
     ]  # fmt: skip
+    return command, env
+
+
+def read_result(variant: str, result_file: Path) -> dict[str, Any]:
+    """What the bench locustfile wrote; exits when it wrote nothing or requests failed."""
+    if not result_file.exists():
+        raise SystemExit(f"{variant}: the Locust process ended without writing its result")
+    result: dict[str, Any] = json.loads(result_file.read_text())
+    if result["failures"]:
+        raise SystemExit(
+            f"{variant}: {result['failures']} failed requests; the target is not keeping up"
+        )
+    return result
+
+
+def run_locust(
+    variant: str,
+    users: int,
+    target: str,
+    prometheus: str,
+    workdir: Path,
+    locust_cores: set[int] | None,
+    seconds: float,
+    timeout: float,
+    extra_env: dict[str, str],
+    locustfile: str = "bench_locustfile.py",
+    result_name: str = "",
+    prefix: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Run `locustfile` as `variant` on Locust's cores and return its result."""
+    result_file = workdir / (result_name or f"result-{variant}.json")
+    result_file.unlink(missing_ok=True)
+    command, env = locust_invocation(
+        variant, users, target, prometheus, workdir, seconds, extra_env, locustfile,
+        result_file, prefix,
+    )  # fmt: skip
     subprocess.run(
         command,
         env=env,
@@ -350,14 +382,7 @@ def run_locust(
         timeout=timeout,
         preexec_fn=(lambda: pin(0, locust_cores)) if locust_cores else None,
     )
-    if not result_file.exists():
-        raise SystemExit(f"{variant}: the Locust process ended without writing its result")
-    result: dict[str, Any] = json.loads(result_file.read_text())
-    if result["failures"]:
-        raise SystemExit(
-            f"{variant}: {result['failures']} failed requests; the target is not keeping up"
-        )
-    return result
+    return read_result(variant, result_file)
 
 
 def run_variant(
