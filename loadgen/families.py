@@ -48,8 +48,12 @@ class MetricFamily:
         return f"{type(self).__name__}({self.name!r}, {len(self.samples)} samples)"
 
 
-class CounterFamily(MetricFamily):
-    """Named without `_total` (given with it, it is dropped); samples carry it."""
+class _OneValueFamily(MetricFamily):
+    """One sample per label set, named the family's name plus `sample_suffix`; a name
+    given with the suffix drops it (`req_total` -> family `req`, samples `req_total`)."""
+
+    type_name = ""
+    sample_suffix = ""
 
     def __init__(
         self,
@@ -58,28 +62,22 @@ class CounterFamily(MetricFamily):
         value: float | None = None,
         labels: Sequence[str] = (),
     ) -> None:
-        super().__init__(name.removesuffix("_total"), documentation, "counter", labels)
+        super().__init__(
+            name.removesuffix(self.sample_suffix), documentation, self.type_name, labels
+        )
         if value is not None:
             self.add_metric((), value)
 
     def add_metric(self, values: Sequence[str], value: float) -> None:
-        self.add_sample(f"{self.name}_total", self._labels(values), value)
+        self.add_sample(self.name + self.sample_suffix, self._labels(values), value)
 
 
-class GaugeFamily(MetricFamily):
-    def __init__(
-        self,
-        name: str,
-        documentation: str,
-        value: float | None = None,
-        labels: Sequence[str] = (),
-    ) -> None:
-        super().__init__(name, documentation, "gauge", labels)
-        if value is not None:
-            self.add_metric((), value)
+class CounterFamily(_OneValueFamily):
+    type_name, sample_suffix = "counter", "_total"
 
-    def add_metric(self, values: Sequence[str], value: float) -> None:
-        self.add_sample(self.name, self._labels(values), value)
+
+class GaugeFamily(_OneValueFamily):
+    type_name = "gauge"
 
 
 class HistogramFamily(MetricFamily):

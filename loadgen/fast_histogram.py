@@ -108,7 +108,7 @@ class FastHistogram(Collector):
         if self._count_counter:
             counter = CounterFamily(*self._count_counter, labels=self.labelnames)
             for key, child in children:
-                counter.add_metric(list(key), sum(child.read()[0]))
+                counter.add_metric(key, sum(child.read()[0]))
             # Its series are exported with the histogram's (same read, equal by construction).
             counter.remote_write_series = lambda: ()  # type: ignore[attr-defined]
             yield counter

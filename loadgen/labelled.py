@@ -28,36 +28,38 @@ def raw_lock() -> Any:
     return threading.Lock()
 
 
-class CounterChild:
+class _Value:
     __slots__ = ("_lock", "value")
 
     def __init__(self) -> None:
         self.value = 0.0
         self._lock = raw_lock()
 
-    def inc(self, amount: float = 1.0) -> None:
-        if amount < 0:
-            raise ValueError(f"counters only go up; inc({amount})")
+    def _add(self, amount: float) -> None:
         with self._lock:
             self.value += amount
 
 
-class GaugeChild:
-    __slots__ = ("_lock", "value")
+class CounterChild(_Value):
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self.value = 0.0
-        self._lock = raw_lock()
+    def inc(self, amount: float = 1.0) -> None:
+        if amount < 0:
+            raise ValueError(f"counters only go up; inc({amount})")
+        self._add(amount)
+
+
+class GaugeChild(_Value):
+    __slots__ = ()
 
     def set(self, value: float) -> None:
         self.value = float(value)
 
     def inc(self, amount: float = 1.0) -> None:
-        with self._lock:
-            self.value += amount
+        self._add(amount)
 
     def dec(self, amount: float = 1.0) -> None:
-        self.inc(-amount)
+        self._add(-amount)
 
 
 class _Labelled(Collector):
@@ -111,14 +113,7 @@ class _Labelled(Collector):
 
 
 class Counter(_Labelled):
-    def __init__(
-        self,
-        name: str,
-        documentation: str,
-        labelnames: Sequence[str] = (),
-        registry: Registers | None = None,
-    ) -> None:
-        super().__init__(name.removesuffix("_total"), documentation, labelnames, registry)
+    """Named with or without `_total`: its family (CounterFamily) drops the suffix."""
 
     def _new_child(self) -> CounterChild:
         return CounterChild()
