@@ -29,6 +29,7 @@ from bench_http_overhead import (
     STEADY_BEFORE_END,
     STEADY_FROM,
     bench_services,
+    chosen_variants,
     core_split,
     pin,
     rotated_rounds,
@@ -106,12 +107,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--variants", default=",".join(IMPORTS), help="comma-separated")
     args = parser.parse_args()
-    variants = ["none"] + [v for v in args.variants.split(",") if v and v != "none"]
-    unknown = [variant for variant in variants if variant not in IMPORTS]
-    if unknown:
-        parser.error(
-            f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(IMPORTS)}"
-        )
+    variants = chosen_variants(parser, args.variants, IMPORTS)
     if args.seconds < 6:
         parser.error("--seconds must be at least 6 (2 s warm-up, 1.5 s before the end)")
     locust_cores, service_cores = core_split()

@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -275,6 +275,19 @@ def rotated_rounds(variants: Sequence[str], rounds: int) -> Iterator[tuple[int, 
     for round_number in range(1, rounds + 1):
         shift = (round_number - 1) % len(variants)
         yield round_number, [*variants[shift:], *variants[:shift]]
+
+
+def chosen_variants(parser: argparse.ArgumentParser, text: str, known: Iterable[str]) -> list[str]:
+    """ "none" (the baseline, always first) plus the comma-separated `text`; an unknown name
+    is a usage error (exit 2)."""
+    known = list(known)
+    variants = ["none"] + [v for v in text.split(",") if v and v != "none"]
+    unknown = [variant for variant in variants if variant not in known]
+    if unknown:
+        parser.error(
+            f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(known)}"
+        )
+    return variants
 
 
 def pin(pid: int, cpus: set[int] | None) -> None:

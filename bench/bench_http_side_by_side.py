@@ -36,6 +36,7 @@ from bench_http_overhead import (
     LOCUSTFILE,
     STEADY_FROM,
     bench_services,
+    chosen_variants,
     core_split,
     locust_invocation,
     pin,
@@ -114,12 +115,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--variants", default=DEFAULT, help="comma-separated")
     args = parser.parse_args()
-    variants = ["none"] + [v for v in args.variants.split(",") if v and v != "none"]
-    unknown = [variant for variant in variants if variant not in VARIANTS]
-    if unknown:
-        parser.error(
-            f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(VARIANTS)}"
-        )
+    variants = chosen_variants(parser, args.variants, VARIANTS)
     if args.seconds < STEADY_FROM + STEADY_BEFORE_END + 4:
         parser.error("--seconds must be at least 9 (2 s warm-up, 3 s before the end)")
     locust_cores, service_cores = core_split()
