@@ -92,7 +92,10 @@ def differences(base: dict[Key, float], other: dict[Key, float], top: int) -> li
     ]
 
 
-def count_calls(variant: str, users: int, workdir: Path, target: str, prometheus: str) -> dict:
+def count_calls(
+    variant: str, users: int, workdir: Path, target: str, prometheus: str,
+    locust_cores: set[int] | None,
+) -> dict:  # fmt: skip
     result_file = workdir / f"calls-{variant}.json"
     result_file.unlink(missing_ok=True)
     imports = "call_counter" + (",loadgen.locust_plugin" if variant == "imported" else "")
@@ -103,7 +106,6 @@ def count_calls(variant: str, users: int, workdir: Path, target: str, prometheus
         "CALLS_FOR": str(COUNT_FOR),
         "CALLS_RESULT": str(result_file),
     }
-    locust_cores, _ = core_split()
     run_locust(
         variant, users, target, prometheus, workdir, locust_cores, RUN_SECONDS, 120, extra_env
     )
@@ -117,7 +119,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--top", type=int, default=12, help="changes listed per variant")
     args = parser.parse_args()
-    _, service_cores = core_split()
+    locust_cores, service_cores = core_split()
     pin(0, service_cores)
     counted: dict[str, dict[Key, float]] = {}
     with bench_services("bench-calls-", "bench_locustfile.py", LOCUSTFILE) as (
@@ -128,7 +130,7 @@ def main() -> int:
         (workdir / "call_counter.py").write_text(CALL_COUNTER)
         for variant in VARIANTS:
             counted[variant] = per_request(
-                count_calls(variant, args.users, workdir, target, prometheus)
+                count_calls(variant, args.users, workdir, target, prometheus, locust_cores)
             )
     print(
         f"function calls per request, {COUNT_FOR:g} s window from {COUNT_FROM:g} s after "

@@ -34,6 +34,7 @@ from bench_http_overhead import (
     pin,
     rotated_rounds,
     run_locust,
+    steady_window,
 )
 
 PLUGIN = "loadgen.locust_plugin"
@@ -75,9 +76,7 @@ def run_import_variant(
     missing = set(filter(None, modules.split(","))) - set(result["imported"])
     if missing:
         raise SystemExit(f"{variant}: {', '.join(sorted(missing))} not imported by the end")
-    steady = result["steady"]
-    if not steady or not steady["requests"]:
-        raise SystemExit(f"{variant}: the steady-state window did not complete")
+    steady = steady_window(variant, result)
     requests = float(steady["requests"])
     return Steady(
         rate=requests / float(steady["cpu"]),

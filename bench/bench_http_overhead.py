@@ -365,6 +365,14 @@ def read_result(variant: str, result_file: Path) -> dict[str, Any]:
     return result
 
 
+def steady_window(variant: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The result's steady-state window; exits when it did not complete or saw no request."""
+    steady: dict[str, Any] | None = result.get("steady")
+    if not steady or not steady["requests"]:
+        raise SystemExit(f"{variant}: the steady-state window did not complete")
+    return steady
+
+
 def run_locust(
     variant: str,
     users: int,
@@ -411,9 +419,7 @@ def run_variant(
         variant, args.users, target, prometheus, workdir, locust_cores, args.seconds, 120,
         extra_env,
     )  # fmt: skip
-    steady = result["steady"]
-    if not steady:
-        raise SystemExit(f"{variant}: the steady-state window did not complete")
+    steady = steady_window(variant, result)
     plugin = result["plugin"]
     return Run(
         steady_rate=float(steady["requests"]) / float(steady["cpu"]),

@@ -42,6 +42,7 @@ from bench_http_overhead import (
     pin,
     read_result,
     rotated_rounds,
+    steady_window,
 )
 
 # variant -> (the bench locustfile's variant, extra environment)
@@ -85,9 +86,7 @@ def run_round(
     rates = {}
     for variant, (process, result_file) in started.items():
         process.wait(timeout=args.seconds + 120)
-        steady = read_result(variant, result_file)["steady"]
-        if not steady or not steady["requests"]:
-            raise SystemExit(f"{variant}: the steady-state window did not complete")
+        steady = steady_window(variant, read_result(variant, result_file))
         rates[variant] = steady["requests"] / steady["cpu"]
     return rates
 
