@@ -555,6 +555,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.seconds < 6:
         raise SystemExit("--seconds must be at least 6 (2 s warm-up, 1.5 s before the end)")
+    if args.windows < 4:
+        parser.error("--windows must be at least 4 (two off/on pairs for their quartiles)")
     locust_cores, service_cores = core_split()
     pin(0, service_cores)  # this process and the services it starts inherit it
     dispatch_us = listener_dispatch_us()

@@ -7,6 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
+import bench_http_overhead
 from bench_http_overhead import steady_window
 
 
@@ -22,3 +23,10 @@ def test_the_steady_window_is_returned_when_it_saw_requests() -> None:
 def test_a_window_that_did_not_complete_or_saw_no_request_ends_the_bench(result: dict) -> None:
     with pytest.raises(SystemExit, match="perfstack: the steady-state window did not complete"):
         steady_window("perfstack", result)
+
+
+def test_too_few_windows_are_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench_http_overhead.py", "--windows", "2"])
+    with pytest.raises(SystemExit) as exit_info:
+        bench_http_overhead.main()
+    assert exit_info.value.code == 2
