@@ -10,7 +10,7 @@ that does no work per request (bench_http_instructions counts none) can still ma
 same instructions run slower, and that shows in user time only.
 
     .venv/bin/python bench/bench_http_import.py [--rounds 12] [--seconds 8] [--users 10]
-        [--variants none,plugin,...]
+        [--variants none,plugin,...] [--fixed-layout]
 """
 
 from __future__ import annotations
@@ -28,9 +28,12 @@ from bench_http_overhead import (
     LOCUSTFILE,
     STEADY_BEFORE_END,
     STEADY_FROM,
+    add_layout_argument,
     bench_services,
     chosen_variants,
     core_split,
+    layout_seed,
+    layout_words,
     pin,
     rotated_rounds,
     run_locust,
@@ -71,7 +74,7 @@ def run_import_variant(
     }
     result = run_locust(
         "none", args.users, target, prometheus, workdir, locust_cores, args.seconds, 120,
-        extra_env, result_name="result-import.json",
+        extra_env, result_name="result-import.json", layout_seed=layout_seed(args),
     )  # fmt: skip
     missing = set(filter(None, modules.split(","))) - set(result["imported"])
     if missing:
@@ -105,6 +108,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--variants", default=",".join(IMPORTS), help="comma-separated")
+    add_layout_argument(parser)
     args = parser.parse_args()
     variants = chosen_variants(parser, args.variants, IMPORTS)
     if args.seconds < 6:
@@ -129,7 +133,8 @@ def main() -> int:
             )
     print(
         f"\nsteady state, median over {args.rounds} rounds of {args.seconds} s, {args.users} "
-        "users, FastHttpUser -> nginx, the plugin switched off (PERFSTACK_DISABLE=1)"
+        f"users, FastHttpUser -> nginx, the plugin switched off (PERFSTACK_DISABLE=1), "
+        f"{layout_words(args)}"
     )
     report(runs)
     return 0

@@ -14,7 +14,11 @@ naive per-request `labels().observe()` listener is the peer (design notes: ~6%).
 With two or more cores, Locust runs alone on one, nginx and Prometheus on the others.
 A fresh process per run varies by a few percent on its own (fixing the hash seed and
 turning off address randomisation did not narrow it), so many short rounds beat a few
-long ones. Two more views split the difference up:
+long ones. Every Locust process first shifts its heap by a random amount
+(bench/heap_layout.py): with one fixed layout per variant, changes that run nothing per
+request (a longer PYTHONPATH, fifty small dicts) moved the rate by 0.6-0.7%, so a
+variant's figure carried its layout's luck; `--fixed-layout` turns the shift off. Two
+more views split the difference up:
 
 - "imported": the plugin imported but switched off (PERFSTACK_DISABLE). Nothing of it
   runs per request (no listener, thread, timer or GC callback), yet its import cost 1-4%
@@ -31,7 +35,7 @@ The in-process parts are printed too: Locust's event dispatch to the plugin's li
 inside the perfstack runs).
 
     .venv/bin/python bench/bench_http_overhead.py [--rounds 16] [--seconds 8] [--users 10]
-        [--windows 60] [--window 2]
+        [--windows 60] [--window 2] [--fixed-layout]
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -85,6 +90,12 @@ http {{
 LOCUSTFILE = """
 import importlib, json, os, sys, psutil
 from locust import FastHttpUser, constant, events, task
+
+if os.environ.get("BENCH_LAYOUT_SEED"):  # first, so every variant's own objects move too
+    import random
+    sys.path.insert(0, os.environ["BENCH_DIR"])
+    from heap_layout import shift_heap
+    HEAP_SHIFT = shift_heap(random.Random(int(os.environ["BENCH_LAYOUT_SEED"])))
 
 VARIANT = os.environ["BENCH_VARIANT"]
 plugin_cpu = {"fold": 0.0, "folded": 0, "tick": 0.0}
@@ -328,9 +339,11 @@ def locust_invocation(
     locustfile: str,
     result_file: Path,
     prefix: tuple[str, ...] = (),
+    layout_seed: int | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """(command, environment) running `locustfile` (in `workdir`) as `variant`, under
-    `prefix` (a command such as valgrind) if given. "imported" runs switched off."""
+    `prefix` (a command such as valgrind) if given. "imported" runs switched off. With a
+    `layout_seed`, the process first shifts its heap (heap_layout) by that seed."""
     env = dict(
         os.environ,
         BENCH_VARIANT=variant,
@@ -341,6 +354,9 @@ def locust_invocation(
         PERFSTACK_SCENARIO="bench",
         PYTHONPATH=str(Path(__file__).resolve().parent.parent),
     )
+    if layout_seed is not None:
+        env["BENCH_LAYOUT_SEED"] = str(layout_seed)
+        env["BENCH_DIR"] = str(Path(__file__).resolve().parent)
     if variant == "imported":
         env["PERFSTACK_DISABLE"] = "1"
         env["BENCH_IMPORTS"] = "loadgen.locust_plugin"
@@ -365,6 +381,26 @@ def read_result(variant: str, result_file: Path) -> dict[str, Any]:
     return result
 
 
+def add_layout_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fixed-layout",
+        action="store_true",
+        help="skip the random heap shift (heap_layout): every process of a variant then "
+        "has the same layout",
+    )
+
+
+def layout_seed(args: argparse.Namespace) -> int | None:
+    """A fresh seed for one Locust process's heap shift; None with --fixed-layout."""
+    return None if args.fixed_layout else random.SystemRandom().randrange(1 << 32)
+
+
+def layout_words(args: argparse.Namespace) -> str:
+    if args.fixed_layout:
+        return "heap layout fixed (--fixed-layout)"
+    return "heap layout shifted at random in every process (bench/heap_layout.py)"
+
+
 def steady_window(variant: str, result: dict[str, Any]) -> dict[str, Any]:
     """The result's steady-state window; exits when it did not complete or saw no request."""
     steady: dict[str, Any] | None = result.get("steady")
@@ -386,13 +422,14 @@ def run_locust(
     locustfile: str = "bench_locustfile.py",
     result_name: str = "",
     prefix: tuple[str, ...] = (),
+    layout_seed: int | None = None,
 ) -> dict[str, Any]:
     """Run `locustfile` as `variant` on Locust's cores and return its result."""
     result_file = workdir / (result_name or f"result-{variant}.json")
     result_file.unlink(missing_ok=True)
     command, env = locust_invocation(
         variant, users, target, prometheus, workdir, seconds, extra_env, locustfile,
-        result_file, prefix,
+        result_file, prefix, layout_seed,
     )  # fmt: skip
     subprocess.run(
         command,
@@ -417,7 +454,7 @@ def run_variant(
     extra_env = {"BENCH_STEADY_FOR": str(args.seconds - STEADY_FROM - STEADY_BEFORE_END)}
     result = run_locust(
         variant, args.users, target, prometheus, workdir, locust_cores, args.seconds, 120,
-        extra_env,
+        extra_env, layout_seed=layout_seed(args),
     )  # fmt: skip
     steady = steady_window(variant, result)
     plugin = result["plugin"]
@@ -552,6 +589,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--windows", type=int, default=60, help="of the one-process run")
     parser.add_argument("--window", type=float, default=2.0, help="seconds per window")
+    add_layout_argument(parser)
     args = parser.parse_args()
     if args.seconds < 6:
         raise SystemExit("--seconds must be at least 6 (2 s warm-up, 1.5 s before the end)")
@@ -582,7 +620,10 @@ def main() -> int:
         else "one core shared"
     )
     setup = f"{args.rounds} rounds, {args.seconds} s each, {args.users} users"
-    print(f"\nmedian over {setup}, FastHttpUser -> nginx, one Locust process ({placement})")
+    print(
+        f"\nmedian over {setup}, FastHttpUser -> nginx, one Locust process ({placement}), "
+        f"{layout_words(args)}"
+    )
     overheads = report_overheads(runs)
     attributed = report_attribution(runs, dispatch_us)
     in_process = report_alternating(alternating, args.window)

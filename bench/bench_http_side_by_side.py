@@ -18,7 +18,7 @@ Variants: the bench locustfile's (none, imported, perfstack, naive) plus "none a
 imported, which the plugin no longer does in the Locust process; see loadgen.families).
 
     .venv/bin/python bench/bench_http_side_by_side.py [--rounds 16] [--seconds 12]
-        [--users 10] [--variants none,none again,imported,perfstack,naive]
+        [--users 10] [--variants none,none again,imported,perfstack,naive] [--fixed-layout]
 """
 
 from __future__ import annotations
@@ -35,9 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_http_overhead import (
     LOCUSTFILE,
     STEADY_FROM,
+    add_layout_argument,
     bench_services,
     chosen_variants,
     core_split,
+    layout_seed,
+    layout_words,
     locust_invocation,
     pin,
     read_result,
@@ -72,7 +75,7 @@ def run_round(
         command, env = locust_invocation(
             kind, args.users, target, prometheus, workdir, args.seconds,
             {**extra_env, "BENCH_STEADY_FOR": str(steady_for)}, "bench_locustfile.py",
-            result_file,
+            result_file, layout_seed=layout_seed(args),
         )  # fmt: skip
         process = subprocess.Popen(
             command,
@@ -113,6 +116,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=12)
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--variants", default=DEFAULT, help="comma-separated")
+    add_layout_argument(parser)
     args = parser.parse_args()
     variants = chosen_variants(parser, args.variants, VARIANTS)
     if args.seconds < STEADY_FROM + STEADY_BEFORE_END + 4:
@@ -136,7 +140,7 @@ def main() -> int:
     print(
         f"\nside by side: {len(variants)} Locust processes at once on one core, "
         f"{args.rounds} rounds of {args.seconds} s, {args.users} users each, "
-        "FastHttpUser -> nginx; steady-state requests per CPU-second"
+        f"FastHttpUser -> nginx, {layout_words(args)}; steady-state requests per CPU-second"
     )
     print("\n".join(summarize(runs)))
     return 0
