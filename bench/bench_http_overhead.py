@@ -568,6 +568,21 @@ def report_overheads(runs: dict[str, list[Run]]) -> dict[tuple[str, str], float]
     return overheads
 
 
+NAIVE_REFERENCE = 0.06  # the issue's figure for the naive listener, beside its 3% goal
+
+
+def peer_share(overheads: dict[tuple[str, str], float]) -> str:
+    """perfstack's steady-state overhead as a share of the naive listener's, beside the share
+    the issue's own figures give; no share when the naive listener measured no cost."""
+    naive = overheads["steady state", "naive"]
+    reference = f"the issue's {GOAL_OVERHEAD:.0%} against about {NAIVE_REFERENCE:.0%}: "
+    reference += f"{GOAL_OVERHEAD / NAIVE_REFERENCE:.2f}"
+    if naive <= 0:
+        return f"no share of the naive listener's overhead: it measured {naive:+.1%} ({reference})"
+    share = overheads["steady state", "perfstack"] / naive
+    return f"perfstack's overhead is {share:.2f} of the naive listener's ({reference})"
+
+
 def report_attribution(runs: dict[str, list[Run]], dispatch_us: float) -> float:
     base_us = 1e6 / statistics.median(run.steady_rate for run in runs["none"])
     fold_us = statistics.median(run.fold_us for run in runs["perfstack"])
@@ -636,6 +651,7 @@ def main() -> int:
         f"{in_process:.1%}; in-process parts {attributed:.1%}): "
         f"{verdict} the <= {GOAL_OVERHEAD:.0%} goal"
     )
+    print(peer_share(overheads))
     return 0
 
 

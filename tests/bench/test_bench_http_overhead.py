@@ -78,3 +78,19 @@ def test_the_bench_locustfile_shifts_its_heap_only_when_given_a_seed(tmp_path: P
     assert int(load_bench_locustfile(env, tmp_path)) > 100
     del env["BENCH_LAYOUT_SEED"]
     assert load_bench_locustfile(env, tmp_path) == "0"
+
+
+def test_the_share_of_the_naive_listeners_overhead_is_printed_beside_the_issues() -> None:
+    overheads = {("steady state", "perfstack"): 0.033, ("steady state", "naive"): 0.086}
+    assert bench_http_overhead.peer_share(overheads) == (
+        "perfstack's overhead is 0.38 of the naive listener's "
+        "(the issue's 3% against about 6%: 0.50)"
+    )
+
+
+@pytest.mark.parametrize("naive", [0.0, -0.01])
+def test_no_share_when_the_naive_listener_measured_no_cost(naive: float) -> None:
+    overheads = {("steady state", "perfstack"): 0.02, ("steady state", "naive"): naive}
+    assert bench_http_overhead.peer_share(overheads).startswith(
+        "no share of the naive listener's overhead"
+    )
