@@ -607,7 +607,7 @@ def main() -> int:
     add_layout_argument(parser)
     args = parser.parse_args()
     if args.seconds < 6:
-        raise SystemExit("--seconds must be at least 6 (2 s warm-up, 1.5 s before the end)")
+        parser.error("--seconds must be at least 6 (2 s warm-up, 1.5 s before the end)")
     if args.windows < 4:
         parser.error("--windows must be at least 4 (two off/on pairs for their quartiles)")
     locust_cores, service_cores = core_split()

@@ -94,3 +94,13 @@ def test_no_share_when_the_naive_listener_measured_no_cost(naive: float) -> None
     assert bench_http_overhead.peer_share(overheads).startswith(
         "no share of the naive listener's overhead"
     )
+
+
+def test_too_short_a_run_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench_http_overhead.py", "--seconds", "5"])
+    with pytest.raises(SystemExit) as exit_info:
+        bench_http_overhead.main()
+    assert exit_info.value.code == 2
+    assert "--seconds must be at least 6" in capsys.readouterr().err
