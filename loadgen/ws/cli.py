@@ -66,6 +66,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     conn.add_argument(
         "--token-env", metavar="VAR", help="read the bearer token from this environment variable"
     )
+    conn.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="certificates to trust for a wss:// URL instead of the system's (e.g. a test CA)",
+    )
     conn.add_argument("--connect-timeout", help="connect + handshake timeout (default 10s)")
     conn.add_argument(
         "--ping-interval", help="client keepalive pings (default off: one more task per connection)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 
 from loadgen.ws.messages import (
@@ -23,6 +24,7 @@ class SessionConfig:
     headers: tuple[tuple[str, str], ...] = ()
     subprotocols: tuple[str, ...] = ()
     token: str | None = None  # sent as "Authorization: Bearer <token>"
+    ca_file: str | None = None  # PEM certificates trusted for wss:// instead of the system's
     template: str = DEFAULT_TEMPLATE
     matcher: str = DEFAULT_MATCHER
     payload_size: int = 16
@@ -50,6 +52,14 @@ class SessionConfig:
     def validate(self) -> None:
         """Raise MessageSpecError for a template/matcher pair that could never work."""
         check_pair(self.message_template(), self.build_matcher())
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context for wss:// with `ca_file` trusted; None: the library's default.
+
+        Raises OSError or ssl.SSLError when the file cannot be read as PEM certificates."""
+        if self.ca_file is None:
+            return None
+        return ssl.create_default_context(cafile=self.ca_file)
 
     def all_headers(self) -> list[tuple[str, str]]:
         headers = list(self.headers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import ssl
 from typing import Any
 
 from loadgen.ws.config import RunConfig, SessionConfig
@@ -72,6 +73,7 @@ def flag_values(args: argparse.Namespace) -> dict[str, Any]:
         "expected_delay": _duration("--expected-delay", args.expected_delay),
         "ping_interval": _duration("--ping-interval", args.ping_interval),
         "seed": args.seed,
+        "ca_file": args.ca_file,
     }
     if args.think_time is not None:
         try:
@@ -97,6 +99,22 @@ def flag_values(args: argparse.Namespace) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
+def _check_ca_file(session: SessionConfig, source: str) -> None:
+    """Before anything connects: a CA file only for wss://, and one that loads."""
+    if not session.url.startswith("wss://"):
+        raise PerfstackError(
+            f"{source}: applies to wss:// URLs only, the URL is {session.url}", ExitCode.USAGE
+        )
+    try:
+        session.ssl_context()
+    except (OSError, ssl.SSLError) as error:
+        reason = getattr(error, "strerror", None) or getattr(error, "reason", None) or error
+        raise PerfstackError(
+            f"{source} {session.ca_file}: cannot load PEM certificates: {reason}",
+            ExitCode.BAD_CONFIG_FILE,
+        ) from None
+
+
 def build_run_config(args: argparse.Namespace) -> RunConfig:
     scenario_values: dict[str, Any] = {}
     scenario_name = "adhoc"
@@ -116,6 +134,10 @@ def build_run_config(args: argparse.Namespace) -> RunConfig:
             ExitCode.USAGE,
         )
     session = SessionConfig(**{k: v for k, v in merged.items() if k in SESSION_FIELDS})
+    if session.ca_file is not None:
+        _check_ca_file(
+            session, "--ca-file" if "ca_file" in flags else f"{args.scenario}: websocket.ca_file"
+        )
     try:
         session.validate()
     except MessageSpecError as error:

@@ -23,6 +23,7 @@
       settle: 2s                    # connection-limit
       expected_delay: 200ms         # typing-delay
       ping_interval: 20s
+      ca_file: certs/test-ca.pem    # wss:// only: trusted instead of the system's
 
 Values come out under the names of SessionConfig / RunConfig fields; command-line
 flags override them (loadgen.ws.cli).
@@ -167,6 +168,7 @@ TOP = {
     "expected_delay",
     "ping_interval",
     "connect_timeout",
+    "ca_file",
 }
 MESSAGE = {"template", "matcher", "payload_size", "think_time", "window", "reply_timeout", "send"}
 RECONNECT = {"enabled", "initial", "max"}
@@ -184,6 +186,7 @@ SIMPLE: dict[str, tuple[Callable[[Any], Any], str]] = {
     "expected_delay": (parse_duration, DURATION),
     "ping_interval": (parse_duration, DURATION),
     "connect_timeout": (parse_duration, DURATION),
+    "ca_file": (_text, "a path to PEM certificates"),
 }
 MESSAGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "template": ("template", _text, "a non-empty string"),
@@ -204,7 +207,11 @@ def load_ws_scenario(path: str | Path) -> WsScenario:
         raise PerfstackError(
             f"--scenario {path}: cannot read: {error.strerror}", ExitCode.UNKNOWN_SCENARIO
         ) from None
-    return parse_ws_scenario(text, str(path), path.stem)
+    scenario = parse_ws_scenario(text, str(path), path.stem)
+    ca_file = scenario.values.get("ca_file")
+    if ca_file is not None:  # a relative path is relative to the scenario file
+        scenario.values["ca_file"] = str(path.parent / ca_file)
+    return scenario
 
 
 def parse_ws_scenario(text: str, source: str, default_name: str = "scenario") -> WsScenario:

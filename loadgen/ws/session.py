@@ -59,6 +59,9 @@ class SlotContext:
             "proxy": None,
             "user_agent_header": "perfstack-ws",
         }
+        context = cfg.ssl_context()
+        if context is not None:
+            self.connect_kwargs["ssl"] = context
 
     def backoff(self, failures: int) -> float:
         cfg = self.config

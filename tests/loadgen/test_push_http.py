@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import logging
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +20,7 @@ from prometheus_client import CollectorRegistry, Counter
 from loadgen.push import PushConfig, RemoteWritePusher
 from loadgen.push_http import Outcome, classify
 from perfstack.errors import PerfstackError
-from tests.helpers import wait_until
+from tests.helpers import self_signed_certificate, wait_until
 from tests.loadgen.remote_write_decoder import decode_body
 
 
@@ -113,22 +112,10 @@ def test_bearer_token_is_sent(endpoint_factory: type[_Endpoint]) -> None:
     assert endpoint.requests[0][0]["Authorization"] == "Bearer tok-123"
 
 
-def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
-
-
 def test_ca_file_makes_a_private_certificate_trusted(
     endpoint_factory: type[_Endpoint], tmp_path: Path
 ) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed_certificate(tmp_path)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
     endpoint = endpoint_factory([(204, b"")], tls=tls)
@@ -146,8 +133,8 @@ def test_ca_file_makes_a_private_certificate_trusted(
 def test_client_certificate_for_mutual_tls(
     endpoint_factory: type[_Endpoint], tmp_path: Path
 ) -> None:
-    server_cert, server_key = _self_signed(tmp_path / "server")
-    client_cert, client_key = _self_signed(tmp_path / "client")
+    server_cert, server_key = self_signed_certificate(tmp_path / "server")
+    client_cert, client_key = self_signed_certificate(tmp_path / "client")
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(server_cert, server_key)
     tls.verify_mode = ssl.CERT_REQUIRED

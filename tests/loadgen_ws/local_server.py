@@ -5,7 +5,7 @@ Its own process, not a thread: once Locust is imported anywhere in the pytest pr
 gevent has patched threading, and an asyncio loop in a thread would share the test's.
 
     python -m tests.loadgen_ws.local_server --behaviour reply_by_id [--reject-status 401]
-        [--max-connections N] [--record FILE]     # prints "READY <port>"
+        [--max-connections N] [--record FILE] [--tls CERT KEY]  # prints "READY <port>"
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import ssl
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
@@ -99,6 +100,10 @@ async def serve_forever(args: argparse.Namespace) -> None:
         finally:
             open_count -= 1
 
+    tls = None
+    if args.tls:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(*args.tls)
     async with serve(
         handle,
         "127.0.0.1",
@@ -106,6 +111,7 @@ async def serve_forever(args: argparse.Namespace) -> None:
         process_request=process_request,
         select_subprotocol=select_subprotocol,
         compression=None,
+        ssl=tls,
     ) as server:
         port = next(iter(server.sockets)).getsockname()[1]
         print(f"READY {port}", flush=True)
@@ -121,8 +127,12 @@ class LocalServer:
         record: Path | None = None,
         reject_status: int | None = None,
         max_connections: int | None = None,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         argv = [sys.executable, "-m", "tests.loadgen_ws.local_server", "--behaviour", behaviour]
+        self.scheme = "wss" if tls else "ws"
+        if tls:
+            argv += ["--tls", str(tls[0]), str(tls[1])]
         if reject_status:
             argv += ["--reject-status", str(reject_status)]
         if max_connections:
@@ -138,7 +148,7 @@ class LocalServer:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/chat"
+        return f"{self.scheme}://127.0.0.1:{self.port}/chat"
 
     def seen(self) -> list[dict[str, Any]]:
         assert self.record is not None
@@ -155,6 +165,7 @@ def main() -> None:
     parser.add_argument("--reject-status", type=int)
     parser.add_argument("--max-connections", type=int)
     parser.add_argument("--record")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     asyncio.run(serve_forever(parser.parse_args()))
 
 

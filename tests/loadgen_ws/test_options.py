@@ -5,10 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from loadgen.ws import cli
 from loadgen.ws.options import build_run_config
 from loadgen.ws.thinktime import ThinkTime
-from perfstack.errors import ExitCode
+from perfstack.errors import ExitCode, PerfstackError
+from tests.helpers import self_signed_certificate
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -72,3 +75,54 @@ def test_module_entry_point_reports_like_perfstack() -> None:
     assert result.stderr.strip() == (
         "perfstack: error: --url: expected a ws:// or wss:// URL, got 'ftp://127.0.0.1/'"
     )
+
+
+def test_a_ca_file_is_loaded_before_the_run_and_reaches_the_session(tmp_path: Path) -> None:
+    cert, _ = self_signed_certificate(tmp_path)
+    run = build_run_config(parse("--url", "wss://127.0.0.1:9/", "--ca-file", str(cert)))
+    assert run.session.ca_file == str(cert)
+    context = run.session.ssl_context()
+    assert context is not None and context.cert_store_stats()["x509_ca"] == 1
+    assert build_run_config(parse("--url", "wss://127.0.0.1:9/")).session.ssl_context() is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "message"),
+    [
+        (
+            ["--url", "ws://127.0.0.1:9/", "--ca-file", "ca.pem"],
+            ExitCode.USAGE,
+            "--ca-file: applies to wss:// URLs only, the URL is ws://127.0.0.1:9/",
+        ),
+        (
+            ["--url", "wss://127.0.0.1:9/", "--ca-file", "{tmp}/missing.pem"],
+            ExitCode.BAD_CONFIG_FILE,
+            "--ca-file {tmp}/missing.pem: cannot load PEM certificates: No such file or directory",
+        ),
+        (
+            ["--url", "wss://127.0.0.1:9/", "--ca-file", "{tmp}/not.pem"],
+            ExitCode.BAD_CONFIG_FILE,
+            "--ca-file {tmp}/not.pem: cannot load PEM certificates: ",
+        ),
+    ],
+)
+def test_a_ca_file_that_cannot_apply_or_load_is_a_one_line_error(
+    argv: list[str], code: ExitCode, message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "not.pem").write_text("not a certificate\n")
+    with pytest.raises(PerfstackError) as error:
+        build_run_config(parse(*[arg.format(tmp=tmp_path) for arg in argv]))
+    assert error.value.exit_code == code
+    assert str(error.value).startswith(message.format(tmp=tmp_path))
+    assert "\n" not in str(error.value)
+
+
+def test_a_scenarios_ca_file_is_relative_to_the_scenario(tmp_path: Path) -> None:
+    cert, _ = self_signed_certificate(tmp_path / "certs")
+    scenario = tmp_path / "chat.yaml"
+    scenario.write_text("websocket:\n  url: wss://127.0.0.1:9/\n  ca_file: certs/cert.pem\n")
+    run = build_run_config(parse("--scenario", str(scenario)))
+    assert Path(run.session.ca_file or "") == cert
+    scenario.write_text("websocket:\n  url: ws://127.0.0.1:9/\n  ca_file: certs/cert.pem\n")
+    with pytest.raises(PerfstackError, match=r"chat.yaml: websocket.ca_file: applies to wss://"):
+        build_run_config(parse("--scenario", str(scenario)))

@@ -11,6 +11,7 @@ from loadgen.ws.config import SessionConfig
 from loadgen.ws.session import SlotContext, run_slot
 from loadgen.ws.tally import WsTally
 from loadgen.ws.thinktime import ThinkTime
+from tests.helpers import self_signed_certificate
 
 
 def run_slots(config: SessionConfig, seconds: float, slots: int = 1) -> WsTally:
@@ -150,3 +151,23 @@ def test_refused_handshake_is_classified_with_its_status(local_server: Any) -> N
         0.3,
     )
     assert retrying.errors[("connect", "handshake_401")] >= 5
+
+
+def test_wss_with_a_private_certificate_connects_only_when_its_ca_file_is_given(
+    local_server: Any, tmp_path: Path
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    server = local_server(tls=(cert, key))
+    assert server.url.startswith("wss://127.0.0.1:")
+
+    untrusted = run_slots(SessionConfig(url=server.url, think_time=ThinkTime.parse("10ms")), 0.5)
+    assert untrusted.sessions == 0 and untrusted.messages_received == 0
+    assert sum(untrusted.errors.values()) >= 1
+    assert {error for _, error in untrusted.errors} == {"tls"}
+
+    trusted = run_slots(
+        SessionConfig(url=server.url, think_time=ThinkTime.parse("10ms"), ca_file=str(cert)), 1.0
+    )
+    assert trusted.sessions == 1 and trusted.messages_received > 10
+    assert trusted.rtt.count == trusted.messages_received
+    assert not trusted.errors
