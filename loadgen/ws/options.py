@@ -11,6 +11,7 @@ import dataclasses
 import os
 import ssl
 from typing import Any
+from urllib.parse import urlsplit
 
 from loadgen.ws.config import RunConfig, SessionConfig
 from loadgen.ws.durations import DurationError, parse_duration
@@ -101,7 +102,7 @@ def flag_values(args: argparse.Namespace) -> dict[str, Any]:
 
 def _check_ca_file(session: SessionConfig, source: str) -> None:
     """Before anything connects: a CA file only for wss://, and one that loads."""
-    if not session.url.startswith("wss://"):
+    if urlsplit(session.url).scheme != "wss":
         raise PerfstackError(
             f"{source}: applies to wss:// URLs only, the URL is {session.url}", ExitCode.USAGE
         )

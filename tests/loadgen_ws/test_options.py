@@ -79,7 +79,7 @@ def test_module_entry_point_reports_like_perfstack() -> None:
 
 def test_a_ca_file_is_loaded_before_the_run_and_reaches_the_session(tmp_path: Path) -> None:
     cert, _ = self_signed_certificate(tmp_path)
-    run = build_run_config(parse("--url", "wss://127.0.0.1:9/", "--ca-file", str(cert)))
+    run = build_run_config(parse("--url", "WSS://127.0.0.1:9/", "--ca-file", str(cert)))
     assert run.session.ca_file == str(cert)
     context = run.session.ssl_context()
     assert context is not None and context.cert_store_stats()["x509_ca"] == 1
