@@ -23,7 +23,7 @@ more views split the difference up:
 - "imported": the plugin imported but switched off (PERFSTACK_DISABLE). Nothing of it
   runs per request (no listener, thread, timer or GC callback), yet its import cost 1-4%
   while it pulled in prometheus_client, which it no longer does (loadgen.families):
-  0.7-1.8% since. bench_http_import splits it by when and what is imported,
+  0.1-2.6% since. bench_http_import splits it by when and what is imported,
   bench_http_side_by_side measures such parts with far less noise.
 - one Locust process with the export switched off and on in 2 s windows (listener
   detached, periodic work skipped). Neighbouring windows share the machine's state, so

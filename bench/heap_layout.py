@@ -27,6 +27,7 @@ POOL_BYTES = 16 * 1024  # pymalloc's pool since CPython 3.10
 SMALL_LIMIT = 512  # larger requests go to malloc()
 SIZE_CLASS = 16  # pymalloc's alignment on 64-bit builds
 BYTES_HEADER = sys.getsizeof(b"")
+MIXED_OBJECTS = 2000  # at most, of random small sizes
 LARGE_SPREAD = 64 * 1024  # below glibc's mmap threshold: shifts the brk heap
 
 
@@ -45,7 +46,7 @@ def shift_heap(rng: random.Random) -> list[object]:
     for size_class in range(SIZE_CLASS, SMALL_LIMIT + 1, SIZE_CLASS):
         per_pool = POOL_BYTES // size_class
         kept.extend(block(size_class, rng) for _ in range(rng.randrange(2 * per_pool)))
-    mixed = rng.randrange(2000)
+    mixed = rng.randrange(MIXED_OBJECTS)
     kept.extend(bytes(rng.randrange(SMALL_LIMIT - BYTES_HEADER)) for _ in range(mixed))
     kept.append(bytearray(rng.randrange(LARGE_SPREAD)))
     return kept

@@ -7,12 +7,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from heap_layout import POOL_BYTES, SIZE_CLASS, SMALL_LIMIT, block, shift_heap
+from heap_layout import MIXED_OBJECTS, POOL_BYTES, SIZE_CLASS, SMALL_LIMIT, block, shift_heap
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-@pytest.mark.parametrize("size_class", range(SIZE_CLASS, SMALL_LIMIT + 1, SIZE_CLASS))
+SIZE_CLASSES = range(SIZE_CLASS, SMALL_LIMIT + 1, SIZE_CLASS)
+
+
+@pytest.mark.parametrize("size_class", SIZE_CLASSES)
 def test_each_block_falls_in_its_size_class(size_class: int) -> None:
     size = sys.getsizeof(block(size_class, random.Random(1)))
     assert size_class - SIZE_CLASS < size <= size_class
@@ -31,7 +34,7 @@ def test_takes_up_to_two_pools_per_size_class_and_one_large_block() -> None:
     assert isinstance(kept[-1], bytearray)
     small = [sys.getsizeof(k) for k in kept[:-1]]
     assert all(size <= SMALL_LIMIT for size in small)
-    assert len(small) < sum(2 * POOL_BYTES // c for c in range(16, 513, 16)) + 2000
+    assert len(small) < sum(2 * POOL_BYTES // c for c in SIZE_CLASSES) + MIXED_OBJECTS
 
 
 def offsets_after_shift(seed: int) -> tuple[int, ...]:
