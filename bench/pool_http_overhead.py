@@ -1,0 +1,72 @@
+"""Pool the rounds of several bench_http_overhead invocations (`--save` files) into one
+figure per variant, with its bootstrap interval and, for perfstack, the verdict.
+
+Rounds stay paired with the baseline of their own invocation; pooling only adds rounds,
+so the interval narrows as invocations accumulate (by about 1/sqrt of the rounds).
+
+    .venv/bin/python bench/pool_http_overhead.py ROUNDS.json [ROUNDS.json ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from overhead_stats import describe
+
+GOAL_OVERHEAD = 0.03  # as in bench_http_overhead (issue 3)
+BASELINE = "none"
+GOAL_VARIANT = "perfstack"
+EXIT_BAD_FILE = 2
+
+
+def load_ratios(path: Path) -> dict[str, list[float]]:
+    """Per variant, each round's steady-state rate over the baseline's in that round."""
+    try:
+        saved: dict[str, Any] = json.loads(path.read_text())
+        rounds = saved["rounds"]
+        baseline = [float(rate) for rate in rounds[BASELINE]["steady"]]
+        ratios = {}
+        for variant, rates in rounds.items():
+            steady = [float(rate) for rate in rates["steady"]]
+            if len(steady) != len(baseline):
+                raise ValueError(f"{variant} has {len(steady)} rounds, {BASELINE} {len(baseline)}")
+            ratios[variant] = [rate / base for rate, base in zip(steady, baseline, strict=True)]
+    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError) as error:
+        raise SystemExit(f"{path}: not a bench_http_overhead --save file ({error})") from None
+    return ratios
+
+
+def pooled(paths: list[Path]) -> dict[str, list[float]]:
+    pool: dict[str, list[float]] = {}
+    for path in paths:
+        for variant, ratios in load_ratios(path).items():
+            pool.setdefault(variant, []).extend(ratios)
+    return pool
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path, help="bench_http_overhead --save files")
+    args = parser.parse_args(argv)
+    try:
+        pool = pooled(args.files)
+    except SystemExit as error:
+        print(error, file=sys.stderr)
+        return EXIT_BAD_FILE
+    print(f"steady state, {len(args.files)} invocations pooled")
+    for variant, ratios in pool.items():
+        if variant == BASELINE:
+            continue
+        goal = GOAL_OVERHEAD if variant == GOAL_VARIANT else None
+        print(f"  {variant:>9}: overhead {describe(ratios, goal)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

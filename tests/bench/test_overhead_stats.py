@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+from overhead_stats import bootstrap_interval, describe, overhead, verdict
+
+
+def test_the_overhead_is_one_minus_the_median_ratio() -> None:
+    assert overhead([0.96, 0.98, 0.97]) == pytest.approx(0.03)
+    assert overhead([1.02, 0.98]) == pytest.approx(0.0)
+    with pytest.raises(ValueError):
+        overhead([])
+
+
+def test_the_interval_holds_the_estimate_and_narrows_with_more_rounds() -> None:
+    rng = random.Random(7)
+    few = [rng.gauss(0.97, 0.04) for _ in range(16)]
+    many = [rng.gauss(0.97, 0.04) for _ in range(256)]
+    few_low, few_high = bootstrap_interval(few)
+    many_low, many_high = bootstrap_interval(many)
+    assert few_low <= overhead(few) <= few_high
+    assert many_low <= overhead(many) <= many_high
+    assert many_high - many_low < (few_high - few_low) / 2  # about 1/sqrt(16) as wide
+    assert many_low < 0.03 < many_high  # the true overhead, 3%, inside
+
+
+def test_the_interval_covers_the_true_median_about_as_often_as_it_claims() -> None:
+    rng = random.Random(11)
+    covered = 0
+    for _ in range(100):
+        ratios = [rng.gauss(0.97, 0.04) for _ in range(16)]
+        low, high = bootstrap_interval(ratios, resamples=1000, seed=rng.randrange(1 << 30))
+        covered += low <= 0.03 <= high
+    assert 78 <= covered <= 99  # claimed 90%; a percentile bootstrap of 16 runs a bit short
+
+
+def test_the_same_rounds_give_the_same_interval() -> None:
+    ratios = [0.95, 0.99, 0.97, 1.01, 0.96]
+    assert bootstrap_interval(ratios) == bootstrap_interval(list(ratios))
+
+
+def test_identical_rounds_have_a_point_interval() -> None:
+    low, high = bootstrap_interval([0.98] * 8)
+    assert low == pytest.approx(0.02) and high == pytest.approx(0.02)
+
+
+def test_one_round_has_no_interval() -> None:
+    with pytest.raises(ValueError, match="at least two rounds"):
+        bootstrap_interval([0.97])
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.01, 0.029, "meets"),
+        (0.01, 0.03, "meets"),  # the goal is "at most 3%"
+        (0.01, 1 - 0.97, "meets"),  # 0.030000000000000027
+        (0.01, 0.030001, "CANNOT TELL whether it meets"),
+        (0.0301, 0.05, "MISSES"),
+        (0.03, 0.05, "CANNOT TELL whether it meets"),
+        (0.02, 0.04, "CANNOT TELL whether it meets"),
+    ],
+)
+def test_the_verdict_needs_the_whole_interval_on_one_side(
+    low: float, high: float, expected: str
+) -> None:
+    assert verdict(low, high, 0.03) == expected
+
+
+def test_a_median_within_the_goal_with_a_wide_spread_is_not_called_met() -> None:
+    ratios = [0.90, 0.93, 0.96, 0.975, 0.98, 0.985, 1.0, 1.04]  # median 2.25% overhead
+    text = describe(ratios, 0.03)
+    assert text.startswith("2.2% (90% interval ")
+    assert text.endswith("8 rounds): CANNOT TELL whether it meets the <= 3% goal")
+
+
+def test_without_a_goal_only_the_figure_and_interval_are_described() -> None:
+    assert describe([0.92, 0.92, 0.92], None) == "8.0% (90% interval 8.0% .. 8.0%, 3 rounds)"
