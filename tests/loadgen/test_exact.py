@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from loadgen.exact import HIGHEST_US, LatencyRecorder
+from loadgen.exact import HIGHEST_US, LatencyRecorder, nearest_rank
 from loadgen.schema import QUANTILES
 
 
@@ -78,11 +78,11 @@ def test_inline_recording_equals_hdrhistogram_record_value() -> None:
         recorder.record(value / 1_000_000)
     assert recorder.count == reference.get_total_count()
     assert recorder.encode() == "0:" + reference.encode().decode("ascii")
-    for q in (0.5, 0.99, 1.0):
-        expected = reference.get_value_at_percentile(q * 100) / 1e6
-        if q == 1.0:
-            expected = reference.get_max_value() / 1e6
-        assert recorder.percentile(q) == expected
+    ordered = sorted(micros)
+    for q in (0.5, 0.99):
+        nearest = ordered[math.ceil(q * len(ordered)) - 1]
+        assert recorder.percentile(q) == reference.get_highest_equivalent_value(nearest) / 1e6
+    assert recorder.percentile(1.0) == reference.get_max_value() / 1e6
 
 
 def test_a_decoded_recorder_keeps_recording() -> None:
@@ -114,8 +114,46 @@ def test_batch_in_milliseconds_equals_hdrhistogram_record_value() -> None:
     assert recorder.clamped == 2
     assert recorder.encode() == "2:" + reference.encode().decode("ascii")
     assert recorder.percentile(1.0) == reference.get_max_value() / 1e6
-    assert recorder.percentile(0.0) == reference.get_value_at_percentile(0) / 1e6
+    assert recorder.percentile(0.0) == reference.get_min_value() / 1e6 == 0.000001
     one_by_one = LatencyRecorder()
     for value in values_ms:
         one_by_one.record(value / 1000.0)
     assert one_by_one.percentiles() == recorder.percentiles()
+
+
+@pytest.mark.parametrize(
+    ("values_ms", "expected_ms"),
+    [
+        # 11 slow requests of 1,070 (1.03%): p99 is a slow one (hdrh's rounded rank: fast)
+        ([100.0] * 1059 + [1000.0] * 11, {0.5: 100.0, 0.9: 100.0, 0.99: 1000.0}),
+        ([100.0] * 59 + [2000.0], {0.5: 100.0, 0.99: 2000.0, 1.0: 2000.0}),
+        ([10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0], {0.5: 40.0, 0.9: 70.0, 0.0: 10.0}),
+        ([float(ms) for ms in range(1, 101)], {0.5: 50.0, 0.9: 90.0, 0.95: 95.0, 0.99: 99.0}),
+        ([5.0], {0.5: 5.0, 0.99: 5.0, 1.0: 5.0}),
+    ],
+)
+def test_percentiles_are_the_nearest_rank_of_few_requests(
+    values_ms: list[float], expected_ms: dict[float, float]
+) -> None:
+    recorder = LatencyRecorder()
+    recorder.record_milliseconds(values_ms)
+    result = recorder.percentiles(list(expected_ms))
+    ordered = sorted(values_ms)
+    for q, ms in expected_ms.items():
+        assert _exact(q, ordered) == ms or q == 0.0  # the test's own expectation is exact
+        assert result[q] == pytest.approx(ms / 1000.0, rel=0.001), q
+
+
+@pytest.mark.parametrize(("quantile", "count", "rank"), [
+    (0.07, 100, 7), (0.29, 100, 29), (0.95, 20, 19), (0.99, 1070, 1060), (0.5, 1, 1),
+    (0.001, 10, 1), (0.9, 11, 10),
+])  # fmt: skip
+def test_the_rank_is_the_ceiling_of_the_whole_number_the_product_stands_for(
+    quantile: float, count: int, rank: int
+) -> None:
+    assert nearest_rank(quantile, count) == rank
+
+
+def test_an_empty_recorder_has_no_single_percentile_either() -> None:
+    with pytest.raises(ValueError, match="no latency recorded"):
+        LatencyRecorder().percentile(0.5)
