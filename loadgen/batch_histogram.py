@@ -24,27 +24,34 @@ LABELS = ("name", "method", "status")
 
 
 class _Series:
-    __slots__ = ("counts", "total")
+    __slots__ = ("counts", "total", "untimed")
 
     def __init__(self, buckets: int) -> None:
         self.counts = [0] * buckets
         self.total = 0.0
+        self.untimed = 0  # requests without a response time: counted, not observed
 
 
 class BatchHistogram(Collector):
     def __init__(self, buckets: Sequence[float]) -> None:
         bounds = sorted(float(b) for b in buckets if not math.isinf(float(b)))
-        self._bounds_ms = [bound * 1000.0 for bound in bounds]
+        self._bounds_ms = [largest_ms_within(bound) for bound in bounds]
         self._le = [go_float(b) for b in (*bounds, math.inf)]
         self._series: dict[tuple[str, str, str], _Series] = {}
 
-    def add_batch(self, key: tuple[str, str, str], values_ms: list[float]) -> None:
-        """Count `values_ms` (milliseconds, as Locust reports them; sorted in place)."""
-        if not values_ms:
+    def add_batch(
+        self, key: tuple[str, str, str], values_ms: list[float], untimed: int = 0
+    ) -> None:
+        """Count `values_ms` (milliseconds, as Locust reports them; sorted in place), and
+        `untimed` requests that had no response time in the request counter only."""
+        if not values_ms and not untimed:
             return
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = _Series(len(self._le))
+        series.untimed += untimed
+        if not values_ms:
+            return
         values_ms.sort()
         placed, total = 0, len(values_ms)
         counts = series.counts
@@ -69,6 +76,18 @@ class BatchHistogram(Collector):
                 running += count
                 cumulative.append((le, running))
             histogram.add_metric(key, cumulative, series.total)
-            counter.add_metric(key, running)
+            counter.add_metric(key, running + series.untimed)
         yield histogram
         yield counter
+
+
+def largest_ms_within(bound: float) -> float:
+    """The largest millisecond value v with v / 1000 <= `bound` (seconds): the bucket edge
+    a value in milliseconds is compared with. `bound * 1000` can miss it by one float step
+    (4.044 * 1000 is 4043.9999999999995, and 4044.0 ms is 4.044 s, inside `le="4.044"`)."""
+    edge = bound * 1000.0
+    while edge / 1000.0 > bound:
+        edge = math.nextafter(edge, -math.inf)
+    while math.nextafter(edge, math.inf) / 1000.0 <= bound:
+        edge = math.nextafter(edge, math.inf)
+    return edge

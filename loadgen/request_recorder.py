@@ -10,6 +10,7 @@ Exact histograms travel between processes as deltas (`take_deltas` / `merge_delt
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,11 +30,16 @@ RawKey = tuple[str, str, int | None]  # name as Locust gave it, method, status c
 class NameTotals:
     """Exact latency histogram and failure count of one request name."""
 
-    __slots__ = ("failures", "latency")
+    __slots__ = ("failures", "latency", "untimed")
 
     def __init__(self) -> None:
         self.latency = LatencyRecorder()
         self.failures = 0
+        self.untimed = 0  # requests Locust reported without a usable response time
+
+    @property
+    def requests(self) -> int:
+        return self.latency.count + self.untimed
 
 
 class _FlushFirst(Collector):
@@ -94,8 +100,16 @@ class RequestRecorder:
         for (name, method, status_code), values in pending.items():
             label = self.guard.resolve(name, count=len(values))
             status = str(status_code) if status_code else NO_STATUS
-            self._totals(label).latency.record_milliseconds(values)
-            self.histogram.add_batch((label, method, status), values)
+            totals, untimed = self._totals(label), 0
+            try:
+                totals.latency.record_milliseconds(values)
+            except (TypeError, ValueError, OverflowError):  # records nothing when it raises
+                timed = usable_times(values)
+                untimed = len(values) - len(timed)
+                totals.latency.record_milliseconds(timed)
+                totals.untimed += untimed
+                values = timed
+            self.histogram.add_batch((label, method, status), values, untimed)
         for name, method, status_code, exception in failures:
             label = self.guard.resolve(name, count=0)  # counted with its request above
             self._totals(label).failures += 1
@@ -119,16 +133,17 @@ class RequestRecorder:
         self.flush()
         taken, self.totals = self.totals, {}
         errors, self.errors_by_type = self.errors_by_type, {}
-        names = {name: [t.latency.encode(), t.failures] for name, t in taken.items()}
+        names = {name: [t.latency.encode(), t.failures, t.untimed] for name, t in taken.items()}
         return {"names": names, "errors": errors}
 
     def merge_deltas(self, deltas: dict[str, Any]) -> None:
         for error_type, count in deltas.get("errors", {}).items():
             self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + int(count)
-        for name, (encoded, failures) in deltas.get("names", {}).items():
+        for name, (encoded, failures, untimed) in deltas.get("names", {}).items():
             totals = self._totals(name)
             totals.latency.merge(LatencyRecorder.decode(encoded))
             totals.failures += int(failures)
+            totals.untimed += int(untimed)
 
     # -- run end ---------------------------------------------------------------------------
     def overall(self) -> LatencyRecorder:
@@ -143,7 +158,7 @@ class RequestRecorder:
         overall = self.overall()
         names = {
             name: {
-                "requests": totals.latency.count,
+                "requests": totals.requests,
                 "failures": totals.failures,
                 "percentiles": keyed(totals.latency.percentiles()),
             }
@@ -162,3 +177,10 @@ class RequestRecorder:
 
 def keyed(percentiles: dict[float, float]) -> dict[str, float]:
     return {PERCENTILE_KEYS[q]: value for q, value in percentiles.items()}
+
+
+def usable_times(values_ms: list[Any]) -> list[float]:
+    """The finite numbers among `values_ms`. Locust accepts a request event without a
+    response time (None; its report counts them apart), and a custom client can report
+    NaN: such requests count as requests but are not observed as latencies."""
+    return [v for v in values_ms if isinstance(v, int | float) and math.isfinite(v)]

@@ -106,3 +106,39 @@ def test_histogram_buckets_match_a_per_request_observe():
     assert value(
         registry, "loadgen_http_request_duration_seconds_sum", name="/x", method="GET", status="200"
     ) == (pytest.approx(sum(values_ms) / 1000.0))
+
+
+def test_requests_without_a_usable_time_are_counted_but_not_observed():
+    rec, registry = recorder()
+    ok = SimpleNamespace(status_code=200)
+    rec.on_request("GET", "/a", 12.0, response=ok)
+    rec.on_request("GET", "/b", None, response=ok)  # Locust allows it (num_none_requests)
+    rec.on_request("GET", "/b", 8.0, response=ok)
+    rec.on_request("GET", "/b", float("nan"), response=ok)
+    rec.on_request("GET", "/c", 7.0, response=None, exception=ConnectionRefusedError())
+    labels = {"method": "GET", "status": "200"}
+    assert value(registry, "loadgen_http_requests_total", name="/b", **labels) == 3
+    assert value(registry, "loadgen_http_request_duration_seconds_count", name="/b", **labels) == 1
+    assert value(
+        registry, "loadgen_http_request_duration_seconds_sum", name="/b", **labels
+    ) == pytest.approx(0.008)
+    # the keys after the untimed one are not lost
+    assert value(registry, "loadgen_http_requests_total", name="/a", **labels) == 1
+    assert (
+        value(registry, "loadgen_http_requests_total", name="/c", method="GET", status="none") == 1
+    )
+    assert rec.errors_by_type == {"connection_refused": 1}
+    names, overall = rec.summary()
+    assert names["/b"]["requests"] == 3
+    assert names["/b"]["percentiles"]["max"] == pytest.approx(0.008, rel=0.001)
+    assert overall["max"] == pytest.approx(0.012, rel=0.001)
+
+
+def test_untimed_requests_travel_with_the_worker_deltas():
+    worker, _ = recorder()
+    master, _ = recorder()
+    worker.on_request("GET", "/b", None)
+    worker.on_request("GET", "/b", 4.0)
+    master.merge_deltas(worker.take_deltas())
+    names, _ = master.summary()
+    assert names["/b"]["requests"] == 2
