@@ -30,8 +30,10 @@ def build_record(run: PluginRun, exit_code: int) -> RunRecord:
         end=run.end,
         generators=instances,
         users=run.peak_users,
-        requests=int(stats.total.num_requests) if stats else 0,
-        failures=int(stats.total.num_failures) if stats else 0,
+        # the whole run, like every other figure here: Locust's own totals restart with
+        # --reset-stats, the web UI's reset, and a stopped test started again
+        requests=sum(int(values["requests"]) for values in names.values()),
+        failures=sum(int(values["failures"]) for values in names.values()),
         errors_by_type=errors,
         names={name: NameStats(**values) for name, values in names.items()},
         percentiles=overall,
@@ -44,7 +46,12 @@ def build_record(run: PluginRun, exit_code: int) -> RunRecord:
         grafana_url=grafana_url(run.settings.state_dir),
         exit_status="completed",
         exit_code=exit_code,
-        extra={"locust_exit_code": exit_code, "role": run.role},
+        extra={
+            "locust_exit_code": exit_code,
+            "role": run.role,
+            "locust_requests": int(stats.total.num_requests) if stats else 0,
+            "locust_failures": int(stats.total.num_failures) if stats else 0,
+        },
     )
 
 

@@ -240,3 +240,21 @@ def test_the_plugin_keeps_prometheus_client_out_of_the_locust_process() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_the_record_counts_the_whole_run_when_locust_resets_its_stats(stack, demo_target, tmp_path):
+    locustfile = write_locustfile(tmp_path, WORKER_LOCUSTFILE)
+    testid = f"reset-{tmp_path.name}"[:60]
+    result = run_perfstack(
+        locustfile, demo_target.url, tmp_path / "state", stack.prometheus_url,
+        "-u", "4", "--spawn-rate", "1", "-t", "6s", "--testid", testid,
+        "--", "--reset-stats", "--json-file", str(tmp_path / "final"),
+    )  # fmt: skip
+    record = finished_record(tmp_path / "state", testid, result)
+    after_reset = locust_json_counts(tmp_path / "final")["/health"][0]
+    assert record.extra["locust_requests"] == after_reset > 0
+    # the requests of the 3 s ramp-up that Locust forgot are still in the record
+    assert record.requests == record.names["/health"].requests > after_reset
+    assert prom_by(stack.prometheus_url, "loadgen_http_requests_total", testid) == {
+        "": record.requests
+    }
