@@ -20,6 +20,7 @@ def build_record(run: PluginRun, exit_code: int) -> RunRecord:
     reports = run.worker_reports.values()
     own_dropped = run.pusher.stats.dropped_total if run.pusher else 0
     errors = dict(run.recorder.errors_by_type)
+    name_overflow = run.guard.overflow_count + sum(int(r.get("name_overflow", 0)) for r in reports)
     instances = [run.identity.instance] if run.role == "local" else sorted(run.worker_reports)
     return RunRecord(
         testid=run.identity.testid,
@@ -37,8 +38,7 @@ def build_record(run: PluginRun, exit_code: int) -> RunRecord:
         errors_by_type=errors,
         names={name: NameStats(**values) for name, values in names.items()},
         percentiles=overall,
-        name_overflow=run.guard.overflow_count
-        + sum(int(r.get("name_overflow", 0)) for r in reports),
+        name_overflow=name_overflow,
         samples_dropped=own_dropped + sum(int(r.get("samples_dropped", 0)) for r in reports),
         generator_saturated=run.health.was_saturated
         or any(bool(r.get("saturated")) for r in reports),
@@ -51,6 +51,9 @@ def build_record(run: PluginRun, exit_code: int) -> RunRecord:
             "role": run.role,
             "locust_requests": int(stats.total.num_requests) if stats else 0,
             "locust_failures": int(stats.total.num_failures) if stats else 0,
+            # workers fill their name caps in their own order: a name one of them admitted
+            # may sit in another's _other_, so per-name figures can be partial
+            "names_partial": name_overflow > 0 and len(run.worker_reports) > 1,
         },
     )
 

@@ -18,7 +18,7 @@ from loadgen.batch_histogram import BatchHistogram
 from loadgen.errors_classify import classify
 from loadgen.exact import LatencyRecorder
 from loadgen.families import Collector
-from loadgen.names import NameGuard
+from loadgen.names import OVERFLOW_NAME, NameGuard
 from loadgen.registry import Registers
 from loadgen.schema import LATENCY_BUCKETS, NO_STATUS, OVERALL_NAME, HttpMetrics
 
@@ -140,8 +140,13 @@ class RequestRecorder:
         for error_type, count in deltas.get("errors", {}).items():
             self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + int(count)
         for name, (encoded, failures, untimed) in deltas.get("names", {}).items():
+            # each worker caps the names it saw first; the master caps their union the
+            # same way, so the record keeps at most cap + 1 names
+            latency = LatencyRecorder.decode(encoded)
+            if name != OVERFLOW_NAME:
+                name = self.guard.resolve(name, count=latency.count + int(untimed))
             totals = self._totals(name)
-            totals.latency.merge(LatencyRecorder.decode(encoded))
+            totals.latency.merge(latency)
             totals.failures += int(failures)
             totals.untimed += int(untimed)
 

@@ -142,3 +142,23 @@ def test_untimed_requests_travel_with_the_worker_deltas():
     master.merge_deltas(worker.take_deltas())
     names, _ = master.summary()
     assert names["/b"]["requests"] == 2
+
+
+def test_the_master_caps_the_union_of_the_names_its_workers_admitted():
+    first, _ = recorder(cap=1)
+    second, _ = recorder(cap=1)
+    master, master_registry = recorder(cap=1)
+    for worker, names in ((first, ("/x", "/y")), (second, ("/y", "/x"))):
+        for name in names:
+            for _ in range(50):
+                worker.on_request("GET", name, 3.0)
+    master.merge_deltas(first.take_deltas())
+    master.merge_deltas(second.take_deltas())
+    names, _ = master.summary()
+    # /x admitted by the first worker's report; /y was the second worker's, over the cap
+    assert {name: values["requests"] for name, values in names.items()} == {
+        "/x": 50,
+        "_other_": 150,
+    }
+    assert master.guard.overflow_count == 50  # what the master folded; workers count theirs
+    assert value(master_registry, "loadgen_name_overflow_total") == 50
