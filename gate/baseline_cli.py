@@ -13,6 +13,7 @@ from typing import Any
 
 from gate.baselines import baseline_document
 from gate.sources import baseline_path
+from gate.verdicts import Status
 from perfstack.errors import ExitCode, PerfstackError
 
 
@@ -22,11 +23,12 @@ def cmd_baseline_save(args: argparse.Namespace) -> int:
     rules = load_rule_file(Path(args.rules), args.var)
     rules = dataclasses.replace(rules, baseline=None)
     result = evaluate_from_args(args, rules, collect_intervals=True)
-    code = result.exit_code()
-    if code in (ExitCode.PROMETHEUS_UNAVAILABLE, ExitCode.USAGE):
-        # a baseline with holes from a Prometheus problem would pass later runs silently
-        failed = next(r for r in result.objectives if r.error_kind is not None)
-        raise PerfstackError(f"run {result.testid}: {failed.objective.name}: {failed.reason}", code)
+    if result.status is Status.ERROR:
+        # a baseline with holes from a Prometheus or query problem would pass later runs
+        # silently (an ERROR always has a non-zero exit code)
+        failed = next((r for r in result.objectives if r.status is Status.ERROR), None)
+        why = f"{failed.objective.name}: {failed.reason}" if failed else result.reason
+        raise PerfstackError(f"run {result.testid}: {why}; no baseline saved", result.exit_code())
     if result.reason and "in progress" in result.reason:
         raise PerfstackError(result.reason, ExitCode.NO_DATA)
     document = baseline_document(result, args.name)

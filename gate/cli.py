@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,13 @@ from perfstack.state import default_state_dir
 EXIT_CODES = """exit codes:
   0  passed (warnings allowed unless --strict)
   1  failed: an objective FAILed (or, with --strict, WARNed)
-  2  invalid rule file or arguments, or Prometheus rejected a query (400/422)
+  2  invalid rule file or arguments, or a query needs fixing: Prometheus rejected it
+     (400/422), or it returned several series (on_multi_series: error) or series of
+     another run
   3  no data / inconclusive: an objective had no data or too few samples, or the run is
      still in progress
-  4  Prometheus unreachable or answering errors (connection, timeout, 5xx)
+  4  Prometheus unreachable or answering errors (connection, timeout, 5xx, or a partial
+     answer with warnings)
 """
 
 
@@ -47,7 +51,7 @@ def load_rule_file(path: Path, pairs: list[str]) -> RuleSet:
     try:
         return load_rules(path, _variables(pairs))
     except ValueError as error:
-        raise PerfstackError(str(error), ExitCode.USAGE) from error
+        raise PerfstackError(f"{path}: {error}", ExitCode.USAGE) from error
 
 
 def _rules_path(args: argparse.Namespace) -> Path:
@@ -81,6 +85,11 @@ def _baseline_spec(args: argparse.Namespace, rules: RuleSet) -> BaselineSpec | N
 def evaluate_from_args(
     args: argparse.Namespace, rules: RuleSet, collect_intervals: bool = False
 ) -> GateResult:
+    if not (math.isfinite(args.settle) and args.settle >= 0):
+        # NaN would crash at query time; a negative settle judges before the run's end
+        raise PerfstackError(
+            f"--settle {args.settle:g}: expected seconds, 0 or more", ExitCode.USAGE
+        )
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     url = args.prometheus or prometheus_url_default(state_dir)
     start = parse_time(args.start, "--start") if args.start else None

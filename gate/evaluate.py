@@ -1,8 +1,9 @@
 """Judges every objective of a rule set for one run and combines them into the gate's verdict.
 
 Fail-closed throughout: an empty result is NO_DATA (never 0), NaN and infinities FAIL,
-several series FAIL unless the objective says to take the worst, a missing baseline
-FAILs a relative criterion, and a query Prometheus rejects or cannot answer is ERROR.
+several series FAIL unless the objective says to take the worst, a missing (or negative)
+baseline FAILs a relative criterion, and a query Prometheus rejects or cannot answer, or
+that returns series of another run, is ERROR.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from gate.baselines import BaselineSource, BaselineValue
-from gate.measure import Measurement, Measurer, UnresolvedPlaceholder
+from gate.measure import ForeignSeries, Measurement, Measurer, UnresolvedPlaceholder
 from gate.model import Objective, RuleSet
 from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected, Series
-from gate.relative import compare
-from gate.thresholds import judge_value
+from gate.relative import compare, unusable_baseline
+from gate.thresholds import SEVERITY, judge_value, shortfall
 from gate.verdicts import BaselineComparison, GateResult, ObjectiveResult, Status, overall, worst
 from gate.window import RunWindow
 
@@ -103,7 +104,7 @@ class Gate:
             )
         except PrometheusUnavailable as error:
             result = self._error(objective, window, "unavailable", str(error))
-        except UnresolvedPlaceholder as error:
+        except (UnresolvedPlaceholder, ForeignSeries) as error:
             result = self._error(objective, window, "query", str(error))
         result.elapsed = time.perf_counter() - started
         return result
@@ -121,6 +122,9 @@ class Gate:
 
     def _judge(self, objective: Objective, window: RunWindow) -> ObjectiveResult:
         measured = self.measurer.measure(objective, window)
+        base: BaselineValue | None = None
+        if objective.relative is not None and self.baseline is not None and measured.series:
+            base = self.baseline.get(objective)  # once: the worst series is chosen against it too
         result = ObjectiveResult(
             objective,
             Status.PASS,
@@ -131,13 +135,13 @@ class Gate:
             series=measured.series,
             samples=measured.samples,
         )
-        absolute, reason = self._absolute(objective, measured, result)
+        absolute, reason = self._absolute(objective, measured, result, base)
         result.reason = "; ".join([*measured.notes, reason] if reason else measured.notes)
         status = absolute
         compared = absolute in (Status.PASS, Status.WARN, Status.FAIL) and result.value is not None
         if objective.relative is not None and compared:
             result.intervals = self._intervals(objective, window)
-            comparison = self._relative(objective, result)
+            comparison = self._relative(objective, result, base)
             if comparison is not None:
                 result.baseline = comparison
                 status = worst(status, comparison.status)
@@ -147,7 +151,11 @@ class Gate:
         return result
 
     def _absolute(
-        self, objective: Objective, measured: Measurement, result: ObjectiveResult
+        self,
+        objective: Objective,
+        measured: Measurement,
+        result: ObjectiveResult,
+        base: BaselineValue | None,
     ) -> tuple[Status, str]:
         series = measured.series
         if not series:
@@ -155,10 +163,14 @@ class Gate:
         if len(series) > 1:
             listed = describe_series(series)
             if objective.on_multi_series == "worst":
-                chosen = self._worst_series(objective, series)
+                chosen = self._worst_series(objective, series, base)
                 result.value = chosen.value
-                note = f"{len(series)} series, judged the worst: {listed}"
+                note = (
+                    f"{len(series)} series, judged the worst {describe_series([chosen])}: {listed}"
+                )
             else:
+                if objective.on_multi_series == "error":
+                    result.error_kind = "query"  # the query needs fixing: exit 2
                 return _POLICY[
                     objective.on_multi_series
                 ], f"{len(series)} series where one was expected: {listed}"
@@ -179,13 +191,31 @@ class Gate:
             return Status.PASS, note
         return Status(judge_value(objective.passing, objective.warning, value)), note
 
-    @staticmethod
-    def _worst_series(objective: Objective, series: list[Series]) -> Series:
-        broken = [s for s in series if not math.isfinite(s.value)]
-        if broken:
-            return broken[0]
-        higher_is_worse = objective.passing.upper_bound if objective.passing else True
-        return max(series, key=lambda s: s.value if higher_is_worse else -s.value)
+    def _worst_series(
+        self, objective: Objective, series: list[Series], base: BaselineValue | None
+    ) -> Series:
+        """The series with the worst verdict, judging each against `pass`/`warn` and the
+        baseline; among equal verdicts the one furthest past (or nearest to) the pass limit,
+        then the one furthest in the direction the relative criterion calls worse."""
+        usable_base = base if base is not None and unusable_baseline(base.value) is None else None
+
+        def badness(candidate: Series) -> tuple[float, float, float]:
+            value = candidate.value
+            if not math.isfinite(value):
+                return math.inf, math.inf, math.inf  # NaN and infinities always FAIL
+            status, past_limit, worse_direction = Status.PASS, 0.0, 0.0
+            if objective.passing is not None:
+                status = Status(judge_value(objective.passing, objective.warning, value))
+                past_limit = shortfall(objective.passing, value)
+            if objective.relative is not None:
+                criterion = objective.relative
+                worse_direction = value if criterion.passing.upper_bound else -value
+                if usable_base is not None:
+                    compared = compare(criterion, self.rules.levels, "", value, usable_base.value)
+                    status = worst(status, compared.status)
+            return SEVERITY[status], past_limit, worse_direction
+
+        return max(series, key=badness)
 
     def _intervals(self, objective: Objective, window: RunWindow) -> list[float]:
         step = self._step(objective, window)
@@ -197,19 +227,26 @@ class Gate:
             return objective.relative.interval
         return max(1.0, round(window.duration / 20.0))
 
-    def _relative(self, objective: Objective, result: ObjectiveResult) -> BaselineComparison | None:
+    def _relative(
+        self, objective: Objective, result: ObjectiveResult, base: BaselineValue | None
+    ) -> BaselineComparison | None:
         assert objective.relative is not None
-        base: BaselineValue | None = self.baseline.get(objective) if self.baseline else None
         source = self.baseline.description if self.baseline else "no baseline configured"
-        if base is None:
+        missing = (
+            "no baseline value for this objective"
+            if base is None
+            else unusable_baseline(base.value, base.intervals)
+        )
+        if base is None or missing is not None:  # a negative baseline is as good as none
             policy = objective.on_no_baseline
             if policy == "ignore":
                 return None
             return BaselineComparison(
                 source=source,
+                value=None if base is None else base.value,
                 status=_POLICY[policy],
                 criterion=objective.relative.passing.text,
-                reason=f"no baseline value for this objective ({source})",
+                reason=f"{missing} ({source})",
             )
         return compare(
             objective.relative,

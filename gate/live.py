@@ -8,7 +8,9 @@ The run loop asks it on every tick (it queries Prometheus at most once a second)
     abort, reason = live.should_abort()
 
 A Prometheus hiccup never aborts a run (it is remembered in `last_error`); an empty or NaN
-window (no traffic yet) resets the streak instead of counting toward it.
+window (no traffic yet) resets the streak instead of counting toward it. Every series is
+judged (a range condition breaks at either end); series labelled with another run's testid
+are ignored (and noted in `last_error`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from gate.model import Objective, RuleSet
 from gate.prometheus import PrometheusClient, PrometheusError
 from gate.rules import load_rules
 from gate.shorthands import SHORTHANDS, selector
-from gate.thresholds import judge_value
+from gate.thresholds import judge_value, worst_value
 from gate.units import format_value, promql_duration
 from gate.window import resolve
 
@@ -128,12 +130,18 @@ class LiveGate:
             except PrometheusError as error:
                 self.last_error = str(error)
                 continue
-            values = [s.value for s in series if math.isfinite(s.value)]
+            own = [s for s in series if s.labels.get("testid", self.testid) == self.testid]
+            if len(own) < len(series):  # another run's data must neither stop nor clear this one
+                self.last_error = (
+                    f"{objective.name}: ignored {len(series) - len(own)} series of other runs "
+                    '(select the run with testid="$testid")'
+                )
+            values = [s.value for s in own if math.isfinite(s.value)]
             if not values:
                 self.streaks[objective.name] = Streak()
                 continue
             assert objective.passing is not None
-            worst = max(values) if objective.passing.upper_bound else min(values)
+            worst = worst_value(objective.passing, None, values)
             if judge_value(objective.passing, None, worst) == "PASS":
                 self.streaks[objective.name] = Streak()
                 continue

@@ -30,6 +30,26 @@ class UnresolvedPlaceholder(Exception):
     pass
 
 
+class ForeignSeries(Exception):
+    """The query returned series labelled with another run's testid: its matcher is wider
+    than the run (e.g. testid=~"$testid" with a testid holding '.')."""
+
+
+def check_own_series(series: list[Series], testid: str) -> None:
+    """Series without a testid label (sums, the target's own metrics) are the query's
+    business; a series of another run must never be judged as this one."""
+    others = sorted(
+        {s.labels["testid"] for s in series if s.labels.get("testid", testid) != testid}
+    )
+    if others:
+        shown = ", ".join(repr(other) for other in others[:3])
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        raise ForeignSeries(
+            f"the query returned series of other runs (testid {shown}{more}), not only of "
+            f'{testid!r}: select the run with testid="$testid"'
+        )
+
+
 class Measurer:
     def __init__(
         self, client: PrometheusClient | None, variables: dict[str, str] | None = None
@@ -67,6 +87,7 @@ class Measurer:
         notes = []
         for candidate in candidates:
             series = self._prom().instant(candidate, window.eval_time)
+            check_own_series(series, window.testid)
             query = candidate
             if len(series) == 1:
                 break
@@ -76,6 +97,7 @@ class Measurer:
         samples_query = self.samples_query(objective, window)
         if samples_query is not None:
             counted = self._prom().instant(samples_query, window.eval_time)
+            check_own_series(counted, window.testid)
             finite = [s.value for s in counted if math.isfinite(s.value)]
             measurement.samples = int(min(finite)) if finite else 0
             measurement.samples_query = samples_query

@@ -3,7 +3,7 @@
 Two kinds of failure matter to a CI verdict and get different exit codes:
 `QueryRejected` (Prometheus answered 400 bad_data / 422 execution: the rule's query is
 wrong, exit 2) and `PrometheusUnavailable` (connection refused, timeout, 5xx, a body that
-is not the API's JSON: exit 4).
+is not the API's JSON, a success with `warnings` such as a partial response: exit 4).
 """
 
 from __future__ import annotations
@@ -138,10 +138,12 @@ class PrometheusClient:
             ) from error
         try:
             body = response.json()
-        except ValueError as error:
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):  # not JSON, or JSON that is not the API's object
             raise PrometheusUnavailable(
                 f"Prometheus at {self.url} answered HTTP {response.status_code} without API JSON"
-            ) from error
+            )
         if response.status_code in (400, 422) and body.get("status") == "error":
             raise QueryRejected(f"{body.get('errorType', 'error')}: {body.get('error', '')}")
         if response.status_code != 200 or body.get("status") != "success":
@@ -149,7 +151,19 @@ class PrometheusClient:
                 f"Prometheus at {self.url} answered HTTP {response.status_code}: "
                 f"{body.get('error', body)}"
             )
+        if body.get("warnings"):
+            # Thanos, Mimir, Cortex (and Prometheus reading remote storage) say "success"
+            # with warnings when part of the data could not be read: a partial answer
+            raise PrometheusUnavailable(
+                f"Prometheus at {self.url} answered with warnings, the result may be partial: "
+                + _one_line(body["warnings"])
+            )
         return body["data"]  # a dict for queries, the formatted text for format_query
+
+
+def _one_line(warnings: Any) -> str:
+    items = warnings if isinstance(warnings, list) else [warnings]
+    return "; ".join(" ".join(str(item).split()) for item in items)
 
 
 def _fmt_time(value: float) -> str:

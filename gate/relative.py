@@ -23,6 +23,22 @@ BOOTSTRAP_ROUNDS = 2000
 SEED = 20240601
 
 
+def unusable_baseline(baseline: float | None, intervals: Sequence[float] = ()) -> str | None:
+    """Why a baseline cannot anchor a relative change, or None when it can.
+
+    Below zero, current / baseline - 1 turns its sign: a value falling from -10 to -20 would
+    read as +100%. Zero stays usable: 0 to 0 is no change, anything else an infinite change
+    that no criterion accepts.
+    """
+    negative = [value for value in (baseline, *intervals) if value is not None and value < 0]
+    if negative:
+        return (
+            f"the baseline is below zero ({negative[0]:g}): a relative change against it "
+            "would have its sign turned"
+        )
+    return None
+
+
 def relative_change(current: float, baseline: float) -> float:
     if baseline == 0:
         return 0.0 if current == 0 else math.copysign(math.inf, current)
@@ -72,6 +88,10 @@ def compare(
 ) -> BaselineComparison:
     worse_if_higher = criterion.passing.upper_bound
     comparison = BaselineComparison(source=source, value=baseline, criterion=criterion.passing.text)
+    problem = unusable_baseline(baseline, baseline_intervals)
+    if problem is not None:  # the gate applies on_no_baseline before getting here
+        comparison.status, comparison.reason = Status.FAIL, problem
+        return comparison
     if len(current_intervals) >= MIN_INTERVALS and len(baseline_intervals) >= MIN_INTERVALS:
         point, low, high = bootstrap_ci(current_intervals, baseline_intervals, criterion.confidence)
         comparison.change, comparison.ci, comparison.method = point, (low, high), "bootstrap"

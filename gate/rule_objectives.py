@@ -3,6 +3,7 @@ criterion, policies and live-gate settings. Errors name the file, line and key."
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -149,8 +150,9 @@ def build_objective(
         )
     if (node := pick("weight")) is not None:
         weight = node.number()
-        if weight < 0:
-            raise node.error("must not be negative")
+        # a NaN or infinite weight makes the score NaN, and every `score <` test false
+        if not math.isfinite(weight) or weight < 0:
+            raise node.error(f"expected a finite number >= 0, got {node.scalar()!r}")
         values["weight"] = weight
     if "key" in items:
         values["key"] = items["key"].boolean()

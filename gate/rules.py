@@ -22,6 +22,7 @@ from gate.model import (
 from gate.rule_objectives import build_objective
 from gate.units import parse_quantity
 from gate.yamlnodes import Node, check_keys, load_document, parse_document
+from perfstack.errors import ExitCode, PerfstackError
 
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -110,7 +111,7 @@ def _variables(node: Node | None, overrides: Mapping[str, str]) -> dict[str, str
         values[name] = child.scalar()
     for name, value in overrides.items():
         if not _VARIABLE_NAME.match(name) or name in RESERVED:
-            raise ValueError(f"--var {name}: not a usable variable name")
+            raise PerfstackError(f"--var {name}: not a usable variable name", ExitCode.USAGE)
         values[name] = value
     return values
 

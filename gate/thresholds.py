@@ -123,3 +123,28 @@ def judge_value(passing: Condition, warning: Condition | None, value: float) -> 
     if warning is not None and warning.holds(value):
         return "WARN"
     return "FAIL"
+
+
+SEVERITY = {"PASS": 0, "WARN": 1, "FAIL": 2}  # for picking the worst of several values
+
+
+def shortfall(condition: Condition, value: float) -> float:
+    """How far `value` lies past the condition's nearest limit: positive when it is outside,
+    negative (the margin left) when inside. NaN and infinities are infinitely far."""
+    if not math.isfinite(value):
+        return math.inf
+    if isinstance(condition, Range):
+        return max(condition.low - value, value - condition.high)
+    return value - condition.limit if condition.upper_bound else condition.limit - value
+
+
+def worst_value(passing: Condition, warning: Condition | None, values: list[float]) -> float:
+    """The value with the worst verdict; among equal verdicts the one furthest past (or
+    nearest to) the pass condition's limit. A range's low end counts as much as its high."""
+    return max(
+        values,
+        key=lambda value: (
+            SEVERITY[judge_value(passing, warning, value)],
+            shortfall(passing, value),
+        ),
+    )

@@ -9,36 +9,44 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Context, Decimal
 
-UNITS: dict[str, float] = {
-    "": 1.0,
-    "s": 1.0,
-    "ms": 1e-3,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "min": 60.0,
-    "h": 3600.0,
-    "%": 0.01,
-    "b": 1.0,
-    "kb": 1e3,
-    "mb": 1e6,
-    "gb": 1e9,
-    "kib": 2.0**10,
-    "mib": 2.0**20,
-    "gib": 2.0**30,
-    "rps": 1.0,
-    "/s": 1.0,
+# Decimal factors, applied to the number as written: 95 * 0.01 in floats is
+# 0.9500000000000001, which would fail a run at exactly 95% against ">= 95%".
+UNITS: dict[str, Decimal] = {
+    "": Decimal(1),
+    "s": Decimal(1),
+    "ms": Decimal("1e-3"),
+    "us": Decimal("1e-6"),
+    "µs": Decimal("1e-6"),
+    "min": Decimal(60),
+    "h": Decimal(3600),
+    "%": Decimal("0.01"),
+    "b": Decimal(1),
+    "kb": Decimal("1e3"),
+    "mb": Decimal("1e6"),
+    "gb": Decimal("1e9"),
+    "kib": Decimal(2**10),
+    "mib": Decimal(2**20),
+    "gib": Decimal(2**30),
+    "rps": Decimal(1),
+    "/s": Decimal(1),
 }
+# enough digits for any literal a person writes; an absurd exponent overflows to Infinity
+# (as float("1e400") does) instead of raising
+_EXACT = Context(prec=60, traps=[])
 
 _QUANTITY = re.compile(
     r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf)\s*([a-zA-Zµ%/]*)\s*$"
 )
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
-_DURATION_FACTORS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_FACTORS = {"ms": Decimal("1e-3"), "s": Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
 
 
 def parse_quantity(text: str) -> tuple[float, str]:
-    """(value in base units, unit as written). Raises ValueError with what was expected."""
+    """(value in base units, unit as written). Raises ValueError with what was expected.
+
+    The value is the double nearest to the decimal the user wrote ("95%" is exactly 0.95)."""
     match = _QUANTITY.match(text)
     if not match:
         raise ValueError(
@@ -49,8 +57,7 @@ def parse_quantity(text: str) -> tuple[float, str]:
     if factor is None:
         known = ", ".join(sorted(u for u in UNITS if u))
         raise ValueError(f"unknown unit {unit!r} in {text!r} (known: {known})")
-    value = float(number)
-    return (value if math.isinf(value) else value * factor), unit
+    return float(_EXACT.multiply(_EXACT.create_decimal(number), factor)), unit
 
 
 def parse_duration(text: str) -> float:
@@ -58,7 +65,7 @@ def parse_duration(text: str) -> float:
     match = _DURATION.match(text.strip())
     if not match:
         raise ValueError(f"{text!r} is not a duration (expected e.g. 30s, 500ms, 2m)")
-    return float(match.group(1)) * _DURATION_FACTORS[match.group(2)]
+    return float(_EXACT.multiply(Decimal(match.group(1)), _DURATION_FACTORS[match.group(2)]))
 
 
 def promql_duration(seconds: float) -> str:

@@ -1,13 +1,15 @@
 """What the gate says about each objective and about the run, and the exit code that follows.
 
 Five verdicts are kept apart: PASS, WARN, FAIL, NO_DATA (nothing or too little to judge)
-and ERROR (Prometheus rejected the query or could not be reached). Only PASS and WARN
-count toward a passing gate.
+and ERROR (Prometheus rejected the query or could not be reached, or the answer cannot be
+used: several series where one was expected, series of another run, warnings). Only PASS
+and WARN count toward a passing gate; an ERROR never exits 0.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 
 from gate.model import Objective
@@ -97,7 +99,9 @@ class GateResult:
         kinds = {r.error_kind for r in self.objectives if r.status is Status.ERROR}
         if "unavailable" in kinds:
             return ExitCode.PROMETHEUS_UNAVAILABLE
-        if "query" in kinds:
+        if kinds or self.status is Status.ERROR:
+            # a rejected query, several series where one was expected (on_multi_series:
+            # error), series of another run, a NaN score: the rules need fixing. Never 0.
             return ExitCode.USAGE
         if self.status is Status.FAIL:
             return ExitCode.GATE_FAIL
@@ -123,6 +127,9 @@ def overall(
         return Status.NO_DATA, 0.0, "no objective applies to this run"
     if Status.ERROR in statuses:
         return Status.ERROR, score, "an objective could not be evaluated"
+    if math.isnan(score):
+        # every `score <` comparison below would be false and read as a pass
+        return Status.ERROR, score, "the score is NaN: check the objectives' weights"
     failed_keys = [
         r.objective.name
         for r in results

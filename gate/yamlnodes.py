@@ -8,6 +8,7 @@ distinguishes the string "1" from the number 1.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ _BOOL_TAG = "tag:yaml.org,2002:bool"
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
 _NULL_TAG = "tag:yaml.org,2002:null"
+_DECIMAL_INT = re.compile(r"[-+]?[0-9]+(?:_[0-9]+)*")
 
 
 class RuleFileError(PerfstackError):
@@ -96,12 +98,16 @@ class Node:
         value = self.scalar()
         if self.node.tag not in (_INT_TAG, _FLOAT_TAG):
             raise self.error(f"expected a number, got {value!r}")
-        return float(yaml.safe_load(value))
+        try:
+            return float(yaml.safe_load(value))
+        except (ValueError, TypeError):  # an explicit tag on a non-number: `!!float abc`
+            raise self.error(f"expected a number, got {value!r}") from None
 
     def integer(self) -> int:
         value = self.scalar()
-        if self.node.tag != _INT_TAG:
-            raise self.error(f"expected a whole number, got {value!r}")
+        # YAML 1.1 also tags 0x10, 0b101 and 1:30 as integers (int() rejects them): decimals only
+        if self.node.tag != _INT_TAG or not _DECIMAL_INT.fullmatch(value):
+            raise self.error(f"expected a whole number in decimal digits, got {value!r}")
         return int(value)
 
     def choice(self, allowed: tuple[str, ...]) -> str:
@@ -140,10 +146,17 @@ def load_document(path: Path) -> Node:
     """The root node of a YAML file; syntax errors carry their line."""
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as error:
         raise PerfstackError(
             f"{file}: cannot read rule file: {error.strerror or error}", ExitCode.USAGE
+        ) from error
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise RuleFileError(
+            file, line, "", f"not UTF-8: byte {data[error.start]:#04x} at offset {error.start}"
         ) from error
     return parse_document(text, file)
 
@@ -155,6 +168,15 @@ def parse_document(text: str, file: str) -> Node:
         mark = error.problem_mark
         line = mark.line + 1 if mark else 1
         raise RuleFileError(file, line, "", f"invalid YAML: {error.problem}") from error
+    except yaml.reader.ReaderError as error:
+        # characters YAML does not allow (control characters): no mark, a position instead
+        line = text[: error.position].count("\n") + 1
+        raise RuleFileError(
+            file,
+            line,
+            "",
+            f"invalid YAML: non-printable character U+{error.character:04X} is not allowed",
+        ) from error
     if root is None:
         raise RuleFileError(file, 1, "", "the file is empty (expected a mapping with 'objectives')")
     return Node(root, "", file)

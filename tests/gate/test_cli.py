@@ -119,3 +119,13 @@ def test_bad_arguments_exit_2(gate_cli, tmp_path: Path, capsys) -> None:
     assert (
         gate_cli("gate", "check", rules, "--testid", "no-such-run", "--no-push") == 3
     )  # no record
+
+
+@pytest.mark.parametrize("settle", ["-1", "nan", "inf"])
+def test_settle_must_be_a_finite_number_of_seconds(tmp_path: Path, capsys, settle: str) -> None:
+    rules = write_rules(tmp_path, RULES)
+    check = ["gate", "check", str(rules), "--testid", "x", "--state-dir", str(tmp_path)]
+    assert main([*check, "--settle", settle, "--no-push"]) == 2
+    assert f"perfstack: error: --settle {float(settle):g}: expected seconds, 0 or more" in (
+        capsys.readouterr().err
+    )

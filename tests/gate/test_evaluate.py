@@ -9,6 +9,8 @@ from gate.prometheus import PrometheusClient
 from gate.rules import parse_rules
 from gate.verdicts import Status
 from gate.window import from_record
+from perfstack.errors import ExitCode
+from tests.gate.conftest import write_rules
 
 BUCKETS = (0.1, 0.2, 0.4, float("inf"))
 
@@ -129,3 +131,110 @@ def test_a_websocket_record_never_answers_for_http_latency(run_data, stack) -> N
     http, rtt = evaluate(stack, text, record).objectives
     assert http.source == "prometheus" and abs(http.value - 0.3) < 1e-9  # type: ignore[operator]
     assert rtt.source == "run record" and rtt.value == 0.007
+
+
+SHARE = 'max by (i) (last_over_time(perf_share{testid="$testid"}[$range]))'
+
+
+def shares(run_data, *values: float):
+    """One gauge series per value (label i=0, 1, ...) for a finished run."""
+    run = run_data()
+    run.write(*(run.gauge("perf_share", value, i=str(i)) for i, value in enumerate(values)))
+    return run, run.record()
+
+
+def test_worst_series_breaks_a_range_at_its_low_end(run_data, stack) -> None:
+    _, record = shares(run_data, 0.5, 0.1, 0.7)
+    text = (
+        f"objectives:\n  - {{name: share, query: '{SHARE}', pass: '0.2..0.8', "
+        "on_multi_series: worst}\n"
+    )
+    entry = evaluate(stack, text, record).objectives[0]
+    assert entry.status is Status.FAIL and entry.value == 0.1
+    assert entry.reason.startswith('3 series, judged the worst {i="1"}=0.1: {i="0"}=0.5; ')
+
+
+def test_worst_series_follows_the_relative_direction(run_data, stack) -> None:
+    _, record = shares(run_data, 100.0, 50.0)
+    text = (
+        f"objectives:\n  - {{name: count, query: '{SHARE}', relative: '>= -10%', "
+        "on_multi_series: worst}\n"
+    )
+    # ">= -10%": lower is worse; 50 is half the baseline of 100
+    entry = evaluate(stack, text, record, FixedBaseline({"count": 100.0})).objectives[0]
+    assert entry.status is Status.FAIL and entry.value == 50.0
+    assert entry.baseline is not None and entry.baseline.change == -0.5
+    # with a pass condition pointing the other way, every series still meets the baseline
+    text = text.replace("relative:", "pass: '< 1000', relative:")
+    entry = evaluate(stack, text, record, FixedBaseline({"count": 100.0})).objectives[0]
+    assert entry.status is Status.FAIL and entry.value == 50.0
+
+
+def test_several_series_as_an_error_exit_2_and_no_baseline(
+    run_data, stack, gate_cli, tmp_path
+) -> None:
+    run, record = shares(run_data, 0.5, 0.6)
+    text = (
+        f"objectives:\n  - {{name: share, query: '{SHARE}', pass: '< 1', on_multi_series: error}}\n"
+    )
+    result = evaluate(stack, text, record)
+    entry = result.objectives[0]
+    assert entry.status is Status.ERROR and entry.error_kind == "query"
+    assert "2 series where one was expected" in entry.reason
+    assert result.exit_code() == ExitCode.USAGE
+    rules = write_rules(tmp_path, text)
+    assert gate_cli("gate", "check", rules, "--testid", run.testid, "--no-push") == 2
+    saved = tmp_path / "baselines"
+    code = gate_cli(
+        "baseline", "save", "--rules", rules, "--testid", run.testid, "--baseline-dir", saved
+    )
+    assert code == 2 and not saved.exists()
+
+
+def test_series_of_another_run_are_an_error(run_data, stack, gate_cli, testid, tmp_path) -> None:
+    own = run_data(testid=f"{testid}.a")  # '.' matches any character in =~
+    other = run_data(testid=f"{testid}Xa")
+    for run, total in ((own, 100), (other, 900)):
+        run.write(run.counter("loadgen_http_requests_total", total, name="a", status="200"))
+    record = own.record()
+    matched = 'last_over_time(loadgen_http_requests_total{testid=~"$testid"}[$range])'
+    text = f"""
+objectives:
+  - {{name: wide, query: '{matched}', pass: '>= 1', on_multi_series: worst}}
+  - name: wide samples
+    query: 'sum(last_over_time(loadgen_http_requests_total{{testid="$testid"}}[$range]))'
+    samples_query: '{matched}'
+    min_samples: 1
+    pass: '>= 1'
+  - {{name: exact, query: '{matched.replace("=~", "=")}', pass: '>= 1'}}
+"""
+    result = evaluate(stack, text, record)
+    wide, samples, exact = result.objectives
+    for entry in (wide, samples):
+        assert entry.status is Status.ERROR and entry.error_kind == "query"
+        assert f"series of other runs (testid '{testid}Xa')" in entry.reason
+    assert exact.status is Status.PASS and exact.value == 100.0
+    rules = write_rules(tmp_path, text)
+    assert gate_cli("gate", "check", rules, "--testid", own.testid, "--no-push") == 2
+
+
+def test_a_negative_baseline_is_treated_as_missing(run_data, stack) -> None:
+    run = run_data()
+    record = run.record()
+    text = """
+objectives:
+  - {name: default, query: 'vector(-5)', relative: '<= +10%'}
+  - {name: warned, query: 'vector(-5)', relative: '<= +10%', on_no_baseline: warn}
+  - {name: ignored, query: 'vector(-5)', pass: '< 0', relative: '<= +10%', on_no_baseline: ignore}
+"""
+    # -10 -> -5 is a rise; current / baseline - 1 would call it -50% and pass
+    baseline = FixedBaseline({"default": -10.0, "warned": -10.0, "ignored": -10.0})
+    default, warned, ignored = evaluate(stack, text, record, baseline).objectives
+    assert [default.status, warned.status, ignored.status] == [
+        Status.FAIL,
+        Status.WARN,
+        Status.PASS,
+    ]
+    assert default.baseline is not None and default.baseline.change is None
+    assert default.baseline.reason.startswith("the baseline is below zero (-10)")
+    assert ignored.baseline is None

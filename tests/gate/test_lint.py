@@ -88,3 +88,37 @@ def test_schema_errors_exit_2(tmp_path: Path, capsys) -> None:
     )
     assert code == 2
     assert "rules.yaml:2: objectives[0].sli: expected one of" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "where", "what"),
+    [
+        (
+            b"objectives:\n  - {name: a, sli: throughput, pass: '> 1'}\n  \x01\n",
+            ":3: ",
+            "invalid YAML: non-printable character U+0001 is not allowed",
+        ),
+        (
+            b"objectives:\n  - {name: caf\xe9, sli: throughput, pass: '> 1'}\n",
+            ":2: ",
+            "not UTF-8: byte 0xe9 at offset 26",
+        ),
+        (
+            b"objectives:\n  - {name: a, sli: throughput, pass: '> 1', min_samples: 0x10}\n",
+            ":2: objectives[0].min_samples: ",
+            "expected a whole number in decimal digits, got '0x10'",
+        ),
+    ],
+)
+def test_unreadable_rule_files_are_one_line_errors_exit_2(
+    tmp_path: Path, capsys, content: bytes, where: str, what: str
+) -> None:
+    from perfstack.cli import main
+
+    path = tmp_path / "rules.yaml"
+    path.write_bytes(content)
+    check = ["gate", "check", str(path), "--testid", "x", "--state-dir", str(tmp_path)]
+    for command in (["gate", "lint", str(path)], [*check, "--no-push"]):
+        assert main(command) == 2
+        captured = capsys.readouterr()
+        assert captured.err == f"perfstack: error: {path}{where}{what}\n", command

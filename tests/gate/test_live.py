@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from gate.live import LiveGate
 from gate.prometheus import PrometheusClient
 from gate.rules import parse_rules
@@ -103,3 +105,34 @@ def test_polling_is_throttled_and_an_abort_sticks(stack, run_data) -> None:
     assert abort
     clock[0] = t0 + 50  # the errors are long over, but the run was already told to stop
     assert live.should_abort() == (True, reason) and live.polls == 3
+
+
+def answering(series: list[tuple[dict[str, str], float]]) -> PrometheusClient:
+    """A Prometheus that answers every query with these series, exactly."""
+    result = [{"metric": labels, "value": [0, str(value)]} for labels, value in series]
+    body = {"status": "success", "data": {"resultType": "vector", "result": result}}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    return PrometheusClient(
+        "http://prometheus.invalid:9090", client=httpx.Client(transport=transport)
+    )
+
+
+def live_gate(condition: str, series: list[tuple[dict[str, str], float]]) -> LiveGate:
+    rules = parse_rules(
+        "objectives:\n  - name: share\n    query: 'x{testid=\"$testid\"}'\n"
+        f"    pass: '{condition}'\n    abort_on_fail: true\n    sustained: 0s\n",
+        "live.yaml",
+    )
+    return LiveGate(rules, answering(series), "live-1", clock=lambda: 1000.0)
+
+
+def test_a_range_breaks_at_its_low_end_too() -> None:
+    live = live_gate("0.2..0.8", [({"testid": "live-1", "i": "a"}, 0.5), ({"i": "b"}, 0.1)])
+    abort, reason = live.should_abort()
+    assert abort and reason.startswith("live gate: share = 0.1 breaks '0.2..0.8'")
+
+
+def test_series_of_another_run_do_not_abort_this_one() -> None:
+    live = live_gate("< 1", [({"testid": "live-1"}, 0.5), ({"testid": "live-10"}, 5.0)])
+    assert live.should_abort() == (False, "")
+    assert live.last_error is not None and "ignored 1 series of other runs" in live.last_error

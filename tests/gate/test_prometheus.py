@@ -8,6 +8,7 @@ import math
 import threading
 import time
 
+import httpx
 import pytest
 
 from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected
@@ -118,3 +119,65 @@ def test_a_url_without_scheme_is_a_usage_error() -> None:
     with pytest.raises(PerfstackError, match="expected http") as caught:
         PrometheusClient("localhost:9090")
     assert caught.value.exit_code == ExitCode.USAGE
+
+
+def answering(body: object) -> PrometheusClient:
+    """A client whose server answers HTTP 200 with `body`: what Thanos or Mimir send for a
+    partial response, which a single real Prometheus cannot be made to produce."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    transport = httpx.MockTransport(handler)
+    return PrometheusClient(
+        "http://prometheus.invalid:9090", client=httpx.Client(transport=transport)
+    )
+
+
+ONE_SAMPLE = {"resultType": "vector", "result": [{"metric": {}, "value": [1.0, "0.01"]}]}
+PARTIAL = {
+    "status": "success",
+    "data": ONE_SAMPLE,
+    "warnings": ["partial response: store eu-1 unreachable", "second\nline"],
+}
+
+
+def test_a_success_with_warnings_is_not_an_answer() -> None:
+    with answering(PARTIAL) as client, pytest.raises(PrometheusUnavailable) as caught:
+        client.instant("vector(1)", time.time())
+    assert str(caught.value) == (
+        "Prometheus at http://prometheus.invalid:9090 answered with warnings, the result may be "
+        "partial: partial response: store eu-1 unreachable; second line"
+    )
+    with answering(PARTIAL) as client, pytest.raises(PrometheusUnavailable, match="eu-1"):
+        client.range("vector(1)", time.time() - 10, time.time(), 1)
+
+
+def test_an_empty_warnings_list_is_a_clean_answer() -> None:
+    with answering({"status": "success", "data": ONE_SAMPLE, "warnings": []}) as client:
+        assert [s.value for s in client.instant("vector(1)", time.time())] == [0.01]
+
+
+def test_json_that_is_not_the_api_object_is_unavailable() -> None:
+    with (
+        answering(["not", "an", "object"]) as client,
+        pytest.raises(PrometheusUnavailable, match="without API JSON"),
+    ):
+        client.instant("vector(1)", time.time())
+
+
+def test_a_partial_answer_makes_the_objective_an_error_exit_4() -> None:
+    from gate.evaluate import Gate
+    from gate.rules import parse_rules
+    from gate.verdicts import Status
+    from gate.window import RunWindow
+    from perfstack.errors import ExitCode
+
+    rules = parse_rules("objectives:\n  - {name: errors, query: 'x', pass: '< 5%'}\n", "w.yaml")
+    window = RunWindow("partial-1", "adhoc", time.time() - 100, time.time() - 50)
+    with answering(PARTIAL) as client:
+        result = Gate(client, rules).evaluate(window)
+    entry = result.objectives[0]
+    assert entry.status is Status.ERROR and entry.error_kind == "unavailable"
+    assert "store eu-1 unreachable" in entry.reason and entry.value is None
+    assert result.exit_code() == ExitCode.PROMETHEUS_UNAVAILABLE

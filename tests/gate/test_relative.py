@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 
 from gate.model import DEFAULT_LEVELS, RelativeCriterion
-from gate.relative import bootstrap_ci, compare, regression_level
+from gate.relative import bootstrap_ci, compare, regression_level, unusable_baseline
 from gate.thresholds import parse_relative
 from gate.verdicts import Status
 
@@ -61,3 +61,22 @@ def test_levels_follow_the_direction_that_is_worse() -> None:
     assert regression_level(0.2, True, DEFAULT_LEVELS) == "minor"
     assert regression_level(-0.3, False, DEFAULT_LEVELS) == "major"
     assert regression_level(-0.3, True, DEFAULT_LEVELS) == "none"  # faster is not a regression
+
+
+def test_a_negative_baseline_is_refused_not_turned_around() -> None:
+    # -10 -> -5 is a rise of half the baseline's size; current / baseline - 1 says -50%
+    rose = compare(CRITERION, DEFAULT_LEVELS, "b", -5.0, -10.0)
+    assert rose.status is Status.FAIL and rose.change is None
+    assert "below zero (-10)" in rose.reason
+    assert unusable_baseline(-10.0) is not None and unusable_baseline(0.0) is None
+    with_intervals = compare(
+        CRITERION, DEFAULT_LEVELS, "b", None, None, [1.0] * 5, [1.0, 1.0, -1.0, 1.0, 1.0]
+    )
+    assert with_intervals.status is Status.FAIL and "below zero (-1)" in with_intervals.reason
+
+
+def test_a_zero_baseline_is_no_change_or_an_infinite_one() -> None:
+    assert compare(CRITERION, DEFAULT_LEVELS, "b", 0.0, 0.0).status is Status.PASS
+    at_least = RelativeCriterion(parse_relative(">= -10%"))
+    assert compare(at_least, DEFAULT_LEVELS, "b", 0.0, 0.0).status is Status.PASS
+    assert compare(at_least, DEFAULT_LEVELS, "b", -1.0, 0.0).status is Status.FAIL

@@ -52,6 +52,9 @@ def test_a_complete_file_loads() -> None:
     assert (p95.on_no_data, p95.on_multi_series, p95.on_no_baseline) == ("no_data", "fail", "fail")
 
 
+ONE_OBJECTIVE = "objectives:\n  - name: a\n    sli: throughput\n    pass: '> 1'\n"
+
+
 @pytest.mark.parametrize(
     ("text", "where", "what"),
     [
@@ -137,6 +140,37 @@ def test_a_complete_file_loads() -> None:
             "invalid YAML",
         ),
         ("", "f.yaml:1", "empty"),
+        *[
+            (
+                ONE_OBJECTIVE + f"    weight: {w}\n",
+                "f.yaml:5: objectives[0].weight",
+                f"expected a finite number >= 0, got {w!r}",
+            )
+            for w in (".nan", ".inf", "-.inf", "-1")
+        ],
+        (
+            "defaults: {weight: .NaN}\nobjectives:\n  - {name: a, sli: throughput, pass: '> 1'}\n",
+            "f.yaml:1: defaults.weight",
+            "finite number",
+        ),
+        (
+            ONE_OBJECTIVE + "    weight: !!float x\n",
+            "f.yaml:5: objectives[0].weight",
+            "expected a number, got 'x'",
+        ),
+        *[
+            (
+                ONE_OBJECTIVE + f"    min_samples: {n}\n",
+                "f.yaml:5: objectives[0].min_samples",
+                f"expected a whole number in decimal digits, got {n!r}",
+            )
+            for n in ("0x10", "0b101", "1:30")
+        ],
+        (
+            ONE_OBJECTIVE + "  \x01\n",
+            "f.yaml:5: ",
+            "invalid YAML: non-printable character U+0001 is not allowed",
+        ),
     ],
 )
 def test_errors_name_file_line_and_key(text: str, where: str, what: str) -> None:
@@ -150,4 +184,26 @@ def test_errors_name_file_line_and_key(text: str, where: str, what: str) -> None
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(PerfstackError, match="cannot read rule file") as caught:
         load_rules(tmp_path / "nope.yaml")
+    assert caught.value.exit_code == ExitCode.USAGE
+
+
+def test_underscored_whole_numbers_still_load() -> None:
+    text = "objectives:\n  - {name: a, sli: throughput, pass: '> 1', min_samples: 1_000}\n"
+    assert parse_rules(text, "f.yaml").objectives[0].min_samples == 1000
+
+
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"objectives:\n  - name: caf\xe9\n    sli: throughput\n    pass: '> 1'\n")
+    with pytest.raises(PerfstackError) as caught:
+        load_rules(path)
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert str(caught.value) == f"{path}:2: not UTF-8: byte 0xe9 at offset 25"
+
+
+def test_an_unusable_variable_override_is_a_usage_error() -> None:
+    with pytest.raises(PerfstackError, match="--var testid: not a usable") as caught:
+        parse_rules(
+            "objectives:\n  - {name: a, sli: throughput, pass: '> 1'}\n", "f", {"testid": "x"}
+        )
     assert caught.value.exit_code == ExitCode.USAGE

@@ -4,7 +4,13 @@ import math
 
 import pytest
 
-from gate.thresholds import judge_interval, judge_value, parse_condition, parse_relative
+from gate.thresholds import (
+    judge_interval,
+    judge_value,
+    parse_condition,
+    parse_relative,
+    worst_value,
+)
 
 
 def test_comparisons_and_ranges() -> None:
@@ -45,3 +51,13 @@ def test_relative_criteria_need_a_percentage() -> None:
 def test_bad_conditions(text: str) -> None:
     with pytest.raises(ValueError):
         parse_condition(text)
+
+
+def test_the_worst_value_breaks_a_range_at_either_end() -> None:
+    band = parse_condition("0.2..0.8")
+    assert worst_value(band, None, [0.1, 0.5]) == 0.1  # too low is as bad as too high
+    assert worst_value(band, None, [0.5, 0.9]) == 0.9
+    assert worst_value(band, None, [0.3, 0.75]) == 0.75  # all pass: the one nearest an end
+    assert worst_value(parse_condition(">= 10"), None, [12.0, 8.0, 11.0]) == 8.0
+    assert worst_value(parse_condition("< 1s"), parse_condition("< 2s"), [0.5, 1.5, 1.2]) == 1.5
+    assert math.isnan(worst_value(band, None, [0.5, math.nan, 0.1]))

@@ -51,3 +51,33 @@ def test_values_for_people() -> None:
     assert format_value(0.05, "ratio") == "5.00%"
     assert format_value(float("nan")) == "NaN" and format_value(float("inf")) == "+Inf"
     assert format_value(None) == "-"
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("95%", "0.95"),  # 95 * 0.01 in floats is 0.9500000000000001
+        ("35%", "0.35"),  # ... and 0.35000000000000003
+        ("70%", "0.7"),
+        ("0.1%", "0.001"),
+        ("300ms", "0.3"),
+        ("1.5KiB", "1536"),
+        ("-10%", "-0.1"),
+    ],
+)
+def test_quantities_are_exactly_the_decimal_written(text: str, written: str) -> None:
+    assert parse_quantity(text)[0] == float(written)
+
+
+def test_thresholds_hold_at_exactly_the_written_percentage() -> None:
+    from gate.thresholds import parse_condition
+
+    assert parse_condition(">= 95%").holds(19 / 20)  # 19 of 20 is 95%: it passes
+    assert not parse_condition("< 35%").holds(7 / 20)  # 7 of 20 is 35%, not below it
+
+
+def test_absurd_exponents_become_infinity_or_zero_like_floats() -> None:
+    assert parse_quantity("1e9999999%")[0] == math.inf
+    assert parse_quantity("-1e99999999999999999999")[0] == -math.inf
+    assert parse_quantity("1e-99999999999999999999ms")[0] == 0.0
+    assert parse_duration("0.3s") == 0.3

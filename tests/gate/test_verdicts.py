@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from gate.model import Objective
 from gate.verdicts import GateResult, ObjectiveResult, Status, overall
 from perfstack.errors import ExitCode
@@ -90,3 +92,25 @@ def test_exit_codes_and_their_precedence() -> None:
 
 def test_nothing_to_judge_is_no_data() -> None:
     assert gate([]).status is Status.NO_DATA and gate([]).exit_code() == ExitCode.NO_DATA
+
+
+def test_an_error_without_a_kind_never_exits_0() -> None:
+    # on_multi_series: error gives ERROR from a policy, not from Prometheus
+    unexplained = result("a", Status.ERROR)
+    assert gate([unexplained]).status is Status.ERROR
+    assert gate([unexplained, result("b", Status.PASS)]).exit_code() == ExitCode.USAGE
+    assert gate([unexplained, result("b", Status.FAIL)]).exit_code() == ExitCode.USAGE
+
+
+def test_a_nan_score_is_an_error_not_a_pass() -> None:
+    # weights are checked when the rules load; a NaN that gets here anyway must not pass
+    for weights in ((math.nan, 1.0), (math.inf, 1.0)):
+        results = [
+            result("a", Status.FAIL, weight=weights[0]),
+            result("b", Status.PASS, weight=weights[1]),
+        ]
+        decided = gate(results, 0.9, 0.75)
+        assert decided.status is Status.ERROR and "NaN" in decided.reason
+        assert decided.exit_code() == ExitCode.USAGE
+    unscored = gate([result("a", Status.PASS, weight=math.nan)])
+    assert unscored.status is Status.ERROR and unscored.exit_code() == ExitCode.USAGE
