@@ -64,7 +64,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from overhead_stats import describe
+from overhead_stats import describe, overhead, per_round_ratios
 
 from tests.helpers import free_port
 from tests.loadgen.prometheus_process import PrometheusProcess
@@ -563,23 +563,22 @@ def report_overheads(runs: dict[str, list[Run]]) -> dict[tuple[str, str], float]
         for variant in VARIANTS:
             median = statistics.median(rates[variant])
             # the same round's runs ran back to back, under the most similar machine load
-            ratios = [r / b for r, b in zip(rates[variant], rates["none"], strict=True)]
-            paired = statistics.median(ratios)
-            overheads[label, variant] = 1 - paired
+            ratios = per_round_ratios(rates[variant], rates["none"])
+            overheads[label, variant] = overhead(ratios)
             print(
                 f"  {variant:>9}: {median:8.0f} req/CPU-s  ratio of medians "
-                f"{median / baseline:.3f}  per-round ratio median {paired:.3f} "
-                f"(min {min(ratios):.3f}, max {max(ratios):.3f})  overhead {1 - paired:+.1%}"
+                f"{median / baseline:.3f}  per-round ratio median {statistics.median(ratios):.3f} "
+                f"(min {min(ratios):.3f}, max {max(ratios):.3f})  "
+                f"overhead {overheads[label, variant]:+.1%}"
             )
     return overheads
 
 
 def paired_ratios(runs: dict[str, list[Run]], variant: str) -> list[float]:
     """Each round's steady-state rate of `variant` over the baseline's in the same round."""
-    return [
-        run.steady_rate / base.steady_rate
-        for run, base in zip(runs[variant], runs["none"], strict=True)
-    ]
+    return per_round_ratios(
+        [run.steady_rate for run in runs[variant]], [run.steady_rate for run in runs["none"]]
+    )
 
 
 def save_rounds(path: Path, runs: dict[str, list[Run]], args: argparse.Namespace) -> None:

@@ -19,6 +19,13 @@ RESAMPLES = 10_000
 SEED = 20091  # a fixed seed: the same rounds always print the same interval
 
 
+def per_round_ratios(rates: Sequence[float], baseline: Sequence[float]) -> list[float]:
+    """Each round's rate over the baseline's in the same round."""
+    if len(rates) != len(baseline):
+        raise ValueError(f"{len(rates)} rounds against {len(baseline)} of the baseline")
+    return [rate / base for rate, base in zip(rates, baseline, strict=True)]
+
+
 def overhead(ratios: Sequence[float]) -> float:
     """Overhead from per-round rate ratios (variant / baseline): 1 - their median."""
     if not ratios:

@@ -17,9 +17,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from overhead_stats import describe
+from bench_http_overhead import GOAL_OVERHEAD
+from overhead_stats import describe, per_round_ratios
 
-GOAL_OVERHEAD = 0.03  # as in bench_http_overhead (issue 3)
 BASELINE = "none"
 GOAL_VARIANT = "perfstack"
 EXIT_BAD_FILE = 2
@@ -34,9 +34,10 @@ def load_ratios(path: Path) -> dict[str, list[float]]:
         ratios = {}
         for variant, rates in rounds.items():
             steady = [float(rate) for rate in rates["steady"]]
-            if len(steady) != len(baseline):
-                raise ValueError(f"{variant} has {len(steady)} rounds, {BASELINE} {len(baseline)}")
-            ratios[variant] = [rate / base for rate, base in zip(steady, baseline, strict=True)]
+            try:
+                ratios[variant] = per_round_ratios(steady, baseline)
+            except ValueError as error:
+                raise ValueError(f"{variant}: {error}") from None
     except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError) as error:
         raise SystemExit(f"{path}: not a bench_http_overhead --save file ({error})") from None
     return ratios
