@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from overhead_stats import bootstrap_interval, describe, overhead, verdict
+from overhead_stats import bootstrap_interval, clustered_interval, describe, overhead, verdict
 
 
 def test_the_overhead_is_one_minus_the_median_ratio() -> None:
@@ -82,3 +82,32 @@ def test_a_median_within_the_goal_with_a_wide_spread_is_not_called_met() -> None
 
 def test_without_a_goal_only_the_figure_and_interval_are_described() -> None:
     assert describe([0.92, 0.92, 0.92], None) == "8.0% (90% interval 8.0% .. 8.0%, 3 rounds)"
+
+
+def test_resampling_invocations_widens_the_interval_when_they_disagree() -> None:
+    rng = random.Random(3)
+    days = [[rng.gauss(mean, 0.01) for _ in range(16)] for mean in (0.985, 0.98, 0.965, 0.97)]
+    rounds_low, rounds_high = bootstrap_interval([r for day in days for r in day])
+    low, high = clustered_interval(days)
+    assert high - low > 1.5 * (rounds_high - rounds_low)
+    assert low <= overhead([r for day in days for r in day]) <= high
+
+
+def test_invocations_that_agree_give_about_the_rounds_interval() -> None:
+    rng = random.Random(5)
+    days = [[rng.gauss(0.975, 0.03) for _ in range(16)] for _ in range(6)]
+    rounds_low, rounds_high = bootstrap_interval([r for day in days for r in day])
+    low, high = clustered_interval(days)
+    assert high - low == pytest.approx(rounds_high - rounds_low, rel=0.5)
+
+
+def test_identical_invocations_have_a_point_interval() -> None:
+    low, high = clustered_interval([[0.98, 0.98], [0.98, 0.98]])
+    assert low == pytest.approx(0.02) and high == pytest.approx(0.02)
+
+
+def test_a_clustered_interval_needs_two_invocations_of_two_rounds() -> None:
+    with pytest.raises(ValueError, match="at least two invocations"):
+        clustered_interval([[0.97, 0.98]])
+    with pytest.raises(ValueError, match="at least two rounds"):
+        clustered_interval([[0.97, 0.98], [0.97]])
