@@ -25,6 +25,7 @@ from loadgen.greenlet_lag import GreenletLagTicker
 from loadgen.health import GeneratorHealth
 from loadgen.identity import RunIdentity, new_testid
 from loadgen.live_status import LiveStatusWriter
+from loadgen.names import AgreedNames, NameGuard
 from loadgen.plugin_record import build_record, keep_other_generators
 from loadgen.plugin_settings import PluginSettings, add_arguments
 from loadgen.push import PushConfig, RemoteWritePusher
@@ -35,7 +36,10 @@ from loadgen.schema import RunMetrics
 
 RUN_MESSAGE = "perfstack_run"
 STOP_MESSAGE = "perfstack_stop"
+NAMES_MESSAGE = "perfstack_names"  # worker -> master: new request names
+NAMES_ANSWER = "perfstack_names_answer"  # master -> worker: which of them are admitted
 FINAL_REPORT_TIMEOUT = 15.0
+NAMES_SETTLE_TIMEOUT = 3.0  # at the end, how long a worker waits for answers about new names
 REPORT_KEY = "perfstack"
 log = logging.getLogger("perfstack")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per push drowns Locust's log
@@ -56,7 +60,9 @@ class PluginRun:
             else "local"
         )
         self.registry = Registry()
-        self.recorder = RequestRecorder(self.registry, settings.max_names)
+        self.recorder = RequestRecorder(
+            self.registry, settings.max_names, agreed_names=self.role == "worker"
+        )
         self.http = self.recorder.metrics
         self.guard = self.recorder.guard
         self.run_metrics = RunMetrics(self.registry) if self.role != "worker" else None
@@ -76,6 +82,8 @@ class PluginRun:
         self.live: LiveStatusWriter | None = None
         self.finished = False
         self._received: dict[str, Any] = {}
+        self._settling_names = False
+        self._settler: gevent.Greenlet | None = None
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -89,8 +97,10 @@ class PluginRun:
         if self.role == "worker" and runner is not None:
             runner.register_message(RUN_MESSAGE, self.on_run_message)
             runner.register_message(STOP_MESSAGE, self.on_stop_message)
+            runner.register_message(NAMES_ANSWER, self.on_names_answer)
             listeners.report_to_master.add_listener(self.on_report_to_master)
-        if self.role == "master":
+        if self.role == "master" and runner is not None:
+            runner.register_message(NAMES_MESSAGE, self.on_names_question)
             listeners.worker_report.add_listener(self.on_worker_report)
 
     # -- run lifecycle ----------------------------------------------------------------------------
@@ -144,6 +154,9 @@ class PluginRun:
 
     def on_test_stop(self, environment: Environment, **_: Any) -> None:
         self.end = time.time()
+        if self.role == "worker":
+            self._settle_names_then_report()
+            return
         self.final_report_due = True
         if self.role == "master":
             self._collect_final_reports()
@@ -171,14 +184,43 @@ class PluginRun:
             log.warning("perfstack: no final report from workers %s", ", ".join(sorted(missing)))
 
     def on_stop_message(self, environment: Environment, msg: Any, **_: Any) -> None:
+        # the answers about new names arrive through this same message loop: wait elsewhere
+        gevent.spawn(self._stop_and_report, environment)
+
+    def _stop_and_report(self, environment: Environment) -> None:
         runner = environment.runner
         if runner is None:
             return
         runner.stop()  # no-op when already stopped; fires test_stop otherwise
+        if self._settler is not None:
+            self._settler.join()
         self.final_report_due = True
         send_stats = getattr(runner, "_send_stats", None)
         if send_stats is not None:
             send_stats()
+
+    def _settle_names_then_report(self) -> None:
+        """The final report waits until the master has answered about the last new names
+        (at most NAMES_SETTLE_TIMEOUT), so as few names as possible are decided alone.
+        The master's plugin waits longer than that for every worker's final report."""
+        if self._settler is not None and not self._settler.dead:
+            return
+        self._settling_names = True  # Locust's own stats report must not carry the final one
+        self._settler = gevent.spawn(self._settle_names)
+
+    def _settle_names(self) -> None:
+        guard = self.recorder.guard
+        deadline = time.monotonic() + NAMES_SETTLE_TIMEOUT
+        try:
+            while isinstance(guard, AgreedNames):
+                self.recorder.flush()
+                self._ask_about_names()
+                if not guard.undecided or time.monotonic() > deadline:
+                    return
+                gevent.sleep(0.02)
+        finally:
+            self._settling_names = False
+            self.final_report_due = True
 
     def on_quit(self, exit_code: int = 0, **_: Any) -> None:
         if self.finished or self.identity is None or self.pusher is None:
@@ -208,7 +250,7 @@ class PluginRun:
 
     # -- distributed ----------------------------------------------------------------------------
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
-        if not self.final_report_due:
+        if not self.final_report_due or self._settling_names:
             return  # exact histograms travel once, with the report that follows test_stop
         self.final_report_due = False
         data[REPORT_KEY] = {
@@ -216,6 +258,7 @@ class PluginRun:
             "instance": self.identity.instance if self.identity else "",
             "deltas": self.recorder.take_deltas(),
             "name_overflow": self.guard.overflow_count,
+            "names_decided_alone": getattr(self.guard, "decided_alone", 0),
             "saturated": self.health.was_saturated,
             "samples_dropped": self.pusher.stats.dropped_total if self.pusher else 0,
         }
@@ -229,6 +272,28 @@ class PluginRun:
         if report.get("final"):
             self.final_reports_from.add(client_id)
 
+    def on_names_question(self, environment: Environment, msg: Any, **_: Any) -> None:
+        runner = environment.runner
+        guard = self.recorder.guard
+        if runner is None or not isinstance(guard, NameGuard):
+            return
+        answer = guard.answer(str(name) for name in (msg.data or {}).get("names", []))
+        runner.send_message(NAMES_ANSWER, answer, client_id=msg.node_id)
+
+    def on_names_answer(self, environment: Environment, msg: Any, **_: Any) -> None:
+        guard = self.recorder.guard
+        data = msg.data or {}
+        if isinstance(guard, AgreedNames):
+            guard.decide(data.get("admitted", []), bool(data.get("full")))
+
+    def _ask_about_names(self) -> None:
+        guard, runner = self.recorder.guard, self.environment.runner
+        if not isinstance(guard, AgreedNames) or runner is None:
+            return
+        questions = guard.take_questions()
+        if questions:
+            runner.send_message(NAMES_MESSAGE, {"names": questions})
+
     # -- periodic work, all on the lag ticker's one greenlet -------------------------------------
     def _on_tick(self) -> None:
         self._sample_users()
@@ -241,6 +306,7 @@ class PluginRun:
             pusher.tick()
         except RuntimeError:  # stopped meanwhile by on_quit
             return
+        self._ask_about_names()  # the names the push's fold found new
 
     def _sample_users(self) -> None:
         runner = self.environment.runner

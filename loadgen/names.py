@@ -2,12 +2,15 @@
 
 Locust uses the URL path as the name when a task gives none, so a test that
 requests `/items/<id>` would create one series per id. The guard admits the first
-`cap` distinct names and maps every later one to `_other_`, counting each overflow.
+`cap` distinct names and maps every later one to `_other_`, counting each overflow. With
+Locust workers, the master's guard decides for all of them (`AgreedNames`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 OVERFLOW_NAME = "_other_"
 DEFAULT_MAX_NAMES = 200
@@ -36,6 +39,109 @@ class NameGuard:
             if self._on_overflow is not None:
                 self._on_overflow(count)
         return OVERFLOW_NAME
+
+    @property
+    def admitted(self) -> frozenset[str]:
+        return frozenset(self._admitted)
+
+    def answer(self, names: Iterable[str]) -> dict[str, Any]:
+        """The master's answer to a worker asking about `names` (see AgreedNames.decide):
+        those it admits; once the cap is full, every name it ever admitted."""
+        admitted = [name for name in names if self.resolve(name, 0) == name]
+        if len(self._admitted) >= self.cap:
+            return {"admitted": sorted(self._admitted), "full": True}
+        return {"admitted": admitted, "full": False}
+
+
+class AgreedNames:
+    """A Locust worker's side of one name cap shared by all workers.
+
+    Workers that each capped their own names would together export up to workers x cap
+    label values. So a worker admits a name only once the master has: a new name is
+    undecided (`resolve` gives None, and the caller holds its requests back) until the
+    master answers (`decide`). Once the master's cap is full it sends every name it
+    admitted, and from then on the worker decides at once: those names, else `_other_`.
+    A name not answered within `patience` seconds (the master away) is decided here as a
+    lone worker would decide it, and counted in `decided_alone`, so no request is held
+    back for ever (per-name figures may then disagree between workers).
+    """
+
+    def __init__(
+        self,
+        cap: int = DEFAULT_MAX_NAMES,
+        on_overflow: Callable[[int], object] | None = None,
+        patience: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._local = NameGuard(cap)  # for names this worker has to decide alone
+        self._admitted: set[str] = set()
+        self._full = False
+        self._asked_at: dict[str, float] = {}
+        self._to_ask: list[str] = []
+        self._on_overflow = on_overflow
+        self._patience, self._clock = patience, clock
+        self.overflow_count = 0
+        self.decided_alone = 0
+
+    def resolve(self, name: str, count: int = 1) -> str | None:
+        """The label value for `count` requests named `name`; None while the master has not
+        answered (count 0: look up without counting an overflow)."""
+        if name in self._admitted:
+            return name
+        if not self._full:
+            if self._waiting(name):
+                return None
+            if name in self._admitted:  # admitted alone
+                return name
+        if count:
+            self.overflow_count += count
+            if self._on_overflow is not None:
+                self._on_overflow(count)
+        return OVERFLOW_NAME
+
+    def _waiting(self, name: str) -> bool:
+        """True while `name` waits for the master's answer. Past `patience` (or after
+        give_up_waiting) the name is decided alone, as a lone worker's cap would: admitted,
+        or refused, and then every later new name too."""
+        asked = self._asked_at.get(name)
+        if asked is None and self._patience > 0:
+            self._asked_at[name] = self._clock()
+            self._to_ask.append(name)
+            return True
+        if asked is not None:
+            if self._clock() - asked < self._patience:
+                return True
+            del self._asked_at[name]
+        self.decided_alone += 1
+        if self._local.resolve(name, 0) == name:
+            self._admitted.add(name)
+        else:
+            self._full = True
+        return False
+
+    def take_questions(self) -> list[str]:
+        """The new names to ask the master about, each once."""
+        questions, self._to_ask = self._to_ask, []
+        return questions
+
+    def decide(self, admitted: Iterable[str], full: bool) -> None:
+        """The master's answer: names it admitted; `full`: it admits no more, and
+        `admitted` then holds every name it ever admitted."""
+        for name in admitted:
+            self._admitted.add(name)
+            self._local.resolve(name, 0)
+            self._asked_at.pop(name, None)
+        if full:
+            self._full = True
+            self._asked_at.clear()
+
+    def give_up_waiting(self) -> None:
+        """From now on a name still unanswered is decided alone (the run is ending)."""
+        self._patience = 0.0
+
+    @property
+    def undecided(self) -> frozenset[str]:
+        return frozenset(self._asked_at)
 
     @property
     def admitted(self) -> frozenset[str]:

@@ -21,6 +21,7 @@ def build_record(run: PluginRun, exit_code: int) -> RunRecord:
     own_dropped = run.pusher.stats.dropped_total if run.pusher else 0
     errors = dict(run.recorder.errors_by_type)
     name_overflow = run.guard.overflow_count + sum(int(r.get("name_overflow", 0)) for r in reports)
+    decided_alone = sum(int(r.get("names_decided_alone", 0)) for r in reports)
     instances = [run.identity.instance] if run.role == "local" else sorted(run.worker_reports)
     return RunRecord(
         testid=run.identity.testid,
@@ -51,9 +52,10 @@ def build_record(run: PluginRun, exit_code: int) -> RunRecord:
             "role": run.role,
             "locust_requests": int(stats.total.num_requests) if stats else 0,
             "locust_failures": int(stats.total.num_failures) if stats else 0,
-            # workers fill their name caps in their own order: a name one of them admitted
-            # may sit in another's _other_, so per-name figures can be partial
-            "names_partial": name_overflow > 0 and len(run.worker_reports) > 1,
+            # the master admits names for all workers; a worker that had no answer in
+            # time decided alone, and its per-name figures may then disagree with the others'
+            "names_decided_alone": decided_alone,
+            "names_partial": decided_alone > 0,
         },
     )
 

@@ -18,7 +18,7 @@ from loadgen.batch_histogram import BatchHistogram
 from loadgen.errors_classify import classify
 from loadgen.exact import LatencyRecorder
 from loadgen.families import Collector
-from loadgen.names import OVERFLOW_NAME, NameGuard
+from loadgen.names import OVERFLOW_NAME, AgreedNames, NameGuard
 from loadgen.registry import Registers
 from loadgen.schema import LATENCY_BUCKETS, NO_STATUS, OVERALL_NAME, HttpMetrics
 
@@ -57,13 +57,18 @@ class _FlushFirst(Collector):
 
 
 class RequestRecorder:
-    def __init__(self, registry: Registers, max_names: int) -> None:
+    def __init__(self, registry: Registers, max_names: int, agreed_names: bool = False) -> None:
+        """`agreed_names`: a Locust worker's recorder, whose master decides which names are
+        admitted (names.AgreedNames); requests with a name not yet decided wait in the
+        pending lists."""
         registry.register(_FlushFirst(self))
         self.metrics = HttpMetrics(registry)
         registry.unregister(self.metrics.duration)  # same series, fed in batches instead
         self.histogram = BatchHistogram(LATENCY_BUCKETS)
         registry.register(self.histogram)
-        self.guard = NameGuard(max_names, on_overflow=self.metrics.name_overflow.inc)
+        self.guard: NameGuard | AgreedNames = (AgreedNames if agreed_names else NameGuard)(
+            max_names, on_overflow=self.metrics.name_overflow.inc
+        )
         self.totals: dict[str, NameTotals] = {}
         self.errors_by_type: dict[str, int] = {}
         self._pending: dict[RawKey, list[float]] = {}
@@ -97,8 +102,12 @@ class RequestRecorder:
     def flush(self) -> None:
         pending, self._pending = self._pending, {}
         failures, self._pending_failures = self._pending_failures, []
-        for (name, method, status_code), values in pending.items():
+        for raw_key, values in pending.items():
+            name, method, status_code = raw_key
             label = self.guard.resolve(name, count=len(values))
+            if label is None:  # the master has not answered about this name yet
+                self._pending.setdefault(raw_key, []).extend(values)
+                continue
             status = str(status_code) if status_code else NO_STATUS
             totals, untimed = self._totals(label), 0
             try:
@@ -110,8 +119,12 @@ class RequestRecorder:
                 totals.untimed += untimed
                 values = timed
             self.histogram.add_batch((label, method, status), values, untimed)
-        for name, method, status_code, exception in failures:
+        for failure in failures:
+            name, method, status_code, exception = failure
             label = self.guard.resolve(name, count=0)  # counted with its request above
+            if label is None:
+                self._pending_failures.append(failure)
+                continue
             self._totals(label).failures += 1
             error_type = classify(exception, status_code or None)
             self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + 1
@@ -129,7 +142,13 @@ class RequestRecorder:
 
     # -- distributed: workers send what they recorded since the last report ------------------
     def take_deltas(self) -> dict[str, Any]:
-        """Histograms, failures and error types since the last call; resets what it returns."""
+        """Histograms, failures and error types since the last call; resets what it returns.
+        Names the master has not answered about are decided here (AgreedNames), so every
+        request is in the deltas."""
+        if isinstance(self.guard, AgreedNames):
+            self.flush()
+            if self.guard.undecided:
+                self.guard.give_up_waiting()
         self.flush()
         taken, self.totals = self.totals, {}
         errors, self.errors_by_type = self.errors_by_type, {}
@@ -144,7 +163,8 @@ class RequestRecorder:
             # same way, so the record keeps at most cap + 1 names
             latency = LatencyRecorder.decode(encoded)
             if name != OVERFLOW_NAME:
-                name = self.guard.resolve(name, count=latency.count + int(untimed))
+                label = self.guard.resolve(name, count=latency.count + int(untimed))
+                name = OVERFLOW_NAME if label is None else label  # None only on a worker
             totals = self._totals(name)
             totals.latency.merge(latency)
             totals.failures += int(failures)

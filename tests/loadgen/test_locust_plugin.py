@@ -189,6 +189,79 @@ def test_distinct_urls_are_capped(stack, demo_target, tmp_path):
     )
 
 
+PER_WORKER_URLS_LOCUSTFILE = """
+import itertools, os
+from locust import FastHttpUser, constant, task
+
+ids = itertools.count()
+
+class Crawler(FastHttpUser):
+    wait_time = constant(0.001)
+    @task
+    def distinct(self):  # every worker process requests URLs of its own
+        self.client.get(f"/api/items/{os.getpid()}{next(ids) % 5000:04d}")
+"""
+
+
+def test_workers_share_one_name_cap(stack, demo_target, tmp_path):
+    locustfile = write_locustfile(tmp_path, PER_WORKER_URLS_LOCUSTFILE)
+    testid = f"cardinality-2w-{tmp_path.name}"[:60]
+    result = run_perfstack(
+        locustfile, demo_target.url, tmp_path / "state", stack.prometheus_url,
+        "-u", "4", "-t", "5s", "--testid", testid, "--max-names", "30", "--processes", "2",
+        "--", "--json-file", str(tmp_path / "final"),
+    )  # fmt: skip
+    record = finished_record(tmp_path / "state", testid, result)
+    locust = locust_json_counts(tmp_path / "final")
+    prefixes = {name[len("/api/items/") :][:-4] for name in locust}
+    assert len(prefixes) == 2 and len(locust) > 2 * 30  # two workers, each past the cap alone
+    per_name = prom_by(stack.prometheus_url, "loadgen_http_requests_total", testid, by="name")
+    # one cap for the run: each worker capping its own names would export up to 2 x 30 + 1
+    assert len(per_name) == 31 and "_other_" in per_name
+    assert sum(per_name.values()) == record.requests == sum(n for n, _ in locust.values())
+    for name, requests in per_name.items():
+        if name != "_other_":  # every admitted name carries all its requests, on any worker
+            assert requests == locust[name][0]
+    assert set(record.names) == set(per_name)
+    assert {name: stats.requests for name, stats in record.names.items()} == per_name
+    overflow = prom_by(stack.prometheus_url, "loadgen_name_overflow_total", testid)
+    assert overflow[""] == per_name["_other_"] == record.name_overflow
+    assert record.extra["names_partial"] is False and record.extra["names_decided_alone"] == 0
+
+
+NEW_NAMES_TO_THE_END_LOCUSTFILE = """
+import itertools, os
+from locust import FastHttpUser, constant, task
+
+ids = itertools.count()
+
+class Explorer(FastHttpUser):
+    wait_time = constant(0.05)
+    @task
+    def fresh(self):  # a name never seen before, up to the last request
+        self.client.get(f"/api/items/{os.getpid()}{next(ids):05d}")
+"""
+
+
+def test_names_first_seen_just_before_the_stop_are_agreed_with_the_master(
+    stack, demo_target, tmp_path
+):
+    locustfile = write_locustfile(tmp_path, NEW_NAMES_TO_THE_END_LOCUSTFILE)
+    testid = f"names-end-{tmp_path.name}"[:60]
+    result = run_perfstack(
+        locustfile, demo_target.url, tmp_path / "state", stack.prometheus_url,
+        "-u", "4", "-t", "4s", "--testid", testid, "--max-names", "5000", "--processes", "2",
+        "--", "--json-file", str(tmp_path / "final"),
+    )  # fmt: skip
+    record = finished_record(tmp_path / "state", testid, result)
+    locust = locust_json_counts(tmp_path / "final")
+    assert len(locust) > 100
+    per_name = prom_by(stack.prometheus_url, "loadgen_http_requests_total", testid, by="name")
+    assert per_name == {name: requests for name, (requests, _) in locust.items()}
+    assert {name: stats.requests for name, stats in record.names.items()} == per_name
+    assert record.extra["names_decided_alone"] == 0 and record.name_overflow == 0
+
+
 WORKER_LOCUSTFILE = """
 import loadgen.locust_plugin  # noqa: F401  (plain `locust --worker` needs the import)
 from locust import FastHttpUser, constant, task

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from loadgen.names import OVERFLOW_NAME, NameGuard
+from loadgen.names import OVERFLOW_NAME, AgreedNames, NameGuard
 
 
 def test_first_names_up_to_the_cap_are_kept_and_later_ones_overflow():
@@ -22,3 +22,69 @@ def test_first_names_up_to_the_cap_are_kept_and_later_ones_overflow():
 def test_cap_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         NameGuard(cap=0)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_worker_holds_a_new_name_until_the_master_answers_and_asks_once():
+    guard = AgreedNames(cap=2, clock=Clock())
+    assert guard.resolve("/a", count=3) is None
+    assert guard.resolve("/a", count=0) is None
+    assert guard.take_questions() == ["/a"]
+    assert guard.take_questions() == []  # asked once
+    assert guard.undecided == {"/a"}
+    guard.decide(["/a"], full=False)
+    assert guard.resolve("/a") == "/a" and guard.undecided == frozenset()
+    assert guard.overflow_count == 0
+
+
+def test_once_the_master_is_full_unknown_names_overflow_without_asking():
+    overflowed: list[int] = []
+    guard = AgreedNames(cap=2, on_overflow=overflowed.append, clock=Clock())
+    assert guard.resolve("/mine") is None
+    assert guard.resolve("/late") is None
+    guard.decide(["/mine", "/other-worker-s"], full=True)  # every name the master admitted
+    assert guard.resolve("/mine") == "/mine"
+    assert guard.resolve("/other-worker-s") == "/other-worker-s"
+    assert guard.resolve("/late", count=4) == OVERFLOW_NAME
+    assert guard.resolve("/never-seen", count=1) == OVERFLOW_NAME
+    assert guard.take_questions() == ["/mine", "/late"]  # nothing asked after the answer
+    assert guard.overflow_count == sum(overflowed) == 5
+    assert guard.undecided == frozenset() and guard.decided_alone == 0
+
+
+def test_a_name_unanswered_for_its_patience_is_decided_alone_within_the_local_cap():
+    clock = Clock()
+    guard = AgreedNames(cap=1, patience=10.0, clock=clock)
+    assert guard.resolve("/a") is None and guard.resolve("/b") is None
+    clock.now = 9.9
+    assert guard.resolve("/a") is None
+    clock.now = 10.0
+    assert guard.resolve("/a", count=2) == "/a"
+    assert guard.resolve("/b", count=2) == OVERFLOW_NAME  # the local cap, like a lone worker
+    assert guard.decided_alone == 2 and guard.overflow_count == 2
+    assert guard.undecided == frozenset()
+
+
+def test_giving_up_decides_every_unanswered_name_at_once():
+    guard = AgreedNames(cap=5, clock=Clock())
+    assert guard.resolve("/a") is None
+    guard.give_up_waiting()
+    assert guard.resolve("/a") == "/a"
+    assert guard.resolve("/b") == "/b"  # not even asked any more
+    assert guard.decided_alone == 2
+
+
+def test_the_master_answers_with_what_it_admits_and_when_full_with_every_admitted_name():
+    master = NameGuard(cap=3)
+    assert master.answer(["/a", "/b"]) == {"admitted": ["/a", "/b"], "full": False}
+    assert master.answer(["/b"]) == {"admitted": ["/b"], "full": False}
+    assert master.answer(["/c", "/d"]) == {"admitted": ["/a", "/b", "/c"], "full": True}
+    assert master.overflow_count == 0  # answering counts no request
+    assert master.answer(["/e"]) == {"admitted": ["/a", "/b", "/c"], "full": True}

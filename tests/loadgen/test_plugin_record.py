@@ -52,15 +52,19 @@ def test_totals_are_the_sums_over_names_and_locust_s_own_are_kept_apart(tmp_path
 
 
 @pytest.mark.parametrize(
-    ("workers", "overflow", "partial"),
-    [(2, 3, True), (2, 0, False), (1, 3, False)],
+    ("decided_alone", "partial"),
+    [((0, 0), False), ((2, 0), True), ((0, 1), True)],
 )
-def test_per_name_figures_are_marked_partial_when_several_workers_hit_the_name_cap(
-    tmp_path: Path, workers: int, overflow: int, partial: bool
+def test_per_name_figures_are_marked_partial_when_a_worker_decided_names_alone(
+    tmp_path: Path, decided_alone: tuple[int, int], partial: bool
 ) -> None:
-    reports = {f"w{i}": {"name_overflow": overflow if i == 0 else 0} for i in range(workers)}
+    reports = {
+        f"w{i}": {"name_overflow": 3, "names_decided_alone": alone}
+        for i, alone in enumerate(decided_alone)
+    }
     record = build_record(plugin_run(filled_recorder(10, ["/a"]), "master", reports, tmp_path), 0)
-    assert record.name_overflow == overflow
+    assert record.name_overflow == 6  # overflowing alone is not partial: the master agreed
+    assert record.extra["names_decided_alone"] == sum(decided_alone)
     assert record.extra["names_partial"] is partial
 
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from prometheus_client import CollectorRegistry
 
+from loadgen.names import AgreedNames
 from loadgen.request_recorder import RequestRecorder
 
 
@@ -162,3 +163,56 @@ def test_the_master_caps_the_union_of_the_names_its_workers_admitted():
     }
     assert master.guard.overflow_count == 50  # what the master folded; workers count theirs
     assert value(master_registry, "loadgen_name_overflow_total") == 50
+
+
+def test_workers_fold_a_new_name_only_once_the_master_admitted_it():
+    master, _ = recorder(cap=2)
+    registries = [CollectorRegistry(), CollectorRegistry()]
+    workers = [RequestRecorder(registry, 2, agreed_names=True) for registry in registries]
+    for index, worker in enumerate(workers):
+        for name in (f"/w{index}-a", f"/w{index}-b", "/shared"):
+            for _ in range(10):
+                worker.on_request("GET", name, 2.0, exception=RuntimeError("x"))
+        worker.flush()
+    # nothing folded while the names wait for the master
+    assert all(not worker.totals for worker in workers)
+    assert value(registries[0], "loadgen_http_requests_total", name="/w0-a", method="GET",
+                 status="none") == 0  # fmt: skip
+    for worker in workers:
+        assert isinstance(worker.guard, AgreedNames)
+        answer = master.guard.answer(worker.guard.take_questions())
+        worker.guard.decide(answer["admitted"], answer["full"])
+        worker.flush()
+    for worker in workers:
+        master.merge_deltas(worker.take_deltas())
+    names, _ = master.summary()
+    assert {name: values["requests"] for name, values in names.items()} == {
+        "/w0-a": 10, "/w0-b": 10, "_other_": 40,
+    }  # fmt: skip
+    assert {name: values["failures"] for name, values in names.items()} == {
+        "/w0-a": 10, "/w0-b": 10, "_other_": 40,
+    }  # fmt: skip
+    exported = set()
+    for registry in registries:
+        for metric in registry.collect():
+            for sample in metric.samples:
+                if sample.name == "loadgen_http_requests_total":
+                    exported.add(sample.labels["name"])
+    assert exported == {"/w0-a", "/w0-b", "_other_"}  # the cap + 1 over both workers
+    assert sum(worker.guard.overflow_count for worker in workers) == 40
+
+
+def test_the_final_deltas_decide_unanswered_names_alone_and_lose_no_request():
+    worker = RequestRecorder(CollectorRegistry(), 1, agreed_names=True)
+    for name in ("/a", "/b"):
+        worker.on_request("GET", name, 2.0)
+        worker.on_request("GET", name, 4.0, exception=RuntimeError("x"))
+    deltas = worker.take_deltas()
+    assert {name: failures for name, (_, failures, _) in deltas["names"].items()} == {
+        "/a": 1, "_other_": 1,
+    }  # fmt: skip
+    assert isinstance(worker.guard, AgreedNames) and worker.guard.decided_alone == 2
+    master, _ = recorder()
+    master.merge_deltas(deltas)
+    names, _ = master.summary()
+    assert sum(values["requests"] for values in names.values()) == 4
