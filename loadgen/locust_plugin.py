@@ -82,7 +82,6 @@ class PluginRun:
         self.live: LiveStatusWriter | None = None
         self.finished = False
         self._received: dict[str, Any] = {}
-        self._settling_names = False
         self._settler: gevent.Greenlet | None = None
 
     # -- wiring ------------------------------------------------------------------------------
@@ -106,6 +105,8 @@ class PluginRun:
     # -- run lifecycle ----------------------------------------------------------------------------
     def on_test_start(self, environment: Environment, **_: Any) -> None:
         if self.identity is not None:
+            if isinstance(self.recorder.guard, AgreedNames):
+                self.recorder.guard.resume()
             return  # one testid per process: a restarted test (web UI) continues the run
         if self.role == "worker":
             self.settings = PluginSettings.from_options(environment.parsed_options)  # the master's
@@ -205,7 +206,6 @@ class PluginRun:
         The master's plugin waits longer than that for every worker's final report."""
         if self._settler is not None and not self._settler.dead:
             return
-        self._settling_names = True  # Locust's own stats report must not carry the final one
         self._settler = gevent.spawn(self._settle_names)
 
     def _settle_names(self) -> None:
@@ -219,8 +219,7 @@ class PluginRun:
                     return
                 gevent.sleep(0.02)
         finally:
-            self._settling_names = False
-            self.final_report_due = True
+            self.final_report_due = True  # on a worker, set only here and after a STOP
 
     def on_quit(self, exit_code: int = 0, **_: Any) -> None:
         if self.finished or self.identity is None or self.pusher is None:
@@ -234,6 +233,8 @@ class PluginRun:
             self.recorder.publish_run_quantiles()
             assert self.run_metrics is not None
             self.run_metrics.ended(self.end)
+        else:  # a worker quitting without its final report: the last push carries all
+            self.recorder.decide_waiting_names()
         self.pusher.stop()
         self.health.close()
         if self.role == "worker":
@@ -250,7 +251,7 @@ class PluginRun:
 
     # -- distributed ----------------------------------------------------------------------------
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
-        if not self.final_report_due or self._settling_names:
+        if not self.final_report_due:
             return  # exact histograms travel once, with the report that follows test_stop
         self.final_report_due = False
         data[REPORT_KEY] = {

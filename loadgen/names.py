@@ -61,9 +61,10 @@ class AgreedNames:
     undecided (`resolve` gives None, and the caller holds its requests back) until the
     master answers (`decide`). Once the master's cap is full it sends every name it
     admitted, and from then on the worker decides at once: those names, else `_other_`.
-    A name not answered within `patience` seconds (the master away) is decided here as a
-    lone worker would decide it, and counted in `decided_alone`, so no request is held
-    back for ever (per-name figures may then disagree between workers).
+    When a name is not answered within `patience` seconds (the master away, or without
+    the plugin), the worker decides alone for the rest of the test, as a lone worker's cap
+    would, and counts such names in `decided_alone`, so no request is held back for ever
+    (per-name figures may then disagree between workers).
     """
 
     def __init__(
@@ -76,6 +77,7 @@ class AgreedNames:
         self._local = NameGuard(cap)  # for names this worker has to decide alone
         self._admitted: set[str] = set()
         self._full = False
+        self._alone = False
         self._asked_at: dict[str, float] = {}
         self._to_ask: list[str] = []
         self._on_overflow = on_overflow
@@ -100,24 +102,40 @@ class AgreedNames:
         return OVERFLOW_NAME
 
     def _waiting(self, name: str) -> bool:
-        """True while `name` waits for the master's answer. Past `patience` (or after
-        give_up_waiting) the name is decided alone, as a lone worker's cap would: admitted,
-        or refused, and then every later new name too."""
-        asked = self._asked_at.get(name)
-        if asked is None and self._patience > 0:
-            self._asked_at[name] = self._clock()
-            self._to_ask.append(name)
-            return True
-        if asked is not None:
+        """True while `name` waits for the master's answer; False once it is decided alone."""
+        if not self._alone:
+            asked = self._asked_at.get(name)
+            if asked is None:
+                self._asked_at[name] = self._clock()
+                self._to_ask.append(name)
+                return True
             if self._clock() - asked < self._patience:
                 return True
-            del self._asked_at[name]
+            self.decide_alone()  # the master is not answering; `name` is decided with the rest
+            return False
+        self._decide_one_alone(name)
+        return False
+
+    def _decide_one_alone(self, name: str) -> None:
+        self._asked_at.pop(name, None)
         self.decided_alone += 1
         if self._local.resolve(name, 0) == name:
             self._admitted.add(name)
         else:
-            self._full = True
-        return False
+            self._full = True  # a lone worker's cap is full: every later new name overflows
+
+    def decide_alone(self) -> None:
+        """Decide every waiting name here, and every new one until `resume`; answers that
+        come meanwhile are ignored, so no name is split between `_other_` and itself.
+        For the end of a run, and for a master that does not answer."""
+        self._alone = True
+        for name in list(self._asked_at):
+            self._decide_one_alone(name)
+        self._to_ask.clear()
+
+    def resume(self) -> None:
+        """Ask the master again (a new test started in the same process)."""
+        self._alone = False
 
     def take_questions(self) -> list[str]:
         """The new names to ask the master about, each once."""
@@ -127,6 +145,8 @@ class AgreedNames:
     def decide(self, admitted: Iterable[str], full: bool) -> None:
         """The master's answer: names it admitted; `full`: it admits no more, and
         `admitted` then holds every name it ever admitted."""
+        if self._alone:
+            return
         for name in admitted:
             self._admitted.add(name)
             self._local.resolve(name, 0)
@@ -134,10 +154,6 @@ class AgreedNames:
         if full:
             self._full = True
             self._asked_at.clear()
-
-    def give_up_waiting(self) -> None:
-        """From now on a name still unanswered is decided alone (the run is ending)."""
-        self._patience = 0.0
 
     @property
     def undecided(self) -> frozenset[str]:

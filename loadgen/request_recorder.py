@@ -145,15 +145,20 @@ class RequestRecorder:
         """Histograms, failures and error types since the last call; resets what it returns.
         Names the master has not answered about are decided here (AgreedNames), so every
         request is in the deltas."""
-        if isinstance(self.guard, AgreedNames):
-            self.flush()
-            if self.guard.undecided:
-                self.guard.give_up_waiting()
+        self.decide_waiting_names()
         self.flush()
         taken, self.totals = self.totals, {}
         errors, self.errors_by_type = self.errors_by_type, {}
         names = {name: [t.latency.encode(), t.failures, t.untimed] for name, t in taken.items()}
         return {"names": names, "errors": errors}
+
+    def decide_waiting_names(self) -> None:
+        """On a worker, decide alone the names the master has not answered about yet, so
+        the next flush folds every request (the run is ending)."""
+        if isinstance(self.guard, AgreedNames):
+            self.flush()
+            if self.guard.undecided:
+                self.guard.decide_alone()
 
     def merge_deltas(self, deltas: dict[str, Any]) -> None:
         for error_type, count in deltas.get("errors", {}).items():

@@ -72,13 +72,42 @@ def test_a_name_unanswered_for_its_patience_is_decided_alone_within_the_local_ca
     assert guard.undecided == frozenset()
 
 
-def test_giving_up_decides_every_unanswered_name_at_once():
+def test_deciding_alone_settles_every_waiting_name_and_every_new_one_until_resumed():
+    guard = AgreedNames(cap=2, clock=Clock())
+    assert guard.resolve("/a") is None
+    guard.decide_alone()  # the run ends with /a unanswered
+    assert guard.undecided == frozenset() and guard.take_questions() == []
+    assert guard.resolve("/a") == "/a"
+    assert guard.resolve("/b") == "/b"  # not even asked
+    assert guard.resolve("/c") == OVERFLOW_NAME  # the lone worker's cap of 2
+    assert guard.decided_alone == 3
+    guard.decide(["/c"], full=False)  # a late answer must not split /c between two labels
+    assert guard.resolve("/c") == OVERFLOW_NAME
+
+
+def test_a_new_test_asks_the_master_again():
     guard = AgreedNames(cap=5, clock=Clock())
     assert guard.resolve("/a") is None
-    guard.give_up_waiting()
-    assert guard.resolve("/a") == "/a"
-    assert guard.resolve("/b") == "/b"  # not even asked any more
-    assert guard.decided_alone == 2
+    guard.decide_alone()
+    guard.resume()
+    assert guard.resolve("/new") is None  # waits for the master again
+    assert guard.take_questions() == ["/new"]
+    guard.decide(["/new"], full=False)
+    assert guard.resolve("/new") == "/new" and guard.decided_alone == 1
+
+
+def test_after_one_unanswered_name_the_worker_stops_asking():
+    clock = Clock()
+    guard = AgreedNames(cap=5, patience=10.0, clock=clock)
+    assert guard.resolve("/a") is None
+    clock.now = 5.0
+    assert guard.resolve("/b") is None
+    assert guard.take_questions() == ["/a", "/b"]
+    clock.now = 10.0
+    assert guard.resolve("/a") == "/a"  # the master is away: /b is not held 5 s more
+    assert guard.resolve("/b") == "/b"
+    assert guard.resolve("/c") == "/c"
+    assert guard.take_questions() == [] and guard.decided_alone == 3
 
 
 def test_the_master_answers_with_what_it_admits_and_when_full_with_every_admitted_name():

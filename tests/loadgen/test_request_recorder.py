@@ -216,3 +216,17 @@ def test_the_final_deltas_decide_unanswered_names_alone_and_lose_no_request():
     master.merge_deltas(deltas)
     names, _ = master.summary()
     assert sum(values["requests"] for values in names.values()) == 4
+
+
+def test_a_worker_quitting_unanswered_still_exports_every_held_request():
+    # the plugin's on_quit on a worker: decide_waiting_names, then the last push's flush
+    registry = CollectorRegistry()
+    worker = RequestRecorder(registry, 5, agreed_names=True)
+    for _ in range(3):
+        worker.on_request("GET", "/held", 2.0, response=SimpleNamespace(status_code=200))
+    worker.flush()
+    requests = ("loadgen_http_requests_total", {"name": "/held", "method": "GET", "status": "200"})
+    assert (registry.get_sample_value(*requests) or 0) == 0  # held for the master's answer
+    worker.decide_waiting_names()
+    worker.flush()
+    assert registry.get_sample_value(*requests) == 3
