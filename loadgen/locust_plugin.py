@@ -105,8 +105,8 @@ class PluginRun:
     # -- run lifecycle ----------------------------------------------------------------------------
     def on_test_start(self, environment: Environment, **_: Any) -> None:
         if self.identity is not None:
-            if isinstance(self.recorder.guard, AgreedNames):
-                self.recorder.guard.resume()
+            if isinstance(self.guard, AgreedNames):
+                self.guard.resume()
             return  # one testid per process: a restarted test (web UI) continues the run
         if self.role == "worker":
             self.settings = PluginSettings.from_options(environment.parsed_options)  # the master's
@@ -209,10 +209,12 @@ class PluginRun:
         self._settler = gevent.spawn(self._settle_names)
 
     def _settle_names(self) -> None:
-        guard = self.recorder.guard
+        guard = self.guard
         deadline = time.monotonic() + NAMES_SETTLE_TIMEOUT
         try:
-            while isinstance(guard, AgreedNames):
+            if not isinstance(guard, AgreedNames):
+                return
+            while True:
                 self.recorder.flush()
                 self._ask_about_names()
                 if not guard.undecided or time.monotonic() > deadline:
@@ -274,21 +276,19 @@ class PluginRun:
             self.final_reports_from.add(client_id)
 
     def on_names_question(self, environment: Environment, msg: Any, **_: Any) -> None:
-        runner = environment.runner
-        guard = self.recorder.guard
+        runner, guard = environment.runner, self.guard
         if runner is None or not isinstance(guard, NameGuard):
             return
         answer = guard.answer(str(name) for name in (msg.data or {}).get("names", []))
         runner.send_message(NAMES_ANSWER, answer, client_id=msg.node_id)
 
     def on_names_answer(self, environment: Environment, msg: Any, **_: Any) -> None:
-        guard = self.recorder.guard
         data = msg.data or {}
-        if isinstance(guard, AgreedNames):
-            guard.decide(data.get("admitted", []), bool(data.get("full")))
+        if isinstance(self.guard, AgreedNames):
+            self.guard.decide(data.get("admitted", []), bool(data.get("full")))
 
     def _ask_about_names(self) -> None:
-        guard, runner = self.recorder.guard, self.environment.runner
+        guard, runner = self.guard, self.environment.runner
         if not isinstance(guard, AgreedNames) or runner is None:
             return
         questions = guard.take_questions()

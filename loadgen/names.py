@@ -34,6 +34,10 @@ class NameGuard:
         if len(self._admitted) < self.cap:
             self._admitted.add(name)
             return name
+        return self.overflow(count)
+
+    def overflow(self, count: int) -> str:
+        """Count `count` requests recorded as `_other_`, and give that label."""
         if count:
             self.overflow_count += count
             if self._on_overflow is not None:
@@ -74,16 +78,19 @@ class AgreedNames:
         patience: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._local = NameGuard(cap)  # for names this worker has to decide alone
+        # admits what this worker decides alone, and counts every overflow
+        self._local = NameGuard(cap, on_overflow)
         self._admitted: set[str] = set()
         self._full = False
         self._alone = False
         self._asked_at: dict[str, float] = {}
         self._to_ask: list[str] = []
-        self._on_overflow = on_overflow
         self._patience, self._clock = patience, clock
-        self.overflow_count = 0
         self.decided_alone = 0
+
+    @property
+    def overflow_count(self) -> int:
+        return self._local.overflow_count
 
     def resolve(self, name: str, count: int = 1) -> str | None:
         """The label value for `count` requests named `name`; None while the master has not
@@ -95,11 +102,7 @@ class AgreedNames:
                 return None
             if name in self._admitted:  # admitted alone
                 return name
-        if count:
-            self.overflow_count += count
-            if self._on_overflow is not None:
-                self._on_overflow(count)
-        return OVERFLOW_NAME
+        return self._local.overflow(count)
 
     def _waiting(self, name: str) -> bool:
         """True while `name` waits for the master's answer; False once it is decided alone."""
