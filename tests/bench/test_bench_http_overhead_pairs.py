@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import bench_http_overhead_pairs
+from bench_http_overhead_pairs import BASELINE, pair_orders, summary
+
+
+def test_every_variant_runs_once_a_round_and_each_side_starts_first_half_the_time() -> None:
+    orders = list(pair_orders(["perfstack", "naive"], rounds=4))
+    assert [(round_number, variant) for round_number, variant, _ in orders] == [
+        (1, "perfstack"), (1, "naive"), (2, "naive"), (2, "perfstack"),
+        (3, "perfstack"), (3, "naive"), (4, "naive"), (4, "perfstack"),
+    ]  # fmt: skip
+    for variant in ("perfstack", "naive"):
+        firsts = Counter(pair[0] for _, v, pair in orders if v == variant)
+        assert firsts == {BASELINE: 2, variant: 2}
+    assert all(sorted(pair) == sorted([BASELINE, v]) for _, v, pair in orders)
+
+
+def test_summary_gives_perfstack_the_goals_verdict_and_the_peer_share() -> None:
+    ratios = {
+        "perfstack": [0.975, 0.974, 0.976, 0.973, 0.977, 0.975],
+        "naive": [0.92, 0.92, 0.92, 0.92, 0.92, 0.92],
+    }
+    lines = summary(ratios)
+    assert lines[0].strip().startswith("perfstack: cost 2.5% (90% interval 2.4% .. 2.6%")
+    assert lines[0].endswith("meets the <= 3% goal")
+    assert lines[1].strip() == "naive: cost 8.0% (90% interval 8.0% .. 8.0%, 6 rounds)"
+    assert "perfstack's overhead is 0.31 of the naive listener's" in lines[2]
+
+
+def test_a_perfstack_cost_across_the_goal_cannot_be_told() -> None:
+    lines = summary({"perfstack": [0.96, 0.98, 0.965, 0.985, 0.97, 0.975]})
+    assert lines[0].endswith("CANNOT TELL whether it meets the <= 3% goal")
+    assert len(lines) == 1  # no naive listener, no share
+
+
+def test_a_perfstack_cost_wholly_beyond_the_goal_misses() -> None:
+    lines = summary({"perfstack": [0.95, 0.955, 0.96, 0.95, 0.952, 0.958]})
+    assert lines[0].endswith("MISSES the <= 3% goal")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["--variants", "bogus"],
+        ["--variants", "none"],
+        ["--variants", ","],
+        ["--seconds", "6"],
+        ["--rounds", "1"],
+        ["--save", "/nonexistent-directory/pairs.json"],
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], arguments: list[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["bench_http_overhead_pairs.py", *arguments])
+    with pytest.raises(SystemExit) as exit_info:
+        bench_http_overhead_pairs.main()
+    assert exit_info.value.code == 2
+    assert f"{arguments[0]}" in capsys.readouterr().err.splitlines()[-1]
