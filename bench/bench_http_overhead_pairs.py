@@ -15,10 +15,11 @@ each round instead of being averaged out over many.
 What this changes in the figure, checked against bench_http_overhead's:
 
 - Once-a-second work (snapshot, encode, push, health sample) counts twice per request:
-  each process gets half the core, so half the requests share each second's work. The
-  figure overstates perfstack's cost by that much (about 0.1-0.2%).
+  each process gets half the core, so each second's work is shared by half as many
+  requests. The figure overstates perfstack's cost by that much: at most 0.4%, the bound
+  bench_http_overhead prints for that work.
 - Per-request costs keep their share: the naive listener, which has no periodic work,
-  cost 8.1% here against 8.0% pooled over the sequential bench's 208 rounds.
+  cost 8.1% and 7.5% here against 8.0% pooled over the sequential bench's 208 rounds.
 - "none again" (the same no-export locustfile twice) is the A/A check: its cost is the
   noise floor.
 
