@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from loadgen.ws.messages import (
     DEFAULT_MATCHER,
@@ -53,10 +54,13 @@ class SessionConfig:
         """Raise MessageSpecError for a template/matcher pair that could never work."""
         check_pair(self.message_template(), self.build_matcher())
 
+    @cached_property
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context for wss:// with `ca_file` trusted; None: the library's default.
 
-        Raises OSError or ssl.SSLError when the file cannot be read as PEM certificates."""
+        Loaded once per config, so the check before the run and the run's connections
+        share the certificates read then. Raises OSError or ssl.SSLError when the file
+        cannot be read as PEM certificates (and tries again on the next access)."""
         if self.ca_file is None:
             return None
         return ssl.create_default_context(cafile=self.ca_file)

@@ -107,7 +107,7 @@ def _check_ca_file(session: SessionConfig, source: str) -> None:
             f"{source}: applies to wss:// URLs only, the URL is {session.url}", ExitCode.USAGE
         )
     try:
-        session.ssl_context()
+        _ = session.ssl_context  # read now, so a bad file stops the run before it starts
     except (OSError, ssl.SSLError) as error:
         reason = getattr(error, "strerror", None) or getattr(error, "reason", None) or error
         raise PerfstackError(

@@ -59,7 +59,7 @@ class SlotContext:
             "proxy": None,
             "user_agent_header": "perfstack-ws",
         }
-        context = cfg.ssl_context()
+        context = cfg.ssl_context
         if context is not None:
             self.connect_kwargs["ssl"] = context
 

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import argparse
+import ssl
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from loadgen.ws import cli
 from loadgen.ws.options import build_run_config
+from loadgen.ws.session import SlotContext
+from loadgen.ws.tally import WsTally
 from loadgen.ws.thinktime import ThinkTime
 from perfstack.errors import ExitCode, PerfstackError
 from tests.helpers import self_signed_certificate
@@ -81,9 +85,27 @@ def test_a_ca_file_is_loaded_before_the_run_and_reaches_the_session(tmp_path: Pa
     cert, _ = self_signed_certificate(tmp_path)
     run = build_run_config(parse("--url", "WSS://127.0.0.1:9/", "--ca-file", str(cert)))
     assert run.session.ca_file == str(cert)
-    context = run.session.ssl_context()
+    context = run.session.ssl_context
     assert context is not None and context.cert_store_stats()["x509_ca"] == 1
-    assert build_run_config(parse("--url", "wss://127.0.0.1:9/")).session.ssl_context() is None
+    assert build_run_config(parse("--url", "wss://127.0.0.1:9/")).session.ssl_context is None
+
+
+def test_the_ca_file_is_read_once_for_the_check_and_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, _ = self_signed_certificate(tmp_path)
+    loads: list[str | None] = []
+    create = ssl.create_default_context
+
+    def counting(*args: Any, cafile: str | None = None, **kwargs: Any) -> ssl.SSLContext:
+        loads.append(cafile)
+        return create(*args, cafile=cafile, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    run = build_run_config(parse("--url", "wss://127.0.0.1:9/", "--ca-file", str(cert)))
+    slots = SlotContext(run.session, WsTally())
+    assert slots.connect_kwargs["ssl"] is run.session.ssl_context
+    assert loads == [str(cert)]
 
 
 @pytest.mark.parametrize(
