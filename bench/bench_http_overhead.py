@@ -187,6 +187,24 @@ if VARIANT == "perfstack":
         plugin_cpu["tick"] += time.thread_time() - before
 
     RequestRecorder.flush, plugin.PluginRun._on_tick = timed_fold, timed_tick
+elif VARIANT == "no push":  # the listener and the fold once a second; no snapshot or push
+    import time
+    import loadgen.locust_plugin as plugin
+
+    def fold_only(self):
+        self._sample_users()
+        now = time.monotonic()
+        if now >= self.next_push:
+            self.next_push = now + 1.0
+            self.recorder.flush()
+
+    plugin.PluginRun._on_tick = fold_only
+elif VARIANT == "no listener":  # everything running but the request listener
+    import loadgen.locust_plugin as plugin
+
+    @events.test_start.add_listener
+    def detach(environment, **kw):
+        environment.events.request.remove_listener(plugin._runs[0].recorder.on_request)
 elif VARIANT == "naive":
     from prometheus_client import Counter, Histogram
     from loadgen.schema import LATENCY_BUCKETS

@@ -13,9 +13,11 @@ second (snapshot, push, health sample) weighs N times as much per request as it 
 a Locust process running alone, and N processes contend for the caches. Per-request
 costs and the memory an import leaves behind come out comparable; periodic ones do not.
 
-Variants: the bench locustfile's (none, imported, perfstack, naive) plus "none again"
-(an A/A check: the noise floor) and "prometheus_client" (nothing but that package
-imported, which the plugin no longer does in the Locust process; see loadgen.families).
+Variants: the bench locustfile's (none, imported, perfstack, naive, and for splitting
+perfstack's cost "no push": listener and fold without snapshot or push, "no listener":
+everything running but the listener) plus "none again" (an A/A check: the noise floor) and
+"prometheus_client" (nothing but that package imported, which the plugin no longer does in
+the Locust process; see loadgen.families).
 
     .venv/bin/python bench/bench_http_side_by_side.py [--rounds 16] [--seconds 12]
         [--users 10] [--variants none,none again,imported,perfstack,naive] [--fixed-layout]
@@ -55,6 +57,8 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "imported": ("imported", {}),
     "perfstack": ("perfstack", {}),
     "naive": ("naive", {}),
+    "no push": ("no push", {}),
+    "no listener": ("no listener", {}),
     "prometheus_client": ("none", {"BENCH_IMPORTS": "prometheus_client"}),
 }
 DEFAULT = "none,none again,imported,perfstack,naive"
