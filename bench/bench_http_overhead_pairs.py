@@ -68,9 +68,9 @@ def pair_orders(variants: Sequence[str], rounds: int) -> Iterator[tuple[int, str
 
 
 def chosen_pairs(parser: argparse.ArgumentParser, text: str) -> list[str]:
-    """The comma-separated variants to pair with the baseline; a usage error (exit 2) for
-    an unknown one, the baseline itself or none at all."""
-    variants = [variant for variant in text.split(",") if variant]
+    """The comma-separated variants to pair with the baseline, each once; a usage error
+    (exit 2) for an unknown one, the baseline itself or none at all."""
+    variants = list(dict.fromkeys(variant for variant in text.split(",") if variant))
     known = [variant for variant in VARIANTS if variant != BASELINE]
     unknown = [variant for variant in variants if variant not in known]
     if unknown or not variants:

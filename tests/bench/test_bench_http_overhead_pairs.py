@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import Counter
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import bench_http_overhead_pairs
-from bench_http_overhead_pairs import BASELINE, pair_orders, summary
+from bench_http_overhead_pairs import BASELINE, chosen_pairs, pair_orders, summary
 
 
 def test_every_variant_runs_once_a_round_and_each_side_starts_first_half_the_time() -> None:
@@ -66,3 +67,8 @@ def test_bad_arguments_are_usage_errors(
         bench_http_overhead_pairs.main()
     assert exit_info.value.code == 2
     assert f"{arguments[0]}" in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_a_variant_named_twice_is_paired_once() -> None:
+    parser = argparse.ArgumentParser()
+    assert chosen_pairs(parser, "perfstack,naive,perfstack,") == ["perfstack", "naive"]
