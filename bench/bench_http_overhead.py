@@ -614,15 +614,14 @@ def save_rounds(path: Path, runs: dict[str, list[Run]], args: argparse.Namespace
 NAIVE_REFERENCE = 0.06  # the issue's figure for the naive listener, beside its 3% goal
 
 
-def peer_share(overheads: dict[tuple[str, str], float]) -> str:
-    """perfstack's steady-state overhead as a share of the naive listener's, beside the share
-    the issue's own figures give; no share when the naive listener measured no cost."""
-    naive = overheads["steady state", "naive"]
+def peer_share(perfstack: float, naive: float) -> str:
+    """perfstack's overhead as a share of the naive listener's, measured alike, beside the
+    share the issue's own figures give; no share when the naive listener measured no cost."""
     reference = f"the issue's {GOAL_OVERHEAD:.0%} against about {NAIVE_REFERENCE:.0%}: "
     reference += f"{GOAL_OVERHEAD / NAIVE_REFERENCE:.2f}"
     if naive <= 0:
         return f"no share of the naive listener's overhead: it measured {naive:+.1%} ({reference})"
-    share = overheads["steady state", "perfstack"] / naive
+    share = perfstack / naive
     return f"perfstack's overhead is {share:.2f} of the naive listener's ({reference})"
 
 
@@ -695,7 +694,7 @@ def main() -> int:
         f"run, naive listener {overheads['steady state', 'naive']:.1%}; switched within one "
         f"process {in_process:.1%}; in-process parts {attributed:.1%})"
     )
-    print(peer_share(overheads))
+    print(peer_share(overheads["steady state", "perfstack"], overheads["steady state", "naive"]))
     if args.save is not None:
         save_rounds(args.save, runs, args)
         print(f"rounds saved to {args.save} (bench/pool_http_overhead.py pools such files)")

@@ -51,7 +51,7 @@ from bench_http_overhead import (
     rotated_rounds,
 )
 from bench_http_side_by_side import STEADY_BEFORE_END, VARIANTS, run_round
-from overhead_stats import describe, overhead
+from overhead_stats import describe, overhead, per_round_ratios
 
 BASELINE = "none"
 DEFAULT = "perfstack,naive"
@@ -90,9 +90,7 @@ def summary(ratios: dict[str, list[float]]) -> list[str]:
         for variant, values in ratios.items()
     ]
     if "perfstack" in ratios and "naive" in ratios:
-        lines.append(
-            peer_share({("steady state", v): overhead(ratios[v]) for v in ("perfstack", "naive")})
-        )
+        lines.append(peer_share(overhead(ratios["perfstack"]), overhead(ratios["naive"])))
     return lines
 
 
@@ -141,7 +139,9 @@ def main() -> int:
         f"cost from the median of per-round ratios"
     )
     ratios = {
-        variant: [pair[variant] / pair[BASELINE] for pair in pairs]
+        variant: per_round_ratios(
+            [pair[variant] for pair in pairs], [pair[BASELINE] for pair in pairs]
+        )
         for variant, pairs in rates.items()
     }
     print("\n".join(summary(ratios)))

@@ -81,8 +81,7 @@ def test_the_bench_locustfile_shifts_its_heap_only_when_given_a_seed(tmp_path: P
 
 
 def test_the_share_of_the_naive_listeners_overhead_is_printed_beside_the_issues() -> None:
-    overheads = {("steady state", "perfstack"): 0.033, ("steady state", "naive"): 0.086}
-    assert bench_http_overhead.peer_share(overheads) == (
+    assert bench_http_overhead.peer_share(0.033, 0.086) == (
         "perfstack's overhead is 0.38 of the naive listener's "
         "(the issue's 3% against about 6%: 0.50)"
     )
@@ -90,8 +89,7 @@ def test_the_share_of_the_naive_listeners_overhead_is_printed_beside_the_issues(
 
 @pytest.mark.parametrize("naive", [0.0, -0.01])
 def test_no_share_when_the_naive_listener_measured_no_cost(naive: float) -> None:
-    overheads = {("steady state", "perfstack"): 0.02, ("steady state", "naive"): naive}
-    assert bench_http_overhead.peer_share(overheads).startswith(
+    assert bench_http_overhead.peer_share(0.02, naive).startswith(
         "no share of the naive listener's overhead"
     )
 
