@@ -23,6 +23,9 @@ from loadgen.registry import Registers
 from loadgen.schema import LATENCY_BUCKETS, NO_STATUS, OVERALL_NAME, HttpMetrics
 
 PERCENTILE_KEYS = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 1.0: "max"}
+# Response times (ms) above this count as this: far above the exact histograms' 1 h clamp,
+# and low enough that converting it to microseconds or summing a batch cannot overflow.
+CEILING_MS = 1e12
 
 RawKey = tuple[str, str, int | None]  # name as Locust gave it, method, status code
 
@@ -210,7 +213,10 @@ def keyed(percentiles: dict[float, float]) -> dict[str, float]:
 
 
 def usable_times(values_ms: list[Any]) -> list[float]:
-    """The finite numbers among `values_ms`. Locust accepts a request event without a
-    response time (None; its report counts them apart), and a custom client can report
-    NaN: such requests count as requests but are not observed as latencies."""
-    return [v for v in values_ms if isinstance(v, int | float) and math.isfinite(v)]
+    """The finite numbers among `values_ms`, none above CEILING_MS. Locust accepts a request
+    event without a response time (None; its report counts them apart), and a custom
+    client can report NaN: such requests count as requests but are not observed as
+    latencies."""
+    return [
+        min(v, CEILING_MS) for v in values_ms if isinstance(v, int | float) and math.isfinite(v)
+    ]

@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from loadgen.names import AgreedNames
-from loadgen.request_recorder import RequestRecorder
+from loadgen.request_recorder import CEILING_MS, RequestRecorder
 
 
 def recorder(cap: int = 200) -> tuple[RequestRecorder, CollectorRegistry]:
@@ -133,6 +133,30 @@ def test_requests_without_a_usable_time_are_counted_but_not_observed():
     assert names["/b"]["requests"] == 3
     assert names["/b"]["percentiles"]["max"] == pytest.approx(0.008, rel=0.001)
     assert overall["max"] == pytest.approx(0.012, rel=0.001)
+
+
+def test_an_absurdly_long_time_is_clamped_and_loses_no_other_request():
+    # 1e308 ms overflows an int conversion in microseconds; before the ceiling the fold
+    # raised, and the second's pending requests of every name were lost with it
+    rec, registry = recorder()
+    ok = SimpleNamespace(status_code=200)
+    rec.on_request("GET", "/a", 5.0, response=ok)
+    rec.on_request("GET", "/b", 1e308, response=ok)
+    rec.on_request("GET", "/b", 1e308, response=ok)
+    rec.on_request("GET", "/b", 4.0, response=ok)
+    rec.flush()
+    labels = {"method": "GET", "status": "200"}
+    assert value(registry, "loadgen_http_requests_total", name="/a", **labels) == 1
+    assert value(registry, "loadgen_http_requests_total", name="/b", **labels) == 3
+    assert value(registry, "loadgen_http_request_duration_seconds_count", name="/b", **labels) == 3
+    assert value(
+        registry, "loadgen_http_request_duration_seconds_sum", name="/b", **labels
+    ) == pytest.approx(2 * CEILING_MS / 1000.0)
+    names, _ = rec.summary()
+    assert names["/b"]["requests"] == 3
+    assert rec.totals["/b"].latency.clamped == 2
+    assert names["/b"]["percentiles"]["p50"] == pytest.approx(3600.0, rel=0.001)  # 1 h
+    assert names["/a"]["percentiles"]["max"] == pytest.approx(0.005, rel=0.001)
 
 
 def test_untimed_requests_travel_with_the_worker_deltas():
