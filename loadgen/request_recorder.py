@@ -107,6 +107,7 @@ class RequestRecorder:
         failures, self._pending_failures = self._pending_failures, []
         for raw_key, values in pending.items():
             name, method, status_code = raw_key
+            name, method = as_text(name), as_text(method)
             label = self.guard.resolve(name, count=len(values))
             if label is None:  # the master has not answered about this name yet
                 self._pending.setdefault(raw_key, []).extend(values)
@@ -124,6 +125,7 @@ class RequestRecorder:
             self.histogram.add_batch((label, method, status), values, untimed)
         for failure in failures:
             name, method, status_code, exception = failure
+            name, method = as_text(name), as_text(method)
             label = self.guard.resolve(name, count=0)  # counted with its request above
             if label is None:
                 self._pending_failures.append(failure)
@@ -210,6 +212,12 @@ class RequestRecorder:
 
 def keyed(percentiles: dict[float, float]) -> dict[str, float]:
     return {PERCENTILE_KEYS[q]: value for q, value in percentiles.items()}
+
+
+def as_text(value: object) -> str:
+    """A label value: Locust's clients give strings, but a custom client firing the request
+    event may give a number or None, which would break every later snapshot."""
+    return value if type(value) is str else str(value)
 
 
 def usable_times(values_ms: list[Any]) -> list[float]:

@@ -8,7 +8,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from loadgen.names import AgreedNames
+from loadgen.registry import Registry
 from loadgen.request_recorder import CEILING_MS, RequestRecorder
+from loadgen.snapshot import Snapshotter
 
 
 def recorder(cap: int = 200) -> tuple[RequestRecorder, CollectorRegistry]:
@@ -157,6 +159,37 @@ def test_an_absurdly_long_time_is_clamped_and_loses_no_other_request():
     assert rec.totals["/b"].latency.clamped == 2
     assert names["/b"]["percentiles"]["p50"] == pytest.approx(3600.0, rel=0.001)  # 1 h
     assert names["/a"]["percentiles"]["max"] == pytest.approx(0.005, rel=0.001)
+
+
+def test_a_custom_client_firing_non_text_names_and_methods_gets_text_labels():
+    rec, registry = recorder()
+    rec.on_request(7, 123, 5.0, response=SimpleNamespace(status_code=200))
+    rec.on_request(None, None, 6.0, response=None, exception=RuntimeError("x"))
+    labels = {"method": "7", "status": "200"}
+    assert value(registry, "loadgen_http_requests_total", name="123", **labels) == 1
+    assert (
+        value(registry, "loadgen_http_requests_total", name="None", method="None", status="none")
+        == 1
+    )
+    assert (
+        value(
+            registry, "loadgen_http_request_failures_total",
+            name="None", method="None", error_type="other",
+        )
+        == 1
+    )  # fmt: skip
+    names, _ = rec.summary()
+    assert set(names) == {"123", "None"}
+
+
+def test_a_non_text_name_does_not_break_the_snapshots_that_follow():
+    registry = Registry()
+    rec = RequestRecorder(registry, 200)
+    snapshots = Snapshotter(registry, {"testid": "t"})
+    rec.on_request("GET", 123, 5.0, response=SimpleNamespace(status_code=200))
+    first = snapshots.take()
+    rec.on_request("GET", "/b", 5.0, response=SimpleNamespace(status_code=200))
+    assert snapshots.take().samples > first.samples > 0
 
 
 def test_untimed_requests_travel_with_the_worker_deltas():
