@@ -25,6 +25,7 @@ What this changes in the figure, checked against bench_http_overhead's:
 
     .venv/bin/python bench/bench_http_overhead_pairs.py [--rounds 24] [--seconds 12]
         [--users 10] [--variants perfstack,naive] [--fixed-layout] [--save PAIRS.json]
+    .venv/bin/python bench/bench_http_overhead_pairs.py --from PAIRS.json
 """
 
 from __future__ import annotations
@@ -41,20 +42,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_http_overhead import (
     GOAL_OVERHEAD,
     LOCUSTFILE,
+    NAIVE_REFERENCE,
     STEADY_FROM,
     add_layout_argument,
     bench_services,
     core_split,
     layout_words,
-    peer_share,
     pin,
     rotated_rounds,
 )
 from bench_http_side_by_side import STEADY_BEFORE_END, VARIANTS, run_round
-from overhead_stats import describe, overhead, per_round_ratios
+from overhead_stats import describe, describe_share, per_round_ratios
 
 BASELINE = "none"
 DEFAULT = "perfstack,naive"
+PEER_SHARE = GOAL_OVERHEAD / NAIVE_REFERENCE  # the issue's goal as a share of its peer's cost
 
 
 def pair_orders(variants: Sequence[str], rounds: int) -> Iterator[tuple[int, str, list[str]]]:
@@ -90,7 +92,11 @@ def summary(ratios: dict[str, list[float]]) -> list[str]:
         for variant, values in ratios.items()
     ]
     if "perfstack" in ratios and "naive" in ratios:
-        lines.append(peer_share(overhead(ratios["perfstack"]), overhead(ratios["naive"])))
+        lines.append(
+            "perfstack's overhead as a share of the naive listener's, both measured in the "
+            f"same rounds: {describe_share(ratios['perfstack'], ratios['naive'], PEER_SHARE)} "
+            f"(the issue's {GOAL_OVERHEAD:.0%} against about {NAIVE_REFERENCE:.0%})"
+        )
     return lines
 
 
@@ -101,6 +107,31 @@ def save_pairs(
     path.write_text(json.dumps({"setup": setup, "pairs": rates}, indent=1) + "\n")
 
 
+def pair_ratios(rates: dict[str, list[dict[str, float]]]) -> dict[str, list[float]]:
+    """Each variant's per-round ratios to the baseline it ran next to."""
+    return {
+        variant: per_round_ratios(
+            [pair[variant] for pair in pairs], [pair[BASELINE] for pair in pairs]
+        )
+        for variant, pairs in rates.items()
+    }
+
+
+def load_pairs(parser: argparse.ArgumentParser, path: Path) -> dict[str, list[dict[str, float]]]:
+    """The pairs a --save wrote; anything else is a usage error (exit 2) naming the file."""
+    try:
+        pairs = json.loads(path.read_text())["pairs"]
+        for variant, rounds in pairs.items():
+            for pair in rounds:
+                if not (float(pair[variant]) > 0 and float(pair[BASELINE]) > 0):
+                    raise ValueError(f"a round of {variant!r} without a positive rate")
+            if len(rounds) < 2:
+                raise ValueError(f"{variant!r} has {len(rounds)} round(s), at least 2 needed")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        parser.error(f"--from {path}: expected pairs saved by --save ({type(exc).__name__}: {exc})")
+    return {variant: [dict(pair) for pair in rounds] for variant, rounds in pairs.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=24)
@@ -108,8 +139,15 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--variants", default=DEFAULT, help="comma-separated")
     parser.add_argument("--save", type=Path, help="write every pair's rates to this JSON file")
+    parser.add_argument(
+        "--from", dest="saved", type=Path, metavar="PAIRS.json",
+        help="summarise pairs saved by --save instead of running any",
+    )  # fmt: skip
     add_layout_argument(parser)
     args = parser.parse_args()
+    if args.saved is not None:
+        print("\n".join(summary(pair_ratios(load_pairs(parser, args.saved)))))
+        return 0
     variants = chosen_pairs(parser, args.variants)
     if args.rounds < 2:
         parser.error("--rounds must be at least 2 (the interval resamples rounds)")
@@ -138,13 +176,7 @@ def main() -> int:
         f"FastHttpUser -> nginx, {layout_words(args)}; steady-state requests per CPU-second, "
         f"cost from the median of per-round ratios"
     )
-    ratios = {
-        variant: per_round_ratios(
-            [pair[variant] for pair in pairs], [pair[BASELINE] for pair in pairs]
-        )
-        for variant, pairs in rates.items()
-    }
-    print("\n".join(summary(ratios)))
+    print("\n".join(summary(pair_ratios(rates))))
     if args.save is not None:
         save_pairs(args.save, rates, args)
         print(f"pairs saved to {args.save}")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -34,7 +35,10 @@ def test_summary_gives_perfstack_the_goals_verdict_and_the_peer_share() -> None:
     assert lines[0].strip().startswith("perfstack: cost 2.5% (90% interval 2.4% .. 2.6%")
     assert lines[0].endswith("meets the <= 3% goal")
     assert lines[1].strip() == "naive: cost 8.0% (90% interval 8.0% .. 8.0%, 6 rounds)"
-    assert "perfstack's overhead is 0.31 of the naive listener's" in lines[2]
+    assert lines[2].startswith(
+        "perfstack's overhead as a share of the naive listener's, both measured in the same "
+        "rounds: 0.31 (90% interval 0.30 .. 0.33, 6 rounds): meets the <= 0.50 reference"
+    )
 
 
 def test_a_perfstack_cost_across_the_goal_cannot_be_told() -> None:
@@ -72,3 +76,51 @@ def test_bad_arguments_are_usage_errors(
 def test_a_variant_named_twice_is_paired_once() -> None:
     parser = argparse.ArgumentParser()
     assert chosen_pairs(parser, "perfstack,naive,perfstack,") == ["perfstack", "naive"]
+
+
+def saved_pairs(path: Path, perfstack: list[float], naive: list[float]) -> Path:
+    pairs = {
+        "perfstack": [{"none": 10_000.0, "perfstack": 10_000.0 * r} for r in perfstack],
+        "naive": [{"naive": 10_000.0 * r, "none": 10_000.0} for r in naive],
+    }
+    path.write_text(json.dumps({"setup": {"seconds": 12}, "pairs": pairs}))
+    return path
+
+
+def test_saved_pairs_are_summarised_without_running_any(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    saved = saved_pairs(tmp_path / "pairs.json", [0.97, 0.975, 0.972, 0.978], [0.92] * 4)
+    monkeypatch.setattr(bench_http_overhead_pairs, "bench_services", None)  # must not start
+    monkeypatch.setattr(sys, "argv", ["bench_http_overhead_pairs.py", "--from", str(saved)])
+    assert bench_http_overhead_pairs.main() == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].strip().startswith("perfstack: cost 2.6% (90% interval")
+    assert lines[1].strip().startswith("naive: cost 8.0%")
+    assert "share of the naive listener's" in lines[2] and ": 0.33 (90% interval" in lines[2]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        json.dumps({"setup": {}}),
+        json.dumps({"pairs": {"perfstack": [{"perfstack": 9000.0}] * 3}}),
+        json.dumps({"pairs": {"perfstack": [{"perfstack": 0.0, "none": 9000.0}] * 3}}),
+        json.dumps({"pairs": {"perfstack": [{"perfstack": 9000.0, "none": 9000.0}]}}),
+        json.dumps({"pairs": []}),
+    ],
+)
+def test_a_file_not_saved_by_save_is_a_usage_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    content: str,
+) -> None:
+    saved = tmp_path / "pairs.json"
+    saved.write_text(content)
+    monkeypatch.setattr(sys, "argv", ["bench_http_overhead_pairs.py", "--from", str(saved)])
+    with pytest.raises(SystemExit) as exit_info:
+        bench_http_overhead_pairs.main()
+    assert exit_info.value.code == 2
+    assert f"--from {saved}: expected pairs saved by --save" in capsys.readouterr().err

@@ -8,7 +8,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from overhead_stats import bootstrap_interval, clustered_interval, describe, overhead, verdict
+from overhead_stats import (
+    bootstrap_interval,
+    clustered_interval,
+    describe,
+    describe_share,
+    overhead,
+    share,
+    share_interval,
+    verdict,
+)
 
 
 def test_the_overhead_is_one_minus_the_median_ratio() -> None:
@@ -111,3 +120,49 @@ def test_a_clustered_interval_needs_two_invocations_of_two_rounds() -> None:
         clustered_interval([[0.97, 0.98]])
     with pytest.raises(ValueError, match="at least two rounds"):
         clustered_interval([[0.97, 0.98], [0.97]])
+
+
+def test_the_share_is_one_overhead_over_the_other_and_infinite_without_a_peer_cost() -> None:
+    assert share([0.97, 0.97, 0.97], [0.92, 0.92, 0.92]) == pytest.approx(0.03 / 0.08)
+    assert share([0.97, 0.97], [1.0, 1.01]) == float("inf")
+
+
+def test_a_round_that_slows_both_variants_does_not_widen_the_share() -> None:
+    # every round moves both ratios by the same factor: drawn together, the share stays
+    rng = random.Random(3)
+    factors = [rng.uniform(0.99, 1.01) for _ in range(24)]
+    ours = [0.97 * f for f in factors]
+    peer = [0.92 * f for f in factors]
+    low, high = share_interval(ours, peer)
+    assert low <= share(ours, peer) <= high
+    assert high - low < 0.15
+    # the same rounds with the pairing broken: the share's interval widens
+    shuffled = peer[::-1]
+    unpaired_low, unpaired_high = share_interval(ours, shuffled)
+    assert unpaired_high - unpaired_low > high - low
+
+
+def test_the_share_gets_a_verdict_against_the_reference() -> None:
+    ours = [0.975, 0.974, 0.976, 0.973, 0.977, 0.975]
+    naive = [0.92, 0.921, 0.919, 0.92, 0.922, 0.918]
+    assert describe_share(ours, naive, 0.5).startswith("0.31 (90% interval 0.")
+    assert describe_share(ours, naive, 0.5).endswith(", 6 rounds): meets the <= 0.50 reference")
+    assert describe_share(ours, naive, 0.2).endswith("MISSES the <= 0.20 reference")
+    noisy = [0.96, 0.99, 0.965, 0.985, 0.97, 0.975]
+    assert describe_share(noisy, naive, 0.3).endswith(
+        "CANNOT TELL whether it meets the <= 0.30 reference"
+    )
+
+
+def test_a_peer_without_cost_in_some_resamples_cannot_meet_the_reference() -> None:
+    ours = [0.98, 0.975, 0.985, 0.98]
+    peer = [0.99, 1.01, 0.98, 1.02]  # the peer's cost straddles zero
+    assert share_interval(ours, peer)[1] == float("inf")
+    assert not describe_share(ours, peer, 0.5).endswith("meets the <= 0.50 reference")
+
+
+def test_the_share_needs_paired_rounds() -> None:
+    with pytest.raises(ValueError):
+        share_interval([0.97, 0.98], [0.92])
+    with pytest.raises(ValueError):
+        share_interval([0.97], [0.92])
