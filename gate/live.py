@@ -136,7 +136,8 @@ class LiveGate:
                     f"{objective.name}: ignored {len(series) - len(own)} series of other runs "
                     '(select the run with testid="$testid")'
                 )
-            values = [s.value for s in own if math.isfinite(s.value)]
+            # NaN is no traffic; an infinity is a value the final gate FAILs, so it counts
+            values = [s.value for s in own if not math.isnan(s.value)]
             if not values:
                 self.streaks[objective.name] = Streak()
                 continue

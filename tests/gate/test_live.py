@@ -107,8 +107,9 @@ def test_polling_is_throttled_and_an_abort_sticks(stack, run_data) -> None:
     assert live.should_abort() == (True, reason) and live.polls == 3
 
 
-def answering(series: list[tuple[dict[str, str], float]]) -> PrometheusClient:
-    """A Prometheus that answers every query with these series, exactly."""
+def answering(series: list[tuple[dict[str, str], float | str]]) -> PrometheusClient:
+    """A Prometheus that answers every query with these series, exactly (a string value
+    as it is: Prometheus spells the non-finite ones "+Inf", "-Inf" and "NaN")."""
     result = [{"metric": labels, "value": [0, str(value)]} for labels, value in series]
     body = {"status": "success", "data": {"resultType": "vector", "result": result}}
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
@@ -117,7 +118,7 @@ def answering(series: list[tuple[dict[str, str], float]]) -> PrometheusClient:
     )
 
 
-def live_gate(condition: str, series: list[tuple[dict[str, str], float]]) -> LiveGate:
+def live_gate(condition: str, series: list[tuple[dict[str, str], float | str]]) -> LiveGate:
     rules = parse_rules(
         "objectives:\n  - name: share\n    query: 'x{testid=\"$testid\"}'\n"
         f"    pass: '{condition}'\n    abort_on_fail: true\n    sustained: 0s\n",
@@ -136,3 +137,16 @@ def test_series_of_another_run_do_not_abort_this_one() -> None:
     live = live_gate("< 1", [({"testid": "live-1"}, 0.5), ({"testid": "live-10"}, 5.0)])
     assert live.should_abort() == (False, "")
     assert live.last_error is not None and "ignored 1 series of other runs" in live.last_error
+
+
+def test_an_infinite_value_breaks_the_objective_as_the_final_gate_judges_it() -> None:
+    live = live_gate("< 0.05", [({"testid": "live-1"}, "+Inf")])
+    abort, reason = live.should_abort()
+    assert abort and reason.startswith("live gate: share = +Inf breaks '< 0.05'")
+    low = live_gate("> 100", [({"testid": "live-1"}, "-Inf")])
+    assert low.should_abort()[0]
+
+
+def test_nan_is_no_traffic_and_never_aborts() -> None:
+    live = live_gate("< 0.05", [({"testid": "live-1"}, "NaN")])
+    assert live.should_abort() == (False, "")
