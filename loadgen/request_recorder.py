@@ -131,7 +131,7 @@ class RequestRecorder:
                 self._pending_failures.append(failure)
                 continue
             self._totals(label).failures += 1
-            error_type = classify(exception, status_code or None)
+            error_type = classify(exception, as_status(status_code))
             self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + 1
             key = (label, method, error_type)
             counter = self._failure_children.get(key)
@@ -218,6 +218,16 @@ def as_text(value: object) -> str:
     """A label value: Locust's clients give strings, but a custom client firing the request
     event may give a number or None, which would break every later snapshot."""
     return value if type(value) is str else str(value)
+
+
+def as_status(value: object) -> int | None:
+    """The HTTP status to classify a failure by: Locust's clients give an int (0 when no
+    response arrived), a custom client may give text, which compares with no number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value or None
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
 
 
 def usable_times(values_ms: list[Any]) -> list[float]:

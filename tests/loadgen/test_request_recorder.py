@@ -192,6 +192,26 @@ def test_a_non_text_name_does_not_break_the_snapshots_that_follow():
     assert snapshots.take().samples > first.samples > 0
 
 
+def test_a_text_status_code_neither_breaks_the_fold_nor_loses_other_failures():
+    rec, registry = recorder()
+    text = SimpleNamespace(status_code="UNAVAILABLE")
+    rec.on_request("GET", "/a", 5.0, response=text, exception=ConnectionRefusedError())
+    rec.on_request("GET", "/b", 5.0, response=SimpleNamespace(status_code="503"), exception=None)
+    rec.on_request(
+        "GET", "/b", 5.0, response=SimpleNamespace(status_code="503"), exception=OSError()
+    )
+    rec.flush()
+    assert rec.errors_by_type == {"connection_refused": 1, "http_5xx": 1}
+    assert (
+        value(
+            registry, "loadgen_http_requests_total", name="/a", method="GET", status="UNAVAILABLE"
+        )
+        == 1
+    )
+    names, _ = rec.summary()
+    assert names["/a"]["failures"] == 1 and names["/b"]["failures"] == 1
+
+
 def test_untimed_requests_travel_with_the_worker_deltas():
     worker, _ = recorder()
     master, _ = recorder()
