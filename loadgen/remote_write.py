@@ -61,9 +61,11 @@ def encode_labels(labels: Sequence[tuple[str, str]]) -> bytes:
     """The TimeSeries' label fields for labels already sorted by name (with `__name__`)."""
     parts = []
     for name, value in labels:
-        body = _length_delimited(_TAG_NAME, name.encode()) + _length_delimited(
-            _TAG_VALUE, value.encode()
-        )
+        # backslashreplace: a lone surrogate (undecodable bytes from a file name or argv)
+        # is sent as text instead of raising on every snapshot
+        body = _length_delimited(
+            _TAG_NAME, name.encode("utf-8", "backslashreplace")
+        ) + _length_delimited(_TAG_VALUE, value.encode("utf-8", "backslashreplace"))
         parts.append(_length_delimited(_TAG_LABEL, body))
     return b"".join(parts)
 

@@ -216,8 +216,12 @@ def keyed(percentiles: dict[float, float]) -> dict[str, float]:
 
 def as_text(value: object) -> str:
     """A label value: Locust's clients give strings, but a custom client firing the request
-    event may give a number or None, which would break every later snapshot."""
-    return value if type(value) is str else str(value)
+    event may give a number or None, or a name with a lone surrogate (undecodable bytes),
+    which no UTF-8 exposition (push, /metrics, the record) could encode."""
+    text = value if type(value) is str else str(value)
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def as_status(value: object) -> int | None:

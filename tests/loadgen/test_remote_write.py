@@ -68,6 +68,16 @@ def test_general_encoder_round_trips_through_an_independent_decoder() -> None:
     assert second.labels == [("__name__", "g")] and second.values() == [-2.25]
 
 
+def test_a_label_value_that_is_not_valid_unicode_is_sent_escaped() -> None:
+    # a lone surrogate, as os.fsdecode or surrogateescape gives for undecodable bytes;
+    # Prometheus only takes UTF-8, and raising here would stop every later snapshot
+    payload = encode_write_request(
+        [(sorted_labels({"__name__": "m", "name": "/caf\udce9"}), [(1.0, 5)])]
+    )
+    (series,) = decode_write_request(payload)
+    assert series.labels == [("__name__", "m"), ("name", "/caf\\udce9")]
+
+
 def test_snapshot_encoder_equals_general_encoder_and_compresses_as_snappy_block() -> None:
     labels = sorted_labels({"__name__": "x", "testid": "t"})
     encoder = SnapshotEncoder(1_700_000_000_123)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 from loadgen.names import AgreedNames
 from loadgen.registry import Registry
@@ -210,6 +210,17 @@ def test_a_text_status_code_neither_breaks_the_fold_nor_loses_other_failures():
     )
     names, _ = rec.summary()
     assert names["/a"]["failures"] == 1 and names["/b"]["failures"] == 1
+
+
+def test_a_name_with_a_lone_surrogate_is_exposed_escaped_everywhere():
+    rec, registry = recorder()
+    rec.on_request("GET", "/caf\udce9", 5.0, response=SimpleNamespace(status_code=200))
+    rec.on_request("GET", "/café", 5.0, response=SimpleNamespace(status_code=200))
+    rec.flush()
+    exposition = generate_latest(registry).decode()  # pull mode's /metrics
+    assert 'name="/caf\\\\udce9"' in exposition and 'name="/café"' in exposition
+    names, _ = rec.summary()
+    assert set(names) == {"/caf\\udce9", "/café"}
 
 
 def test_untimed_requests_travel_with_the_worker_deltas():
