@@ -21,6 +21,10 @@ DURATION = (
 )
 REQUESTS = ("loadgen_http_requests", "HTTP requests completed, by status.")
 LABELS = ("name", "method", "status")
+# Response times (ms) are counted within [0, CEILING_MS]: a negative one (a custom client
+# timing with a clock that stepped back) would make `_sum` fall, which rate() reads as a
+# counter reset; the ceiling keeps a batch's sum finite (and converting it to us exact).
+CEILING_MS = 1e12
 
 
 class _Series:
@@ -42,8 +46,9 @@ class BatchHistogram(Collector):
     def add_batch(
         self, key: tuple[str, str, str], values_ms: list[float], untimed: int = 0
     ) -> None:
-        """Count `values_ms` (milliseconds, as Locust reports them; sorted in place), and
-        `untimed` requests that had no response time in the request counter only."""
+        """Count `values_ms` (milliseconds, as Locust reports them; sorted and clamped to
+        [0, CEILING_MS] in place), and `untimed` requests that had no response time in the
+        request counter only."""
         if not values_ms and not untimed:
             return
         series = self._series.get(key)
@@ -53,6 +58,8 @@ class BatchHistogram(Collector):
         if not values_ms:
             return
         values_ms.sort()
+        if values_ms[0] < 0.0 or values_ms[-1] > CEILING_MS:  # still sorted after clamping
+            values_ms[:] = [min(max(value, 0.0), CEILING_MS) for value in values_ms]
         placed, total = 0, len(values_ms)
         counts = series.counts
         for index, bound in enumerate(self._bounds_ms):

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
-from loadgen.batch_histogram import BatchHistogram
+from loadgen.batch_histogram import CEILING_MS, BatchHistogram
 from loadgen.errors_classify import classify
 from loadgen.exact import LatencyRecorder
 from loadgen.families import Collector
@@ -23,9 +23,6 @@ from loadgen.registry import Registers
 from loadgen.schema import LATENCY_BUCKETS, NO_STATUS, OVERALL_NAME, HttpMetrics
 
 PERCENTILE_KEYS = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 1.0: "max"}
-# Response times (ms) above this count as this: far above the exact histograms' 1 h clamp,
-# and low enough that converting it to microseconds or summing a batch cannot overflow.
-CEILING_MS = 1e12
 
 RawKey = tuple[str, str, int | None]  # name as Locust gave it, method, status code
 

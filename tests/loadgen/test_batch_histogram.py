@@ -7,7 +7,7 @@ import math
 import pytest
 from prometheus_client import CollectorRegistry
 
-from loadgen.batch_histogram import BatchHistogram, largest_ms_within
+from loadgen.batch_histogram import CEILING_MS, BatchHistogram, largest_ms_within
 from loadgen.schema import LATENCY_BUCKETS
 
 KEY = ("/a", "GET", "200")
@@ -49,3 +49,20 @@ def test_untimed_requests_count_as_requests_only() -> None:
     only_untimed = histogram_with([], untimed=2)
     assert only_untimed.get_sample_value("loadgen_http_requests_total", LABELS) == 2
     assert only_untimed.get_sample_value("loadgen_http_request_duration_seconds_count", LABELS) == 0
+
+
+def test_a_negative_time_counts_as_zero_so_the_sum_never_falls() -> None:
+    registry = histogram_with([4.0, -3000.0, 6.0])
+    assert bucket(registry, "0.0001") == 1  # the negative one, as 0 s
+    assert registry.get_sample_value(
+        "loadgen_http_request_duration_seconds_sum", LABELS
+    ) == pytest.approx(0.010)
+    assert registry.get_sample_value("loadgen_http_requests_total", LABELS) == 3
+
+
+def test_times_beyond_the_ceiling_count_at_it_and_keep_the_sum_finite() -> None:
+    registry = histogram_with([1e300] + [1e305] * 2000 + [5.0])
+    total = registry.get_sample_value("loadgen_http_request_duration_seconds_sum", LABELS)
+    assert total == pytest.approx((2001 * CEILING_MS + 5.0) / 1000.0)
+    assert bucket(registry, "+Inf") == 2002
+    assert bucket(registry, "0.005197") == 1
