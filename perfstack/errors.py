@@ -27,6 +27,7 @@ class ExitCode(IntEnum):
     STACK_NOT_RUNNING = 18
     NOTIFICATION_TIMEOUT = 19
     TARGET_ACCESS_DENIED = 20
+    RECORD_NOT_WRITTEN = 21  # the run was measured and reported, its record file not written
     INTERRUPTED = 130
 
 

@@ -13,6 +13,7 @@ from loadgen.ws.config import MODES
 from loadgen.ws.options import build_run_config
 from loadgen.ws.runner import WsRunOptions, run_ws
 from loadgen.ws.summary_text import render_summary
+from perfstack.errors import ExitCode, PerfstackError
 from perfstack.stack_settings import prometheus_url_default
 from perfstack.state import default_state_dir
 
@@ -170,6 +171,9 @@ def run_command(args: argparse.Namespace) -> int:
         print(render_summary(outcome))
     if outcome.pushed_ok is False:
         print(f"perfstack: warning: not every sample reached {remote_write}", file=sys.stderr)
+    if outcome.record_error:
+        # After the summary, so nothing measured is lost
+        raise PerfstackError(outcome.record_error, ExitCode.RECORD_NOT_WRITTEN)
     return 130 if outcome.record.exit_status == "interrupted" else 0
 
 

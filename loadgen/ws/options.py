@@ -46,6 +46,14 @@ def _duration(flag: str, value: str | None) -> float | None:
         raise PerfstackError(f"{flag}: {error}", ExitCode.USAGE) from None
 
 
+def _positive_duration(flag: str, value: str | None) -> float | None:
+    """For timeouts and intervals: 0 would not mean "off", it would break every connection."""
+    seconds = _duration(flag, value)
+    if seconds is not None and seconds <= 0:
+        raise PerfstackError(f"{flag}: expected a duration > 0, got {value!r}", ExitCode.USAGE)
+    return seconds
+
+
 def _header(value: str) -> tuple[str, str]:
     name, sep, content = value.partition(":")
     if not sep or not name.strip():
@@ -65,14 +73,14 @@ def flag_values(args: argparse.Namespace) -> dict[str, Any]:
         "matcher": args.matcher,
         "payload_size": args.payload_size,
         "window": args.window,
-        "reply_timeout": _duration("--reply-timeout", args.reply_timeout),
-        "connect_timeout": _duration("--connect-timeout", args.connect_timeout),
+        "reply_timeout": _positive_duration("--reply-timeout", args.reply_timeout),
+        "connect_timeout": _positive_duration("--connect-timeout", args.connect_timeout),
         "session_duration": _duration("--session-duration", args.session_duration),
         "reconnect": args.reconnect,
         "max_error_ratio": args.max_error_ratio,
         "settle": _duration("--settle", args.settle),
         "expected_delay": _duration("--expected-delay", args.expected_delay),
-        "ping_interval": _duration("--ping-interval", args.ping_interval),
+        "ping_interval": _positive_duration("--ping-interval", args.ping_interval),
         "seed": args.seed,
         "ca_file": args.ca_file,
     }

@@ -59,6 +59,7 @@ class WsOutcome:
     summary: dict[str, Any]
     record: RunRecord
     record_path: Path | None = None
+    record_error: str | None = None  # set when the record could not be written
     pushed_ok: bool | None = None
     push_stats: Any = None
     tally: WsTally = field(default_factory=WsTally)
@@ -108,7 +109,13 @@ def run_ws(options: WsRunOptions, tally: WsTally | None = None) -> WsOutcome:
     outcome = WsOutcome(identity, ws, record, pushed_ok=pushed_ok, tally=tally)
     outcome.push_stats = pusher.stats if pusher else None
     if options.state_dir is not None:
-        outcome.record_path = write_ws_record(options.state_dir, record)
+        try:
+            outcome.record_path = write_ws_record(options.state_dir, record)
+        except OSError as error:
+            # Not raised: the caller still reports what was measured, then this error.
+            path = record_path(options.state_dir, record.testid)
+            reason = error.strerror or str(error)
+            outcome.record_error = f"cannot write the run record {path}: {reason}"
     return outcome
 
 

@@ -119,6 +119,11 @@ def _positive(value: Any) -> float:
     return float(value)
 
 
+def _positive_duration(value: Any) -> float:
+    """For timeouts and intervals: 0 would not mean "off", it would break every connection."""
+    return _positive(parse_duration(value))
+
+
 def _ratio(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise ValueError
@@ -173,6 +178,7 @@ TOP = {
 MESSAGE = {"template", "matcher", "payload_size", "think_time", "window", "reply_timeout", "send"}
 RECONNECT = {"enabled", "initial", "max"}
 DURATION = "a duration like 500ms, 30s or 2m"
+POSITIVE_DURATION = "a duration > 0"
 
 SIMPLE: dict[str, tuple[Callable[[Any], Any], str]] = {
     "url": (_text, "a ws:// URL"),
@@ -184,8 +190,8 @@ SIMPLE: dict[str, tuple[Callable[[Any], Any], str]] = {
     "max_error_ratio": (_ratio, "a ratio between 0 and 1"),
     "settle": (parse_duration, DURATION),
     "expected_delay": (parse_duration, DURATION),
-    "ping_interval": (parse_duration, DURATION),
-    "connect_timeout": (parse_duration, DURATION),
+    "ping_interval": (_positive_duration, POSITIVE_DURATION),
+    "connect_timeout": (_positive_duration, POSITIVE_DURATION),
     "ca_file": (_text, "a path to PEM certificates"),
 }
 MESSAGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
@@ -194,7 +200,7 @@ MESSAGE_FIELDS: dict[str, tuple[str, Callable[[Any], Any], str]] = {
     "payload_size": ("payload_size", lambda v: _whole(v + 1) - 1, "a whole number >= 0"),
     "think_time": ("think_time", _think, "a think time"),
     "window": ("window", _whole, "a whole number >= 1"),
-    "reply_timeout": ("reply_timeout", lambda v: _positive(parse_duration(v)), "a duration > 0"),
+    "reply_timeout": ("reply_timeout", _positive_duration, POSITIVE_DURATION),
     "send": ("send_messages", _bool, "true or false"),
 }
 

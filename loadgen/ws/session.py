@@ -184,7 +184,7 @@ async def _exchange(
             alarm.waiting = False
         now = loop_time()
         tally.messages_received += 1
-        tally.bytes_received += len(data)
+        tally.bytes_received += _payload_bytes(data)
         key = matcher.reply_key(data)
         sent_at = pending.pop(key, None) if key is not None else None
         if sent_at is None:
@@ -193,6 +193,14 @@ async def _exchange(
         tally.rtt.observe(now - sent_at)
         if next_send == INF and cfg.send_messages:
             next_send = now + think.sample(rng)
+
+
+def _payload_bytes(data: str | bytes) -> int:
+    """Bytes as the send side counts them (UTF-8 for text); only non-ASCII text is
+    encoded, so the common ASCII case costs no copy on the hot path."""
+    if isinstance(data, bytes) or data.isascii():
+        return len(data)
+    return len(data.encode("utf-8"))
 
 
 def _lost(tally: WsTally, phase: str, error: ConnectionClosed, pending: dict[str, float]) -> None:

@@ -51,6 +51,15 @@ def test_bad_input_is_one_line_with_its_code(
     assert line.startswith("perfstack: error: ") and words in line, line
 
 
+def test_a_zero_timeout_or_interval_is_refused_before_the_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """0 would not mean "off": every reply, connect or keepalive would fail instead."""
+    for flag in ("--reply-timeout", "--ping-interval", "--connect-timeout"):
+        assert main(["ws", "--no-push", "--no-record", "--url", URL, flag, "0"]) == ExitCode.USAGE
+        assert error_line(capsys) == f"perfstack: error: {flag}: expected a duration > 0, got '0'"
+
+
 def test_argparse_rejects_bad_numbers(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["ws", "--url", URL, "--connections", "0"])
@@ -107,3 +116,24 @@ def test_a_scenario_run_writes_its_record_and_summary(
     assert ws["testid"] == "chatcli-test-1" and ws["connections"]["sessions"] == 4  # flag won
     assert ws["messages"]["sent"] == record.requests > 4 * 10
     assert ws["messages"]["bytes_sent"] >= ws["messages"]["sent"] * 100
+
+
+def test_an_unwritable_record_keeps_the_summary_and_is_one_line_with_its_code(
+    local_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = local_server()
+    not_a_directory = tmp_path / "state"
+    not_a_directory.write_text("a file where the state directory should be\n")
+    summary = tmp_path / "summary.json"
+    argv = ["ws", "--url", server.url, "--connections", "2", "--duration", "0.5s", "--no-push"]
+    argv += ["--state-dir", str(not_a_directory), "--summary-json", str(summary)]
+    argv += ["--testid", "unwritable-1", "--prometheus", "http://127.0.0.1:9"]
+    assert main(argv) == ExitCode.RECORD_NOT_WRITTEN
+    # what was measured comes first: the summary is printed and written, then the error
+    captured = capsys.readouterr()
+    assert "testid unwritable-1" in captured.out and "record:" not in captured.out
+    assert json.loads(summary.read_text())["connections"]["sessions"] == 2
+    record = not_a_directory / "runs" / "unwritable-1.json"
+    assert captured.err.strip() == (
+        f"perfstack: error: cannot write the run record {record}: Not a directory"
+    )

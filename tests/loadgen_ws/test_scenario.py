@@ -66,6 +66,12 @@ def test_token_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
         ("  duration: soon\n", "s.yaml:2: websocket.duration: expected a duration"),
         ("  mode: chaos\n", "s.yaml:2: websocket.mode: expected one of session"),
         ("  max_error_ratio: 2\n", "s.yaml:2: websocket.max_error_ratio: expected a ratio"),
+        ("  ping_interval: 0\n", "s.yaml:2: websocket.ping_interval: expected a duration > 0"),
+        ("  connect_timeout: 0s\n", "s.yaml:2: websocket.connect_timeout: expected a duration > 0"),
+        (
+            "  message:\n    reply_timeout: 0ms\n",
+            "s.yaml:3: websocket.message.reply_timeout: expected a duration > 0",
+        ),
         ("  message:\n    think_time: gauss:1s\n", "s.yaml:3: websocket.message.think_time: think"),
         ("  message:\n    window: -1\n", "s.yaml:3: websocket.message.window: expected a whole"),
         (

@@ -59,6 +59,20 @@ def test_echo_matcher_and_byte_counts(local_server: Any) -> None:
     assert tally.bytes_sent - tally.bytes_received == len(f"hello 0-{tally.messages_sent} ") + 50
 
 
+def test_non_ascii_text_counts_utf8_bytes_both_ways(local_server: Any) -> None:
+    server = local_server(behaviour="echo")
+    template = "héllo → {id} {payload}"
+    config = SessionConfig(
+        url=server.url, template=template, matcher="echo", payload_size=5, think_time=ThinkTime()
+    )
+    tally = run_slots(config, 0.5)
+    assert tally.rtt.count == tally.messages_received > 10
+    # echoed unchanged, so the two sides differ only by a message still in flight at the end
+    in_flight = tally.messages_sent - tally.messages_received
+    last = template.replace("{id}", f"0-{tally.messages_sent}").replace("{payload}", "x" * 5)
+    assert tally.bytes_sent - tally.bytes_received == in_flight * len(last.encode("utf-8"))
+
+
 def test_window_keeps_several_messages_in_flight(local_server: Any) -> None:
     server = local_server(behaviour="slow_reply")
     single = run_slots(SessionConfig(url=server.url, think_time=ThinkTime()), 1.0)
