@@ -16,8 +16,8 @@ GCCollector (no name is shared with them).
 
 from __future__ import annotations
 
+import bisect
 import gc
-import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -35,10 +35,15 @@ PAUSE_BUCKETS = (0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 class GcPauseCollector(Collector):
     def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
         self._clock = clock
-        self._lock = threading.Lock()
         self._started: float | None = None
-        self._pause_sum = dict.fromkeys(GENERATIONS, 0.0)
-        self._buckets = {g: [0] * (len(PAUSE_BUCKETS) + 1) for g in GENERATIONS}
+        # No lock: `collect` allocates, an allocation can run a collection in the scraping
+        # thread, and its callback would then wait forever on a lock that thread holds.
+        # The interpreter runs one collection (and so one `on_gc`) at a time, so the callback
+        # is the only writer; it replaces a generation's (sum, buckets) pair whole, and a
+        # reader that takes the pair in one lookup sees a consistent histogram.
+        self._pauses: dict[str, tuple[float, tuple[int, ...]]] = {
+            g: (0.0, (0,) * (len(PAUSE_BUCKETS) + 1)) for g in GENERATIONS
+        }
 
     def on_gc(self, phase: str, info: dict[str, Any]) -> None:
         """The `gc.callbacks` hook. Runs inside the collector: no allocation-heavy work here."""
@@ -50,35 +55,26 @@ class GcPauseCollector(Collector):
         pause = self._clock() - self._started
         self._started = None
         generation = str(info.get("generation", 2))
-        if generation not in self._pause_sum:
+        if generation not in self._pauses:
             return
-        with self._lock:
-            self._pause_sum[generation] += pause
-            buckets = self._buckets[generation]
-            for index, bound in enumerate(PAUSE_BUCKETS):
-                if pause <= bound:
-                    buckets[index] += 1
-                    break
-            else:
-                buckets[-1] += 1
+        pause_sum, buckets = self._pauses[generation]
+        counts = list(buckets)
+        counts[bisect.bisect_left(PAUSE_BUCKETS, pause)] += 1  # first bound >= pause: "le"
+        self._pauses[generation] = (pause_sum + pause, tuple(counts))
 
     def collect(self) -> Iterator[Metric]:
-        with self._lock:
-            pause_sum = dict(self._pause_sum)
-            buckets = {g: list(b) for g, b in self._buckets.items()}
         histogram = HistogramMetricFamily(
             "python_gc_pause_seconds",
             "GC pause durations, by generation.",
             labels=["generation"],
         )
         for generation in GENERATIONS:
+            pause_sum, buckets = self._pauses[generation]
             cumulative, rows = 0, []
-            for bound, count in zip(
-                (*PAUSE_BUCKETS, float("inf")), buckets[generation], strict=True
-            ):
+            for bound, count in zip((*PAUSE_BUCKETS, float("inf")), buckets, strict=True):
                 cumulative += count
                 rows.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
-            histogram.add_metric([generation], rows, sum_value=pause_sum[generation])
+            histogram.add_metric([generation], rows, sum_value=pause_sum)
         yield histogram
 
 

@@ -193,11 +193,15 @@ class PsutilSampler:
         return last
 
     def _process(self, pid: int) -> psutil.Process | None:
-        """A cached Process (keeps psutil's per-process state); `read` drops it when the
-        pid turns out to be reused (another create time)."""
+        """A cached Process (keeps psutil's per-process state) while its process runs."""
         proc = self._procs.get(pid)
-        if proc is not None:
+        # A process can exit between passes and its pid go to a new one; the cached Process
+        # would read the new one's counters under the old create time, so its CPU would be
+        # taken for the old process's and the target's counter would drop. is_running()
+        # compares create times: the old process is then retired and the new one counted.
+        if proc is not None and proc.is_running():
             return proc
+        self._uss.pop(pid, None)
         try:
             proc = psutil.Process(pid)
         except psutil.NoSuchProcess:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from typing import Any
 
 from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector, generate_latest
@@ -62,6 +63,50 @@ def test_stop_without_start_is_ignored() -> None:
     collector.on_gc("stop", {"generation": 0})
     [histogram] = list(collector.collect())
     assert all(s.value == 0 for s in histogram.samples)
+
+
+def counts_and_collections(collector: GcPauseCollector) -> tuple[list[float], list[int]]:
+    """Timed collections per generation, and the interpreter's own count, read with no
+    collection in between."""
+    gc.disable()
+    try:
+        [histogram] = list(collector.collect())
+        collections = [stats["collections"] for stats in gc.get_stats()]
+    finally:
+        gc.enable()
+    counts = [s.value for s in histogram.samples if s.name == "python_gc_pause_seconds_count"]
+    return counts, collections
+
+
+def test_a_scrape_survives_collections_it_triggers_itself() -> None:
+    """With a threshold of 1 every allocation in `collect` runs a collection in the scraping
+    thread, whose callback then updates the very collector being scraped."""
+    collector = install(CollectorRegistry())
+    counts_before, collections_before = counts_and_collections(collector)
+    scrapes = 0
+
+    def scrape() -> None:
+        nonlocal scrapes
+        for _ in range(50):
+            list(collector.collect())
+            scrapes += 1
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1)
+    try:
+        scraper = threading.Thread(target=scrape, daemon=True)
+        scraper.start()
+        scraper.join(timeout=10)
+    finally:
+        gc.set_threshold(*thresholds)
+    assert not scraper.is_alive(), "a scrape deadlocked on its own gc callback"
+    assert scrapes == 50
+    counts, collections = counts_and_collections(collector)
+    timed = [after - before for before, after in zip(counts_before, counts, strict=True)]
+    happened = [
+        after - before for before, after in zip(collections_before, collections, strict=True)
+    ]
+    assert timed == happened  # each collection timed once: none lost, none doubled
 
 
 def test_demo_target_exposes_gc_pauses(demo_target: Any) -> None:

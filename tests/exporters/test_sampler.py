@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from exporters.collector import ResourceCollector
 from exporters.sampler import PsutilSampler
 from exporters.targets import TargetSpec, TargetTracker
+from exporters.totals import CounterBook
 from tests.exporters.process_tree import ProcessTree, spawn_tree
 from tests.helpers import wait_until
 
@@ -79,6 +81,29 @@ def test_vanished_process_reads_as_none(tree: ProcessTree) -> None:
     # SIGKILL is not instant: the process tears down, is a zombie, then is reaped by init.
     wait_until(lambda: sampler.read(tree.pids[1]) is None, timeout=5)
     wait_until(lambda: sampler.info(tree.pids[1]) is None, timeout=5)
+
+
+def test_a_reused_pid_reads_as_a_new_process(tree: ProcessTree) -> None:
+    """A child exits unseen between passes and a new process gets its pid: the target's CPU
+    counter must not go down (Prometheus would read a counter reset)."""
+    pid = tree.pids[1]
+    sampler = PsutilSampler()
+    current = sampler.read(pid)
+    assert current is not None
+    earlier = dataclasses.replace(
+        current, create_time=current.create_time - 60, cpu_seconds=current.cpu_seconds + 100
+    )
+    # PID reuse cannot be had on demand: turn the cached Process into the one the earlier
+    # process left behind. psutil keeps a process's identity as (pid, create time).
+    cached = sampler._procs[pid]
+    cached._create_time = earlier.create_time
+    cached._ident = (pid, earlier.create_time)
+    book = CounterBook()
+    before = book.update({pid: earlier}).counters["cpu_seconds"]
+
+    reading = sampler.read(pid)
+    assert reading is not None and reading.create_time == current.create_time
+    assert book.update({pid: reading}).counters["cpu_seconds"] >= before
 
 
 def test_host_reading_is_plausible() -> None:
