@@ -13,11 +13,14 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 CONFIDENCE = 0.90
 RESAMPLES = 10_000
 SEED = 20091  # a fixed seed: the same rounds always print the same interval
+
+T = TypeVar("T")
 
 
 def per_round_ratios(rates: Sequence[float], baseline: Sequence[float]) -> list[float]:
@@ -41,11 +44,21 @@ def bootstrap_interval(
     seed: int = SEED,
 ) -> tuple[float, float]:
     """(low, high) bounds of the overhead at `confidence`, resampling whole rounds."""
-    if len(ratios) < 2:
+    return _round_bootstrap(list(ratios), overhead, confidence, resamples, seed)
+
+
+def _round_bootstrap(
+    rounds: list[T],
+    estimate: Callable[[list[T]], float],
+    confidence: float,
+    resamples: int,
+    seed: int,
+) -> tuple[float, float]:
+    """Percentile bounds of `estimate` over `rounds` drawn with replacement."""
+    if len(rounds) < 2:
         raise ValueError("a bootstrap interval needs at least two rounds")
     rng = random.Random(seed)
-    rounds = len(ratios)
-    estimates = sorted(overhead(rng.choices(ratios, k=rounds)) for _ in range(resamples))
+    estimates = sorted(estimate(rng.choices(rounds, k=len(rounds))) for _ in range(resamples))
     return _percentile_bounds(estimates, confidence)
 
 
@@ -96,15 +109,12 @@ def share_interval(
     share instead of widening it."""
     if len(ratios) != len(peer_ratios):
         raise ValueError(f"{len(ratios)} rounds against {len(peer_ratios)} of the peer")
-    if len(ratios) < 2:
-        raise ValueError("a bootstrap interval needs at least two rounds")
-    rng = random.Random(seed)
-    indices = range(len(ratios))
-    estimates = []
-    for _ in range(resamples):
-        drawn = rng.choices(indices, k=len(ratios))
-        estimates.append(share([ratios[i] for i in drawn], [peer_ratios[i] for i in drawn]))
-    return _percentile_bounds(sorted(estimates), confidence)
+
+    def drawn_share(drawn: list[tuple[float, float]]) -> float:
+        return share([ours for ours, _ in drawn], [peer for _, peer in drawn])
+
+    rounds = list(zip(ratios, peer_ratios, strict=True))
+    return _round_bootstrap(rounds, drawn_share, confidence, resamples, seed)
 
 
 def describe_share(
