@@ -141,18 +141,18 @@ if VARIANT == "alternating":
         return sum(totals.latency.count for totals in recorder.totals.values())
 
     def alternate(environment):
-        hook, recorder = environment.events.request, plugin._runs[0].recorder.on_request
+        listener = plugin._runs[0].request_listener
         gevent.sleep(float(os.environ["BENCH_STEADY_FROM"]))
-        hook.remove_listener(recorder)  # attached by the plugin; from here on once or never
+        listener.detach()  # attached by the plugin; from here on once or never
         recorded_before = recorded_count()
         windows = []
         for index in range(int(os.environ["BENCH_WINDOWS"])):
             on = index % 2 == 0
             exporting["on"] = on
             if on:
-                hook.add_listener(recorder)
+                listener.attach()
             else:
-                hook.remove_listener(recorder)
+                listener.detach()
             cpu, requests = time.process_time(), environment.stats.total.num_requests
             gevent.sleep(float(os.environ["BENCH_WINDOW"]))
             windows.append([on, time.process_time() - cpu,
@@ -204,7 +204,7 @@ elif VARIANT == "no listener":  # everything running but the request listener
 
     @events.test_start.add_listener
     def detach(environment, **kw):
-        environment.events.request.remove_listener(plugin._runs[0].recorder.on_request)
+        plugin._runs[0].request_listener.detach()
 elif VARIANT == "naive":
     from prometheus_client import Counter, Histogram
     from loadgen.schema import LATENCY_BUCKETS
@@ -539,10 +539,14 @@ def report_alternating(windows: list[tuple[bool, float, int]], seconds: float) -
 
 def listener_dispatch_us(calls: int = 200_000) -> float:
     """CPU per request of Locust firing its `request` event to perfstack's recorder as
-    well (the plugin's only per-request work), measured on the real EventHook."""
+    well (the plugin's only per-request work), measured on a real runner's EventHook: with
+    the runner's statistics listener alone, and with the recorder attached as the plugin
+    attaches it (loadgen.request_listener)."""
+    from locust.env import Environment
     from locust.event import EventHook
-    from prometheus_client.registry import CollectorRegistry
 
+    from loadgen.registry import Registry
+    from loadgen.request_listener import RecorderListener
     from loadgen.request_recorder import RequestRecorder
 
     class Response:
@@ -565,10 +569,15 @@ def listener_dispatch_us(calls: int = 200_000) -> float:
                 recorder._pending.clear()  # the fold is measured in the Locust runs
         return spent / (calls // 10_000 * 10_000)
 
-    bare, recorded = EventHook(), EventHook()
-    recorder = RequestRecorder(CollectorRegistry(auto_describe=False), 200)
-    recorded.add_listener(recorder.on_request)
-    costs = [per_call(recorded, recorder) - per_call(bare, None) for _ in range(3)]
+    bare, recorded = Environment(), Environment()
+    bare.create_local_runner()
+    recorded.create_local_runner()
+    recorder = RequestRecorder(Registry(), 200)
+    RecorderListener(recorded.events.request, recorder.on_request).attach()
+    costs = [
+        per_call(recorded.events.request, recorder) - per_call(bare.events.request, None)
+        for _ in range(3)
+    ]
     return 1e6 * statistics.median(costs)
 
 

@@ -31,6 +31,7 @@ from loadgen.plugin_settings import PluginSettings, add_arguments
 from loadgen.push import PushConfig, RemoteWritePusher
 from loadgen.record import write_record
 from loadgen.registry import Registry
+from loadgen.request_listener import RecorderListener
 from loadgen.request_recorder import RequestRecorder
 from loadgen.schema import RunMetrics
 
@@ -63,6 +64,9 @@ class PluginRun:
         self.recorder = RequestRecorder(
             self.registry, settings.max_names, agreed_names=self.role == "worker"
         )
+        self.request_listener = RecorderListener(
+            environment.events.request, self.recorder.on_request
+        )
         self.http = self.recorder.metrics
         self.guard = self.recorder.guard
         self.run_metrics = RunMetrics(self.registry) if self.role != "worker" else None
@@ -92,7 +96,7 @@ class PluginRun:
         listeners.test_stop.add_listener(self.on_test_stop)
         listeners.quit.add_listener(self.on_quit)
         if self.role != "master":
-            listeners.request.add_listener(self.recorder.on_request)
+            self.request_listener.attach()
         if self.role == "worker" and runner is not None:
             runner.register_message(RUN_MESSAGE, self.on_run_message)
             runner.register_message(STOP_MESSAGE, self.on_stop_message)
