@@ -10,18 +10,28 @@ then the recorder with positional arguments. Locust's statistics still see every
 first and exactly as before, an exception from either still reaches `fire` to be logged,
 and the recorder still runs when Locust's listener raises. Any other shape (another
 Locust version, a runner without statistics) gets a plain second listener instead.
+
+One difference from a plain second listener: the recorder now runs right after Locust's
+listener, before listeners added later. When one of those stops the user (`StopUser`,
+`RescheduleTask` and the like propagate out of `fire`), the request is still recorded,
+as Locust's statistics already counted it; before, the recorder missed it.
 """
 
 from __future__ import annotations
 
+import dis
 import inspect
+import logging
 from collections.abc import Callable
+from types import CodeType
 from typing import Any, Protocol
 
+RUNNER_MODULE = "locust.runners"
 RUNNER_LISTENER = "Runner.__init__.<locals>.on_request"
 RUNNER_PARAMETERS = ("request_type", "name", "response_time", "response_length", "exception")
 
 Listener = Callable[..., None]
+log = logging.getLogger("perfstack")
 
 
 class Hook(Protocol):
@@ -36,16 +46,30 @@ class Hook(Protocol):
 
 
 def is_runner_stats_listener(handler: object) -> bool:
-    """True for Locust's own statistics listener in the shape `merged` calls it with."""
-    if getattr(handler, "__qualname__", None) != RUNNER_LISTENER:
+    """True for Locust's own statistics listener in the shape `merged` calls it with: its
+    five named parameters (`exception` defaulting to None, the others required) and a
+    `**` catch-all it never reads, since `merged` passes it nothing."""
+    if (
+        getattr(handler, "__qualname__", None) != RUNNER_LISTENER
+        or getattr(handler, "__module__", None) != RUNNER_MODULE
+        or not isinstance(getattr(handler, "__code__", None), CodeType)
+    ):
         return False
-    try:
-        parameters = list(inspect.signature(handler).parameters.values())  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    parameters = list(inspect.signature(handler).parameters.values())  # type: ignore[arg-type]
+    named = [p for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD]
+    rest = [p for p in parameters if p.kind is not p.POSITIONAL_OR_KEYWORD]
+    if tuple(p.name for p in named) != RUNNER_PARAMETERS or [p.kind for p in rest] != [
+        inspect.Parameter.VAR_KEYWORD
+    ]:
         return False
-    named = tuple(p.name for p in parameters if p.kind is p.POSITIONAL_OR_KEYWORD)
-    rest = [p.kind for p in parameters if p.kind is not p.POSITIONAL_OR_KEYWORD]
-    return named == RUNNER_PARAMETERS and rest == [inspect.Parameter.VAR_KEYWORD]
+    if [p.default for p in named] != [inspect.Parameter.empty] * 4 + [None]:
+        return False
+    catch_all = rest[0].name
+    return not any(
+        instruction.argval == catch_all
+        for instruction in dis.get_instructions(handler.__code__)  # type: ignore[attr-defined]
+        if instruction.opname.startswith("LOAD")
+    )
 
 
 _ABSENT: Any = object()
@@ -53,7 +77,8 @@ _ABSENT: Any = object()
 
 def merged(stats_listener: Listener, record: Listener) -> Listener:
     """One `request` handler running `stats_listener`, then `record(request_type, name,
-    response_time, response_length, response, context, exception)`."""
+    response_time, response_length, response, context, exception)` (the recorder does not
+    read the length: it gets 0)."""
 
     def on_request(
         request_type: str,
@@ -73,8 +98,14 @@ def merged(stats_listener: Listener, record: Listener) -> Listener:
                 stats_listener(request_type=request_type, name=name, response_time=response_time)
             else:
                 stats_listener(request_type, name, response_time, response_length, exception)
-        finally:
-            record(request_type, name, response_time, 0, response, context, exception)
+        except BaseException:
+            # Locust's exception, not the recorder's, is what reaches EventHook.fire
+            try:
+                record(request_type, name, response_time, 0, response, context, exception)
+            except Exception:
+                log.exception("perfstack's request recorder failed")
+            raise
+        record(request_type, name, response_time, 0, response, context, exception)
 
     on_request.stats_listener = stats_listener  # type: ignore[attr-defined]
     return on_request

@@ -6,10 +6,13 @@ runner happen in a child process, which prints what it saw as JSON."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from loadgen.request_listener import RecorderListener, is_runner_stats_listener, merged
 
@@ -36,7 +39,8 @@ recorder = RequestRecorder(Registry(), 200)
 listener = RecorderListener(hook, recorder.on_request)
 
 class Response:
-    status_code = 200
+    def __init__(self, status_code=200):
+        self.status_code = status_code
 
 def fire(name, **extra):
     arguments = {"request_type": "GET", "name": name, "response_time": 12.5,
@@ -55,6 +59,7 @@ recorder.flush()
 out["locust"] = {f"{m} {n}": [e.num_requests, e.num_failures]
                  for (n, m), e in environment.stats.entries.items()}
 out["recorded"] = {name: [t.requests, t.failures] for name, t in recorder.totals.items()}
+out["series"] = sorted(" ".join(key) for key in recorder.histogram._series)
 out["logged"] = logged
 print(json.dumps(out))
 """
@@ -73,14 +78,36 @@ def run_locust_runner(actions: str) -> dict[str, Any]:
 def test_merged_with_the_runner_listener_both_count_every_request():
     out = run_locust_runner(
         "for i in range(5): fire('/a')\n"
-        "fire('/a', exception=ConnectionRefusedError())\n"
+        "fire('/a', exception=ConnectionRefusedError(), response=Response(503))\n"
         "fire('/b', request_type='POST', extra_argument=1)\n"
     )
     assert out["merged"] is True  # the installed Locust's listener is recognised
     assert out["handlers_same_length"] is True  # replaced in place, not added
     assert out["locust"] == {"GET /a": [6, 1], "POST /b": [1, 0]}
     assert out["recorded"] == {"/a": [6, 1], "/b": [1, 0]}
+    assert out["series"] == ["/a GET 200", "/a GET 503", "/b POST 200"]  # status passed on
     assert out["logged"] == []
+
+
+def test_a_later_listener_stopping_the_user_no_longer_hides_the_request():
+    # fire() lets StopUser through and skips the listeners after the one that raised;
+    # the recorder runs with Locust's own listener, so both still count the request
+    out = run_locust_runner(
+        "from locust.exception import StopUser\n"
+        "def stop_on_failure(exception=None, **_):\n"
+        "    if exception is not None: raise StopUser()\n"
+        "listener.detach()\n"
+        "hook.add_listener(stop_on_failure)\n"
+        "listener.attach()\n"
+        "fire('/a')\n"
+        "try:\n"
+        "    fire('/a', exception=RuntimeError('bad'))\n"
+        "except StopUser:\n"
+        "    out['stopped'] = True\n"
+    )
+    assert out["stopped"] is True
+    assert out["locust"] == {"GET /a": [2, 1]}
+    assert out["recorded"] == {"/a": [2, 1]}
 
 
 def test_the_recorder_still_counts_when_locusts_listener_raises():
@@ -134,6 +161,7 @@ def test_without_the_runner_listener_the_recorder_is_a_plain_second_listener():
 
 def _runner_shaped(function: Any) -> Any:
     function.__qualname__ = "Runner.__init__.<locals>.on_request"
+    function.__module__ = "locust.runners"
     return function
 
 
@@ -156,6 +184,44 @@ def test_only_the_known_shape_counts_as_locusts_listener():
         pass
 
     assert not is_runner_stats_listener(elsewhere)  # right shape, someone else's function
+    elsewhere.__qualname__ = "Runner.__init__.<locals>.on_request"
+    assert not is_runner_stats_listener(elsewhere)  # the right name in another module
+
+    def reads_the_rest(request_type, name, response_time, response_length, exception=None, **kw):
+        print(kw.get("context"))
+
+    def length_optional(request_type, name, response_time, response_length=0, exception=None, **_):
+        pass
+
+    assert not is_runner_stats_listener(_runner_shaped(reads_the_rest))  # merged passes none
+    assert not is_runner_stats_listener(_runner_shaped(length_optional))
+
+
+class _Stop(BaseException):  # like Locust's StopUser, which EventHook.fire lets through
+    pass
+
+
+def test_locusts_exception_reaches_fire_and_the_recorder_still_records(caplog):
+    recorded: list[str] = []
+
+    def stats(*_: Any) -> None:
+        raise _Stop()
+
+    def record(request_type: str, name: str, *_: Any) -> None:
+        recorded.append(name)
+
+    with pytest.raises(_Stop):
+        merged(stats, record)(request_type="GET", name="/a", response_time=1.0, response_length=0)
+    assert recorded == ["/a"]
+
+    def broken_record(*_: Any) -> None:
+        raise RuntimeError("recorder broke")
+
+    with caplog.at_level(logging.ERROR, logger="perfstack"), pytest.raises(_Stop):
+        merged(stats, broken_record)(
+            request_type="GET", name="/a", response_time=1.0, response_length=0
+        )
+    assert "request recorder failed" in caplog.text and "recorder broke" in caplog.text
 
 
 def test_merged_passes_locust_and_the_recorder_what_fire_gave():
