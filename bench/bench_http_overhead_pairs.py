@@ -25,7 +25,7 @@ What this changes in the figure, checked against bench_http_overhead's:
 
     .venv/bin/python bench/bench_http_overhead_pairs.py [--rounds 24] [--seconds 12]
         [--users 10] [--variants perfstack,naive] [--fixed-layout] [--save PAIRS.json]
-    .venv/bin/python bench/bench_http_overhead_pairs.py --from PAIRS.json
+    .venv/bin/python bench/bench_http_overhead_pairs.py --from PAIRS.json [PAIRS.json ...]
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from bench_http_overhead import (
     rotated_rounds,
 )
 from bench_http_side_by_side import STEADY_BEFORE_END, VARIANTS, run_round
-from overhead_stats import describe, describe_share, per_round_ratios
+from overhead_stats import describe, describe_pooled, describe_share, per_round_ratios
 
 BASELINE = "none"
 DEFAULT = "perfstack,naive"
@@ -100,6 +100,29 @@ def summary(ratios: dict[str, list[float]]) -> list[str]:
     return lines
 
 
+def pooled_summary(invocations: list[dict[str, list[float]]]) -> list[str]:
+    """summary() for the rounds of several invocations: each variant's cost with the
+    interval over rounds and over invocations (the verdict follows the latter, which also
+    covers the machine changing between invocations), and the share over their rounds."""
+    variants = dict.fromkeys(variant for ratios in invocations for variant in ratios)
+    lines = []
+    for variant in variants:
+        runs = [ratios[variant] for ratios in invocations if variant in ratios]
+        goal = GOAL_OVERHEAD if variant == "perfstack" else None
+        lines.append(f"  {variant:>10}: cost {describe_pooled(runs, goal)}")
+    both = [ratios for ratios in invocations if "perfstack" in ratios and "naive" in ratios]
+    if both:
+        ours = [ratio for ratios in both for ratio in ratios["perfstack"]]
+        peer = [ratio for ratios in both for ratio in ratios["naive"]]
+        lines.append(
+            "perfstack's overhead as a share of the naive listener's, both measured in the "
+            f"same rounds: {describe_share(ours, peer, PEER_SHARE)} over the rounds of "
+            f"{len(both)} invocations (the issue's {GOAL_OVERHEAD:.0%} against about "
+            f"{NAIVE_REFERENCE:.0%})"
+        )
+    return lines
+
+
 def save_pairs(
     path: Path, rates: dict[str, list[dict[str, float]]], args: argparse.Namespace
 ) -> None:
@@ -140,13 +163,15 @@ def main() -> int:
     parser.add_argument("--variants", default=DEFAULT, help="comma-separated")
     parser.add_argument("--save", type=Path, help="write every pair's rates to this JSON file")
     parser.add_argument(
-        "--from", dest="saved", type=Path, metavar="PAIRS.json",
-        help="summarise pairs saved by --save instead of running any",
+        "--from", dest="saved", type=Path, nargs="+", metavar="PAIRS.json",
+        help="summarise pairs saved by --save instead of running any; several are pooled",
     )  # fmt: skip
     add_layout_argument(parser)
     args = parser.parse_args()
     if args.saved is not None:
-        print("\n".join(summary(pair_ratios(load_pairs(parser, args.saved)))))
+        invocations = [pair_ratios(load_pairs(parser, path)) for path in args.saved]
+        lines = summary(invocations[0]) if len(invocations) == 1 else pooled_summary(invocations)
+        print("\n".join(lines))
         return 0
     variants = chosen_pairs(parser, args.variants)
     if args.rounds < 2:

@@ -162,3 +162,18 @@ def describe(
     if goal is not None:
         text += f": {verdict(low, high, goal)} the <= {goal:.0%} goal"
     return text
+
+
+def describe_pooled(invocations: list[list[float]], goal: float | None) -> str:
+    """'2.7% (90% interval 2.4% .. 3.0% over rounds, 2.1% .. 3.3% over invocations; 208
+    rounds in 13 invocations): CANNOT TELL whether it meets the <= 3% goal'."""
+    rounds = [ratio for ratios in invocations for ratio in ratios]
+    low, high = bootstrap_interval(rounds)
+    text = f"{overhead(rounds):.1%} ({CONFIDENCE:.0%} interval {low:.1%} .. {high:.1%} over rounds"
+    if len(invocations) > 1:
+        low, high = clustered_interval(invocations)
+        text += f", {low:.1%} .. {high:.1%} over invocations"
+    text += f"; {len(rounds)} rounds in {len(invocations)} invocations)"
+    if goal is not None:
+        text += f": {verdict(low, high, goal)} the <= {goal:.0%} goal"
+    return text

@@ -22,14 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_http_overhead import GOAL_OVERHEAD
-from overhead_stats import (
-    CONFIDENCE,
-    bootstrap_interval,
-    clustered_interval,
-    overhead,
-    per_round_ratios,
-    verdict,
-)
+from overhead_stats import describe_pooled, per_round_ratios
 
 BASELINE = "none"
 GOAL_VARIANT = "perfstack"
@@ -62,21 +55,6 @@ def pooled(paths: list[Path]) -> dict[str, list[list[float]]]:
         for variant, ratios in load_ratios(path).items():
             pool.setdefault(variant, []).append(ratios)
     return pool
-
-
-def describe_pooled(invocations: list[list[float]], goal: float | None) -> str:
-    """'2.7% (90% interval 2.4% .. 3.0% over rounds, 2.1% .. 3.3% over invocations; 208
-    rounds in 13 invocations): CANNOT TELL whether it meets the <= 3% goal'."""
-    rounds = [ratio for ratios in invocations for ratio in ratios]
-    low, high = bootstrap_interval(rounds)
-    text = f"{overhead(rounds):.1%} ({CONFIDENCE:.0%} interval {low:.1%} .. {high:.1%} over rounds"
-    if len(invocations) > 1:
-        low, high = clustered_interval(invocations)
-        text += f", {low:.1%} .. {high:.1%} over invocations"
-    text += f"; {len(rounds)} rounds in {len(invocations)} invocations)"
-    if goal is not None:
-        text += f": {verdict(low, high, goal)} the <= {goal:.0%} goal"
-    return text
 
 
 def main(argv: list[str] | None = None) -> int:

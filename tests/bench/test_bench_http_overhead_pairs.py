@@ -100,6 +100,33 @@ def test_saved_pairs_are_summarised_without_running_any(
     assert "share of the naive listener's" in lines[2] and ": 0.33 (90% interval" in lines[2]
 
 
+def test_several_saved_files_are_pooled_with_the_verdict_over_invocations(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    steady = saved_pairs(tmp_path / "a.json", [0.98, 0.981, 0.979, 0.98], [0.92] * 4)
+    again = saved_pairs(tmp_path / "b.json", [0.98, 0.979, 0.981, 0.98], [0.92] * 4)
+    worse = saved_pairs(tmp_path / "c.json", [0.96, 0.961, 0.959, 0.96], [0.92] * 4)
+
+    def pooled(*files: Path) -> list[str]:
+        argv = ["bench_http_overhead_pairs.py", "--from", *map(str, files)]
+        monkeypatch.setattr(sys, "argv", argv)
+        assert bench_http_overhead_pairs.main() == 0
+        return capsys.readouterr().out.splitlines()
+
+    lines = pooled(steady, again)
+    assert lines[0].strip() == (
+        "perfstack: cost 2.0% (90% interval 2.0% .. 2.0% over rounds, 2.0% .. 2.0% over "
+        "invocations; 8 rounds in 2 invocations): meets the <= 3% goal"
+    )
+    assert lines[1].strip().startswith("naive: cost 8.0% (90% interval 8.0% .. 8.0%")
+    assert ": 0.25 (90% interval" in lines[2] and "rounds of 2 invocations" in lines[2]
+    # the rounds agree within each file, the files do not: only the interval over
+    # invocations shows it, and the verdict follows that one
+    lines = pooled(steady, worse, again)
+    assert "over rounds, 2.0% .. 4.0% over invocations; 12 rounds in 3" in lines[0]
+    assert lines[0].endswith("CANNOT TELL whether it meets the <= 3% goal")
+
+
 @pytest.mark.parametrize(
     "content",
     [
