@@ -22,7 +22,7 @@ from gate.verdicts import GateResult
 from gate.window import DEFAULT_SETTLE, parse_time, window_for
 from perfstack.errors import ExitCode, PerfstackError
 from perfstack.stack_settings import prometheus_url_default
-from perfstack.state import default_state_dir
+from perfstack.state import default_state_dir, state_dir_argument
 
 EXIT_CODES = """exit codes:
   0  passed (warnings allowed unless --strict)
@@ -159,7 +159,9 @@ def _window_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--end", help="window end (with --start and --testid)")
     parser.add_argument("--scenario", help="scenario of the run when --start/--end are given")
     parser.add_argument("--prometheus", help="Prometheus URL (default: the local stack's)")
-    parser.add_argument("--state-dir", help="perfstack state directory (run records)")
+    parser.add_argument(
+        "--state-dir", type=state_dir_argument, help="perfstack state directory (run records)"
+    )
     parser.add_argument(
         "--var", action="append", default=[], metavar="NAME=VALUE", help="rule variable"
     )

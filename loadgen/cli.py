@@ -22,7 +22,7 @@ from loadgen.ws.options import build_run_config
 from loadgen.ws.scenario import load_ws_scenario
 from perfstack.errors import ExitCode, PerfstackError
 from perfstack.stack_settings import prometheus_url_default
-from perfstack.state import default_state_dir
+from perfstack.state import default_state_dir, state_dir_argument
 
 DEFAULT_USERS = 10
 DEFAULT_DURATION = 60.0
@@ -68,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument(
         "--state-dir",
-        type=Path,
+        type=state_dir_argument,
         help="state directory (default: $PERFSTACK_STATE_DIR or ./.perfstack)",
     )
     parser.add_argument(

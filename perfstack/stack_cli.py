@@ -9,12 +9,13 @@ from typing import Any
 from perfstack import stack
 from perfstack.errors import ExitCode
 from perfstack.stack_settings import GRAFANA, SERVICES, StackSettings, resolve_settings
+from perfstack.state import state_dir_argument
 
 
 def add_stack_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--state-dir",
-        type=Path,
+        type=state_dir_argument,
         help="PID files, logs and data (default: $PERFSTACK_STATE_DIR or ./.perfstack)",
     )
     for service in SERVICES:

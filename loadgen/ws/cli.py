@@ -15,7 +15,7 @@ from loadgen.ws.runner import WsRunOptions, run_ws
 from loadgen.ws.summary_text import render_summary
 from perfstack.errors import ExitCode, PerfstackError
 from perfstack.stack_settings import prometheus_url_default
-from perfstack.state import default_state_dir
+from perfstack.state import default_state_dir, state_dir_argument
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -133,7 +133,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--push-interval", type=_positive_float, default=1.0, help="seconds between pushes"
     )
     out.add_argument(
-        "--state-dir", type=Path, help="run records go to <dir>/runs (default: .perfstack)"
+        "--state-dir",
+        type=state_dir_argument,
+        help="run records go to <dir>/runs (default: .perfstack)",
     )
     out.add_argument("--no-record", action="store_true", help="do not write a run record")
     out.add_argument(
