@@ -122,18 +122,19 @@ def test_an_unwritable_record_keeps_the_summary_and_is_one_line_with_its_code(
     local_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = local_server()
-    not_a_directory = tmp_path / "state"
-    not_a_directory.write_text("a file where the state directory should be\n")
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "runs").write_text("a file where the run records' directory should be\n")
     summary = tmp_path / "summary.json"
     argv = ["ws", "--url", server.url, "--connections", "2", "--duration", "0.5s", "--no-push"]
-    argv += ["--state-dir", str(not_a_directory), "--summary-json", str(summary)]
+    argv += ["--state-dir", str(state), "--summary-json", str(summary)]
     argv += ["--testid", "unwritable-1", "--prometheus", "http://127.0.0.1:9"]
     assert main(argv) == ExitCode.RECORD_NOT_WRITTEN
     # what was measured comes first: the summary is printed and written, then the error
     captured = capsys.readouterr()
     assert "testid unwritable-1" in captured.out and "record:" not in captured.out
     assert json.loads(summary.read_text())["connections"]["sessions"] == 2
-    record = not_a_directory / "runs" / "unwritable-1.json"
+    record = state / "runs" / "unwritable-1.json"
     assert captured.err.strip() == (
-        f"perfstack: error: cannot write the run record {record}: Not a directory"
+        f"perfstack: error: cannot write the run record {record}: File exists"
     )
