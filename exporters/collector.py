@@ -102,14 +102,18 @@ class ResourceCollector(Collector):
     # -- one pass -------------------------------------------------------------------------
     def _sample(self) -> Snapshot:
         started = self.clock()
-        states = [self._sample_target(tracker, started) for tracker in self.trackers]
+        held: set[int] = set()  # every target's processes this pass
+        states = [self._sample_target(tracker, started, held) for tracker in self.trackers]
+        self.sampler.retain(held)
         host = self.sampler.host() if self.with_host else None
         return Snapshot(started, self.clock() - started, states, host, dict(self.errors))
 
-    def _sample_target(self, tracker: TargetTracker, now: float) -> TargetState:
+    def _sample_target(self, tracker: TargetTracker, now: float, held: set[int]) -> TargetState:
         name = tracker.spec.name or "target"
         readings: dict[int, ProcessReading] = {}
-        for pid in sorted(tracker.pids()):
+        pids = tracker.pids()
+        held.update(pids)
+        for pid in sorted(pids):
             try:
                 reading = self.sampler.read(pid)
             except AccessDenied:

@@ -48,6 +48,9 @@ class Sampler(Protocol):
     def read(self, pid: int) -> ProcessReading | None:
         """Counters of one process, None when it is gone; raises AccessDenied."""
 
+    def retain(self, pids: set[int]) -> None:
+        """After a pass: state kept for any process not in `pids` may be dropped."""
+
     def host(self) -> HostReading: ...
 
 
@@ -172,6 +175,14 @@ class PsutilSampler:
             io_read_bytes=io.read_bytes if io else None,
             io_write_bytes=io.write_bytes if io else None,
         )
+
+    def retain(self, pids: set[int]) -> None:
+        """Drop the cached Process and USS of processes no target holds any more: a child
+        that exited and was never read again (read() drops only what it sees vanish)."""
+        for pid in self._procs.keys() - pids:
+            del self._procs[pid]
+        for pid in self._uss.keys() - pids:
+            del self._uss[pid]
 
     def host(self) -> HostReading:
         memory = psutil.virtual_memory()

@@ -49,6 +49,7 @@ class RecordedSampler:
     host_reading: HostReading = HOST
     process_scans: int = 0
     disabled: frozenset[str] = frozenset()
+    retained: list[set[int]] = field(default_factory=list)  # what each pass let it keep
 
     def add(self, pid: int, ppid: int, name: str, cmdline: str, rss: int, **extra: object) -> None:
         self.table[pid] = (ppid, name, tuple(cmdline.split()))
@@ -81,6 +82,9 @@ class RecordedSampler:
         if pid in self.denied:
             raise AccessDenied(pid)
         return self.readings.get(pid)
+
+    def retain(self, pids: set[int]) -> None:
+        self.retained.append(set(pids))
 
     def host(self) -> HostReading:
         return self.host_reading

@@ -92,6 +92,15 @@ def test_disappearing_target_keeps_only_up_0_and_comes_back_counted_as_restart()
     assert value(registry, "exporter_target_cpu_seconds_total", target="api") == 15.5
 
 
+def test_each_pass_tells_the_sampler_which_processes_the_targets_still_hold() -> None:
+    sampler, clock, registry = setup()
+    assert sampler.retained[-1] == {10, 11, 50}
+    sampler.remove(11)  # the api's worker exited
+    clock.now += 1
+    assert value(registry, "exporter_target_up", target="api") == 1
+    assert sampler.retained[-1] == {10, 50}
+
+
 def test_access_denied_process_is_left_out_and_counted() -> None:
     sampler, clock, registry = setup(max_age=0.5)
     sampler.denied.add(11)

@@ -106,6 +106,19 @@ def test_a_reused_pid_reads_as_a_new_process(tree: ProcessTree) -> None:
     assert book.update({pid: reading}).counters["cpu_seconds"] >= before
 
 
+def test_a_process_no_target_holds_is_forgotten(tree: ProcessTree) -> None:
+    """A child that exits and is never read again must not stay cached for good: an
+    exporter watching a server that forks workers would grow without end."""
+    sampler = PsutilSampler(uss_every=1)
+    for pid in tree.pids:
+        assert sampler.read(pid) is not None
+    assert set(sampler._procs) == set(sampler._uss) == set(tree.pids)
+    sampler.retain(set(tree.pids[:2]))  # the last child is no longer in any target
+    assert set(sampler._procs) == set(sampler._uss) == set(tree.pids[:2])
+    sampler.retain(set())
+    assert sampler._procs == {} and sampler._uss == {}
+
+
 def test_host_reading_is_plausible() -> None:
     host = PsutilSampler().host()
     assert 0 < host.memory_used_bytes < host.memory_total_bytes == psutil.virtual_memory().total
