@@ -92,12 +92,18 @@ def summary(ratios: dict[str, list[float]]) -> list[str]:
         for variant, values in ratios.items()
     ]
     if "perfstack" in ratios and "naive" in ratios:
-        lines.append(
-            "perfstack's overhead as a share of the naive listener's, both measured in the "
-            f"same rounds: {describe_share(ratios['perfstack'], ratios['naive'], PEER_SHARE)} "
-            f"(the issue's {GOAL_OVERHEAD:.0%} against about {NAIVE_REFERENCE:.0%})"
-        )
+        lines.append(share_line(ratios["perfstack"], ratios["naive"]))
     return lines
+
+
+def share_line(ours: list[float], peer: list[float], where: str = "") -> str:
+    """perfstack's share of the naive listener's cost over paired rounds, with its verdict
+    against the issue's own ratio; `where` says which rounds when they are pooled."""
+    return (
+        "perfstack's overhead as a share of the naive listener's, both measured in the "
+        f"same rounds: {describe_share(ours, peer, PEER_SHARE)}{where} (the issue's "
+        f"{GOAL_OVERHEAD:.0%} against about {NAIVE_REFERENCE:.0%})"
+    )
 
 
 def pooled_summary(invocations: list[dict[str, list[float]]]) -> list[str]:
@@ -114,12 +120,7 @@ def pooled_summary(invocations: list[dict[str, list[float]]]) -> list[str]:
     if both:
         ours = [ratio for ratios in both for ratio in ratios["perfstack"]]
         peer = [ratio for ratios in both for ratio in ratios["naive"]]
-        lines.append(
-            "perfstack's overhead as a share of the naive listener's, both measured in the "
-            f"same rounds: {describe_share(ours, peer, PEER_SHARE)} over the rounds of "
-            f"{len(both)} invocations (the issue's {GOAL_OVERHEAD:.0%} against about "
-            f"{NAIVE_REFERENCE:.0%})"
-        )
+        lines.append(share_line(ours, peer, f" over the rounds of {len(both)} invocations"))
     return lines
 
 
