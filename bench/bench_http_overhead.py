@@ -621,13 +621,14 @@ def save_rounds(path: Path, runs: dict[str, list[Run]], args: argparse.Namespace
 
 
 NAIVE_REFERENCE = 0.06  # the issue's figure for the naive listener, beside its 3% goal
+PEER_SHARE = GOAL_OVERHEAD / NAIVE_REFERENCE  # the issue's goal as a share of its peer's cost
 
 
 def peer_share(perfstack: float, naive: float) -> str:
     """perfstack's overhead as a share of the naive listener's, measured alike, beside the
     share the issue's own figures give; no share when the naive listener measured no cost."""
     reference = f"the issue's {GOAL_OVERHEAD:.0%} against about {NAIVE_REFERENCE:.0%}: "
-    reference += f"{GOAL_OVERHEAD / NAIVE_REFERENCE:.2f}"
+    reference += f"{PEER_SHARE:.2f}"
     if naive <= 0:
         return f"no share of the naive listener's overhead: it measured {naive:+.1%} ({reference})"
     share = perfstack / naive

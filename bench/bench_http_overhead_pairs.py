@@ -43,6 +43,7 @@ from bench_http_overhead import (
     GOAL_OVERHEAD,
     LOCUSTFILE,
     NAIVE_REFERENCE,
+    PEER_SHARE,
     STEADY_FROM,
     add_layout_argument,
     bench_services,
@@ -56,7 +57,6 @@ from overhead_stats import describe, describe_pooled, describe_share, per_round_
 
 BASELINE = "none"
 DEFAULT = "perfstack,naive"
-PEER_SHARE = GOAL_OVERHEAD / NAIVE_REFERENCE  # the goal as a share of its peer's cost
 
 
 def pair_orders(variants: Sequence[str], rounds: int) -> Iterator[tuple[int, str, list[str]]]:
