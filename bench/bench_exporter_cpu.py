@@ -23,12 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import psutil
 
-from tests.helpers import free_port
-from tests.loadgen.prometheus_process import PrometheusProcess
+from perfstack.testing import PrometheusProcess, free_port
 
 PEER = """
 import sys, time, psutil

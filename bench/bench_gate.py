@@ -16,13 +16,10 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 
@@ -31,9 +28,14 @@ from gate.measure import Measurer
 from gate.prometheus import PrometheusClient
 from gate.rules import parse_rules
 from gate.window import RunWindow
-from loadgen.remote_write import CONTENT_HEADERS, compress, encode_write_request, sorted_labels
-from loadgen.schema import LATENCY_BUCKETS
-from tests.loadgen.prometheus_process import PrometheusProcess
+from perfstack.metrics.schema import LATENCY_BUCKETS
+from perfstack.push.remote_write import (
+    CONTENT_HEADERS,
+    compress,
+    encode_write_request,
+    sorted_labels,
+)
+from perfstack.testing import PrometheusProcess
 
 NAMES = ("/api/items", "/api/items/{id}", "/api/latency", "/health")
 DURATION = 60.0

@@ -8,23 +8,23 @@ noise hits all of them alike. CPU is the Locust process's own user+system time (
 read inside the process over two windows: the steady state (from 2 s after test_start to
 1.5 s before the end: the per-request and periodic cost, what the goal is about) and the
 whole run (test_start to the end of test_stop, which includes the plugin's one-off final
-flush, stale markers and run record). Goal (issue 3): steady-state overhead <= 3%; the
-naive per-request `labels().observe()` listener is the peer (design notes: ~6%).
+flush, stale markers and run record). Goal (our metrics must not cost the load they
+measure): steady-state overhead <= 3%; the naive per-request `labels().observe()`
+listener is the peer (design notes: ~6%).
 
 With two or more cores, Locust runs alone on one, nginx and Prometheus on the others.
 A fresh process per run varies by a few percent on its own (fixing the hash seed and
 turning off address randomisation did not narrow it), so many short rounds beat a few
-long ones. Every Locust process first shifts its heap by a random amount
-(bench/heap_layout.py): with one fixed layout per variant, changes that run nothing per
+long ones. Every Locust process first shifts its heap by a random amount (shift_heap in
+the bench locustfile): with one fixed layout per variant, changes that run nothing per
 request (a longer PYTHONPATH, fifty small dicts) moved the rate by 0.6-0.7%, so a
 variant's figure carried its layout's luck; `--fixed-layout` turns the shift off. Two
 more views split the difference up:
 
 - "imported": the plugin imported but switched off (PERFSTACK_DISABLE). Nothing of it
   runs per request (no listener, thread, timer or GC callback), yet its import cost 1-4%
-  while it pulled in prometheus_client, which it no longer does (loadgen.families):
-  0.1-2.6% since. bench_http_import splits it by when and what is imported,
-  bench_http_side_by_side measures such parts with far less noise.
+  while it pulled in prometheus_client, which it no longer does (perfstack.metrics.families):
+  0.1-2.6% since.
 - one Locust process with the export switched off and on in 2 s windows (listener
   detached, periodic work skipped). Neighbouring windows share the machine's state, so
   this measures what the running plugin costs with far less noise than separate
@@ -35,12 +35,11 @@ The in-process parts are printed too: Locust's event dispatch to the plugin's li
 inside the perfstack runs).
 
     .venv/bin/python bench/bench_http_overhead.py [--rounds 16] [--seconds 8] [--users 10]
-        [--windows 60] [--window 2] [--fixed-layout] [--save ROUNDS.json]
+        [--windows 60] [--window 2] [--fixed-layout]
 
-The verdict comes with a bootstrap interval over the rounds (bench/overhead_stats.py): one
-invocation's median moves by about 1%, so it says "meets" only when the whole interval is
-within the goal. `--save` keeps every round's rates; bench/pool_http_overhead.py pools
-several invocations' files into one interval.
+The verdict comes with a percentile-bootstrap interval over the rounds: one invocation's
+median moves by about 1%, so it says "meets" only when the whole interval is within the
+goal, "MISSES" only when all of it is beyond, and otherwise that the rounds cannot tell.
 """
 
 from __future__ import annotations
@@ -55,19 +54,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import httpx
-from overhead_stats import describe, overhead, per_round_ratios
 
-from tests.helpers import free_port
-from tests.loadgen.prometheus_process import PrometheusProcess
+from perfstack.testing import PrometheusProcess, free_port
 
 GOAL_OVERHEAD = 0.03
 VARIANTS = ("none", "imported", "perfstack", "naive")
@@ -94,34 +89,43 @@ http {{
 """
 
 LOCUSTFILE = """
-import importlib, json, os, sys, psutil
+import json, os, sys, psutil
 from locust import FastHttpUser, constant, events, task
 
-if os.environ.get("BENCH_LAYOUT_SEED"):  # first, so every variant's own objects move too
+# Where CPython's allocator puts the objects Locust touches on every request follows from
+# everything allocated before. With a seed, first (so every variant's own objects move too)
+# take a random number of blocks from every pymalloc size class (16-512 bytes, up to two
+# 16 KiB pools' worth each: where the next small objects land inside their pools), up to
+# 2000 small objects of random sizes and one block of up to 64 KiB (below glibc's mmap
+# threshold: where the next malloc() blocks land), and keep them. Setup randomisation as
+# in Mytkowicz et al., ASPLOS 2009, and Stabilizer, ASPLOS 2013.
+def shift_heap(rng):
+    kept, header = [], sys.getsizeof(b"")
+    for size_class in range(16, 512 + 1, 16):
+        for _ in range(rng.randrange(2 * 16384 // size_class)):
+            if size_class == 16:
+                kept.append(object())
+            elif size_class == 32:  # one 30-bit digit: 28 bytes, never cached
+                kept.append(rng.randrange(1 << 10, 1 << 30))
+            else:
+                kept.append(bytes(size_class - header))
+    kept.extend(bytes(rng.randrange(512 - header)) for _ in range(rng.randrange(2000)))
+    kept.append(bytearray(rng.randrange(64 * 1024)))
+    return kept
+
+if os.environ.get("BENCH_LAYOUT_SEED"):
     import random
-    sys.path.insert(0, os.environ["BENCH_DIR"])
-    from heap_layout import shift_heap
     HEAP_SHIFT = shift_heap(random.Random(int(os.environ["BENCH_LAYOUT_SEED"])))
 
 VARIANT = os.environ["BENCH_VARIANT"]
 plugin_cpu = {"fold": 0.0, "folded": 0, "tick": 0.0}
 
-IMPORTS = [name for name in os.environ.get("BENCH_IMPORTS", "").split(",") if name]
-
-def import_modules(**_):
-    # "imported" gets the plugin switched off by PERFSTACK_DISABLE: the import alone
-    for module in IMPORTS:
-        importlib.import_module(module)
-
-IMPORT_AT = os.environ.get("BENCH_IMPORT_AT", "load")
-if IMPORT_AT == "load":
-    import_modules()
-else:
-    getattr(events, IMPORT_AT).add_listener(import_modules)
+if VARIANT == "imported":  # the import alone: PERFSTACK_DISABLE switches the plugin off
+    import loadgen.locust.plugin
 if VARIANT == "alternating":
     import time
     import gevent
-    import loadgen.locust_plugin as plugin
+    import loadgen.locust.plugin as plugin
 
     # The export switched off and on in windows inside one process: off, the listener is
     # detached and the periodic work (fold, snapshot, push) skipped; requests recorded in
@@ -167,8 +171,8 @@ if VARIANT == "alternating":
         gevent.spawn(alternate, environment)
 if VARIANT == "perfstack":
     import time
-    import loadgen.locust_plugin as plugin
-    from loadgen.request_recorder import RequestRecorder
+    import loadgen.locust.plugin as plugin
+    from loadgen.locust.recorder import RequestRecorder
 
     # Attribution, two thread_time() calls a second: the fold yields to no other
     # greenlet, so its figure is exact; the tick (fold + snapshot + push) waits on a
@@ -187,27 +191,9 @@ if VARIANT == "perfstack":
         plugin_cpu["tick"] += time.thread_time() - before
 
     RequestRecorder.flush, plugin.PluginRun._on_tick = timed_fold, timed_tick
-elif VARIANT == "no push":  # the listener and the fold once a second; no snapshot or push
-    import time
-    import loadgen.locust_plugin as plugin
-
-    def fold_only(self):
-        self._sample_users()
-        now = time.monotonic()
-        if now >= self.next_push:
-            self.next_push = now + 1.0
-            self.recorder.flush()
-
-    plugin.PluginRun._on_tick = fold_only
-elif VARIANT == "no listener":  # everything running but the request listener
-    import loadgen.locust_plugin as plugin
-
-    @events.test_start.add_listener
-    def detach(environment, **kw):
-        plugin._runs[0].request_listener.detach()
 elif VARIANT == "naive":
     from prometheus_client import Counter, Histogram
-    from loadgen.schema import LATENCY_BUCKETS
+    from perfstack.metrics.schema import LATENCY_BUCKETS
     DURATION = Histogram("naive_duration_seconds", "d", ["name", "method", "status"],
                          buckets=LATENCY_BUCKETS)
     FAILURES = Counter("naive_failures", "f", ["name", "method"])
@@ -233,8 +219,7 @@ def steady_window(environment):
     first, requests = process.cpu_times(), environment.stats.total.num_requests
     gevent.sleep(float(os.environ["BENCH_STEADY_FOR"]))
     last = process.cpu_times()
-    user, system = last.user - first.user, last.system - first.system
-    window["steady"] = {"cpu": user + system, "user": user, "system": system,
+    window["steady"] = {"cpu": last.user - first.user + last.system - first.system,
                         "requests": environment.stats.total.num_requests - requests}
 
 @events.test_start.add_listener
@@ -250,8 +235,7 @@ def stopped(environment, **kw):
     result = {"cpu": times.user + times.system - window["cpu"],
               "requests": environment.stats.total.num_requests,
               "failures": environment.stats.total.num_failures,
-              "steady": window.get("steady"), "plugin": plugin_cpu,
-              "imported": [name for name in IMPORTS if name in sys.modules]}
+              "steady": window.get("steady"), "plugin": plugin_cpu}
     with open(os.environ["BENCH_RESULT"], "w") as handle:
         json.dump(result, handle)
 
@@ -283,15 +267,17 @@ def start_nginx(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"nginx did not start; see {workdir}/nginx-error.log")
 
 
+LOCUSTFILE_NAME = "bench_locustfile.py"
+
+
 @contextmanager
-def bench_services(
-    prefix: str, locustfile_name: str, locustfile: str
-) -> Iterator[tuple[Path, str, str]]:
-    """A scratch directory holding `locustfile`, nginx as the target and a private Prometheus:
-    (workdir, target URL, Prometheus URL). Both services are stopped on the way out."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+def bench_services() -> Iterator[tuple[Path, str, str]]:
+    """A scratch directory holding the bench locustfile, nginx as the target and a private
+    Prometheus: (workdir, target URL, Prometheus URL). Both services are stopped on the way
+    out."""
+    with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         workdir = Path(tmp)
-        (workdir / locustfile_name).write_text(locustfile)
+        (workdir / LOCUSTFILE_NAME).write_text(LOCUSTFILE)
         nginx, target = start_nginx(workdir)
         try:
             prometheus = PrometheusProcess(workdir / "prometheus").start()
@@ -310,19 +296,6 @@ def rotated_rounds(variants: Sequence[str], rounds: int) -> Iterator[tuple[int, 
     for round_number in range(1, rounds + 1):
         shift = (round_number - 1) % len(variants)
         yield round_number, [*variants[shift:], *variants[:shift]]
-
-
-def chosen_variants(parser: argparse.ArgumentParser, text: str, known: Iterable[str]) -> list[str]:
-    """ "none" (the baseline, always first) plus the comma-separated `text`; an unknown name
-    is a usage error (exit 2)."""
-    known = list(known)
-    variants = ["none"] + [v for v in text.split(",") if v and v != "none"]
-    unknown = [variant for variant in variants if variant not in known]
-    if unknown:
-        parser.error(
-            f"--variants: unknown {', '.join(unknown)}; expected some of {', '.join(known)}"
-        )
-    return variants
 
 
 def pin(pid: int, cpus: set[int] | None) -> None:
@@ -360,14 +333,12 @@ def locust_invocation(
     workdir: Path,
     seconds: float,
     extra_env: dict[str, str],
-    locustfile: str,
     result_file: Path,
-    prefix: tuple[str, ...] = (),
     layout_seed: int | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """(command, environment) running `locustfile` (in `workdir`) as `variant`, under
-    `prefix` (a command such as valgrind) if given. "imported" runs switched off. With a
-    `layout_seed`, the process first shifts its heap (heap_layout) by that seed."""
+    """(command, environment) running the bench locustfile (in `workdir`) as `variant`.
+    "imported" runs switched off. With a `layout_seed`, the process first shifts its heap
+    (shift_heap) by that seed."""
     env = dict(
         os.environ,
         BENCH_VARIANT=variant,
@@ -380,13 +351,11 @@ def locust_invocation(
     )
     if layout_seed is not None:
         env["BENCH_LAYOUT_SEED"] = str(layout_seed)
-        env["BENCH_DIR"] = str(Path(__file__).resolve().parent)
     if variant == "imported":
         env["PERFSTACK_DISABLE"] = "1"
-        env["BENCH_IMPORTS"] = "loadgen.locust_plugin"
     env.update(extra_env)
     command = [
-        *prefix, sys.executable, "-m", "locust", "-f", str(workdir / locustfile), "--headless",
+        sys.executable, "-m", "locust", "-f", str(workdir / LOCUSTFILE_NAME), "--headless",
         "--only-summary", "--host", target, "-u", str(users), "-r", str(users),
         "-t", f"{seconds:.0f}s", "--loglevel", "WARNING",
     ]  # fmt: skip
@@ -405,24 +374,9 @@ def read_result(variant: str, result_file: Path) -> dict[str, Any]:
     return result
 
 
-def add_layout_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--fixed-layout",
-        action="store_true",
-        help="skip the random heap shift (heap_layout): every process of a variant then "
-        "has the same layout",
-    )
-
-
 def layout_seed(args: argparse.Namespace) -> int | None:
     """A fresh seed for one Locust process's heap shift; None with --fixed-layout."""
     return None if args.fixed_layout else random.SystemRandom().randrange(1 << 32)
-
-
-def layout_words(args: argparse.Namespace) -> str:
-    if args.fixed_layout:
-        return "heap layout fixed (--fixed-layout)"
-    return "heap layout shifted at random in every process (bench/heap_layout.py)"
 
 
 def steady_window(variant: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -443,17 +397,14 @@ def run_locust(
     seconds: float,
     timeout: float,
     extra_env: dict[str, str],
-    locustfile: str = "bench_locustfile.py",
-    result_name: str = "",
-    prefix: tuple[str, ...] = (),
     layout_seed: int | None = None,
 ) -> dict[str, Any]:
-    """Run `locustfile` as `variant` on Locust's cores and return its result."""
-    result_file = workdir / (result_name or f"result-{variant}.json")
+    """Run the bench locustfile as `variant` on Locust's cores and return its result."""
+    result_file = workdir / f"result-{variant}.json"
     result_file.unlink(missing_ok=True)
     command, env = locust_invocation(
-        variant, users, target, prometheus, workdir, seconds, extra_env, locustfile,
-        result_file, prefix, layout_seed,
+        variant, users, target, prometheus, workdir, seconds, extra_env, result_file,
+        layout_seed,
     )  # fmt: skip
     subprocess.run(
         command,
@@ -541,13 +492,13 @@ def listener_dispatch_us(calls: int = 200_000) -> float:
     """CPU per request of Locust firing its `request` event to perfstack's recorder as
     well (the plugin's only per-request work), measured on a real runner's EventHook: with
     the runner's statistics listener alone, and with the recorder attached as the plugin
-    attaches it (loadgen.request_listener)."""
+    attaches it (loadgen.locust.listener)."""
     from locust.env import Environment
     from locust.event import EventHook
 
-    from loadgen.registry import Registry
-    from loadgen.request_listener import RecorderListener
-    from loadgen.request_recorder import RequestRecorder
+    from loadgen.locust.listener import RecorderListener
+    from loadgen.locust.recorder import RequestRecorder
+    from perfstack.metrics.registry import Registry
 
     class Response:
         status_code = 200
@@ -581,6 +532,58 @@ def listener_dispatch_us(calls: int = 200_000) -> float:
     return 1e6 * statistics.median(costs)
 
 
+CONFIDENCE = 0.90
+RESAMPLES = 10_000
+SEED = 20091  # a fixed seed: the same rounds always print the same interval
+ROUNDING = 1e-9  # 1 - 0.97 is 0.030000000000000027: rate ratios are not exact decimals
+
+
+def per_round_ratios(rates: Sequence[float], baseline: Sequence[float]) -> list[float]:
+    """Each round's rate over the baseline's in the same round."""
+    return [rate / base for rate, base in zip(rates, baseline, strict=True)]
+
+
+def overhead(ratios: Sequence[float]) -> float:
+    """Overhead from per-round rate ratios (variant / baseline): 1 - their median."""
+    return 1.0 - statistics.median(ratios)
+
+
+def bootstrap_interval(
+    ratios: Sequence[float],
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> tuple[float, float]:
+    """(low, high) bounds of the overhead at `confidence`: a percentile bootstrap drawing
+    whole rounds with replacement. The per-round ratios spread over several percent, so
+    one invocation's median can land on either side of the goal by chance; this is the
+    range it takes from one set of rounds to the next."""
+    if len(ratios) < 2:
+        raise ValueError("a bootstrap interval needs at least two rounds")
+    rounds, rng = list(ratios), random.Random(seed)
+    estimates = sorted(overhead(rng.choices(rounds, k=len(rounds))) for _ in range(resamples))
+    tail, last = (1.0 - confidence) / 2.0, len(estimates) - 1
+    return estimates[int(tail * last)], estimates[round((1.0 - tail) * last)]
+
+
+def verdict(low: float, high: float, goal: float) -> str:
+    if high <= goal + ROUNDING:
+        return "meets"
+    if low > goal + ROUNDING:
+        return "MISSES"
+    return "CANNOT TELL whether it meets"
+
+
+def describe(ratios: Sequence[float], goal: float, confidence: float = CONFIDENCE) -> str:
+    """'3.1% (90% interval 2.0% .. 4.2%, 16 rounds): CANNOT TELL whether it meets the
+    <= 3% goal'."""
+    low, high = bootstrap_interval(ratios, confidence)
+    return (
+        f"{overhead(ratios):.1%} ({confidence:.0%} interval {low:.1%} .. {high:.1%}, "
+        f"{len(ratios)} rounds): {verdict(low, high, goal)} the <= {goal:.0%} goal"
+    )
+
+
 def report_overheads(runs: dict[str, list[Run]]) -> dict[tuple[str, str], float]:
     overheads = {}
     for label, field in (("steady state", "steady_rate"), ("whole run", "whole_rate")):
@@ -606,18 +609,6 @@ def paired_ratios(runs: dict[str, list[Run]], variant: str) -> list[float]:
     return per_round_ratios(
         [run.steady_rate for run in runs[variant]], [run.steady_rate for run in runs["none"]]
     )
-
-
-def save_rounds(path: Path, runs: dict[str, list[Run]], args: argparse.Namespace) -> None:
-    setup = {"seconds": args.seconds, "users": args.users, "fixed_layout": args.fixed_layout}
-    rounds = {
-        variant: {
-            "steady": [run.steady_rate for run in runs[variant]],
-            "whole": [run.whole_rate for run in runs[variant]],
-        }
-        for variant in VARIANTS
-    }
-    path.write_text(json.dumps({"setup": setup, "rounds": rounds}, indent=1) + "\n")
 
 
 NAIVE_REFERENCE = 0.06  # the issue's figure for the naive listener, beside its 3% goal
@@ -656,24 +647,23 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=10)
     parser.add_argument("--windows", type=int, default=60, help="of the one-process run")
     parser.add_argument("--window", type=float, default=2.0, help="seconds per window")
-    parser.add_argument("--save", type=Path, help="write every round's rates to this JSON file")
-    add_layout_argument(parser)
+    parser.add_argument(
+        "--fixed-layout",
+        action="store_true",
+        help="skip the random heap shift: every process of a variant then has the same layout",
+    )
     args = parser.parse_args()
+    if args.rounds < 2:
+        parser.error("--rounds must be at least 2 (the interval resamples rounds)")
     if args.seconds < 6:
         parser.error("--seconds must be at least 6 (2 s warm-up, 1.5 s before the end)")
-    if args.save is not None and not args.save.parent.is_dir():
-        parser.error(f"--save: no directory {args.save.parent}")
     if args.windows < 4:
         parser.error("--windows must be at least 4 (two off/on pairs for their quartiles)")
     locust_cores, service_cores = core_split()
     pin(0, service_cores)  # this process and the services it starts inherit it
     dispatch_us = listener_dispatch_us()
     runs: dict[str, list[Run]] = {variant: [] for variant in VARIANTS}
-    with bench_services("bench-http-", "bench_locustfile.py", LOCUSTFILE) as (
-        workdir,
-        target,
-        prometheus,
-    ):
+    with bench_services() as (workdir, target, prometheus):
         for round_number, order in rotated_rounds(VARIANTS, args.rounds):
             for variant in order:
                 run = run_variant(variant, args, target, prometheus, workdir, locust_cores)
@@ -690,9 +680,10 @@ def main() -> int:
         else "one core shared"
     )
     setup = f"{args.rounds} rounds, {args.seconds} s each, {args.users} users"
+    layout = "fixed (--fixed-layout)" if args.fixed_layout else "shifted at random in every process"
     print(
         f"\nmedian over {setup}, FastHttpUser -> nginx, one Locust process ({placement}), "
-        f"{layout_words(args)}"
+        f"heap layout {layout}"
     )
     overheads = report_overheads(runs)
     attributed = report_attribution(runs, dispatch_us)
@@ -705,9 +696,6 @@ def main() -> int:
         f"process {in_process:.1%}; in-process parts {attributed:.1%})"
     )
     print(peer_share(overheads["steady state", "perfstack"], overheads["steady state", "naive"]))
-    if args.save is not None:
-        save_rounds(args.save, runs, args)
-        print(f"rounds saved to {args.save} (bench/pool_http_overhead.py pools such files)")
     return 0
 
 

@@ -7,7 +7,7 @@ taken just before the run; the figure is (RSS at the end of the hold - baseline)
 connections open. The peer, measured in the same
 invocation against the same target, is a bare `websockets` client holding the same number
 of connections in a list (no task, no state, no metrics per connection): the floor the
-library itself costs. Goal (issue 4): < 50 KB per connection.
+library itself costs. Goal: < 50 KB per connection (10k connections in 500 MB).
 
     .venv/bin/python bench/bench_ws_scale.py [--connections 10000] [--hold 60] [--ramp 300]
         [--target demo|light] [--peer-hold 10]

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from demo.cli import add_target_arguments, run_target
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from demo.knobs import KnobError, Knobs, count, parse_knobs
 from demo.server import TargetOptions, serve
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 # Knob name -> flag. Values are read as strings and checked by the knob parsers, so a bad
 # value is one `perfstack: error:` line naming the flag (not argparse's usage dump).

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from perfstack.state import default_state_dir, targets_dir
+from perfstack.core.state import default_state_dir, targets_dir
 
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
 

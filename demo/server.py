@@ -24,7 +24,7 @@ from prometheus_client import disable_created_metrics
 from demo.app import create_app
 from demo.knobs import Knobs
 from demo.registration import Registration, registration_dir
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 READY_PREFIX = "demo target listening on "
 _READY_LINE = re.compile(re.escape(READY_PREFIX) + r"(http://\S+):(\d+) \(pid")

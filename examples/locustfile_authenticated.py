@@ -14,7 +14,7 @@ import secrets
 
 from locust import HttpUser, between, task
 
-import loadgen.locust_plugin  # noqa: F401
+import loadgen.locust.plugin  # noqa: F401
 
 
 class AuthenticatedUser(HttpUser):

@@ -13,7 +13,7 @@ import random
 
 from locust import FastHttpUser, between, task
 
-import loadgen.locust_plugin  # noqa: F401
+import loadgen.locust.plugin  # noqa: F401
 
 
 class ReadOnlyUser(FastHttpUser):

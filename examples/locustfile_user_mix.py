@@ -12,7 +12,7 @@ import random
 
 from locust import HttpUser, between, task
 
-import loadgen.locust_plugin  # noqa: F401
+import loadgen.locust.plugin  # noqa: F401
 
 ITEM_IDS = range(1, 101)  # the demo target seeds 100 items
 

@@ -12,7 +12,7 @@ from types import FrameType
 from typing import Any
 
 from exporters.targets import TargetSpec
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 EPILOG = """targets (repeatable, any mix; each sums its processes and all their children):
   --pid 1234 --target-name api     a process id; followed after a restart by its exact command line
@@ -122,7 +122,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def build_options(args: argparse.Namespace) -> Any:
     from exporters.runner import ExporterOptions
-    from loadgen.identity import RunIdentity
+    from perfstack.core.identity import RunIdentity
 
     if args.launch_name is not None and not args.command:
         raise PerfstackError("--target-name given before any selector and no -- COMMAND")
@@ -149,7 +149,7 @@ def build_options(args: argparse.Namespace) -> Any:
 def _prometheus_url(args: argparse.Namespace) -> str:
     if args.prometheus_url:
         return str(args.prometheus_url).rstrip("/")
-    from perfstack.stack_settings import prometheus_url_default
+    from perfstack.core.settings import prometheus_url_default
 
     return prometheus_url_default()
 

@@ -21,18 +21,9 @@ from exporters.metric_families import host_families, target_families
 from exporters.readings import HostReading, ProcessReading
 from exporters.sampler import AccessDenied, Sampler
 from exporters.targets import TargetTracker
-from exporters.totals import CounterBook, TargetValues
+from exporters.totals import CounterBook, TargetState, TargetValues
 
 log = logging.getLogger("exporters")
-
-
-@dataclass
-class TargetState:
-    name: str
-    up: bool
-    restarts: int
-    values: TargetValues | None = None
-    cpu_ratio: float | None = None
 
 
 @dataclass

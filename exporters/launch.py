@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 from collections.abc import Sequence
 
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.processes import stop_children
 
 
 class LaunchedTarget:
@@ -33,11 +35,5 @@ class LaunchedTarget:
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, then SIGKILL after `timeout`; returns the exit status."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_children([self.process], signal.SIGTERM, timeout)
         return int(self.process.returncode)

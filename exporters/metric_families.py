@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from exporters.readings import HostReading
-
-if TYPE_CHECKING:
-    from exporters.collector import TargetState
+from exporters.totals import TargetState
 
 # (metric name, help, field in TargetValues.gauges)
 TARGET_GAUGES = (

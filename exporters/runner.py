@@ -20,8 +20,9 @@ from exporters.collector import ResourceCollector
 from exporters.launch import LaunchedTarget
 from exporters.sampler import PsutilSampler, Sampler
 from exporters.targets import TargetSpec, TargetTracker, default_name, own_lineage
-from loadgen.push import PushConfig, RemoteWritePusher
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.push.config import PushConfig
+from perfstack.push.pusher import RemoteWritePusher
 
 log = logging.getLogger("exporters")
 

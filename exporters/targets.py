@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import psutil
 
 from exporters.sampler import AccessDenied, Sampler
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]+")
 

@@ -31,6 +31,17 @@ class TargetValues:
 
 
 @dataclass
+class TargetState:
+    """One target as a scrape shows it: whether it runs, how often it restarted, its sums."""
+
+    name: str
+    up: bool
+    restarts: int
+    values: TargetValues | None = None
+    cpu_ratio: float | None = None
+
+
+@dataclass
 class CounterBook:
     retired: dict[str, float] = field(default_factory=dict)
     _last: dict[ProcessKey, ProcessReading] = field(default_factory=dict)

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from gate.arguments import evaluate_from_args, load_rule_file
 from gate.baselines import baseline_document
 from gate.sources import baseline_path
 from gate.verdicts import Status
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 
 def cmd_baseline_save(args: argparse.Namespace) -> int:
-    from gate.cli import evaluate_from_args, load_rule_file
 
     rules = load_rule_file(Path(args.rules), args.var)
     rules = dataclasses.replace(rules, baseline=None)

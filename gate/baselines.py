@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gate.model import Objective
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 BASELINE_FORMAT = "perfstack-baseline/1"
 

@@ -3,55 +3,38 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
 
+from gate.arguments import evaluate_from_args, load_rule_file, rule_variables
 from gate.baseline_cli import register_baseline
-from gate.evaluate import Gate
-from gate.model import BaselineSpec, RuleSet
-from gate.prometheus import PrometheusClient
 from gate.report_json import write_json
 from gate.report_junit import write_junit
 from gate.report_markdown import write_markdown
 from gate.report_table import print_table
-from gate.rules import load_rules
-from gate.sources import baseline_source, history_dir
+from gate.sources import history_dir
 from gate.verdicts import GateResult
-from gate.window import DEFAULT_SETTLE, parse_time, window_for
-from perfstack.errors import ExitCode, PerfstackError
-from perfstack.stack_settings import prometheus_url_default
-from perfstack.state import default_state_dir, state_dir_argument
+from gate.window import DEFAULT_SETTLE
+from perfstack.core.errors import ExitCode, PerfstackError, epilog
+from perfstack.core.settings import prometheus_url_default
+from perfstack.core.state import default_state_dir, state_dir_argument
 
-EXIT_CODES = """exit codes:
-  0  passed (warnings allowed unless --strict)
-  1  failed: an objective FAILed (or, with --strict, WARNed)
-  2  invalid rule file or arguments, or a query needs fixing: Prometheus rejected it
-     (400/422), or it returned several series (on_multi_series: error) or series of
-     another run
-  3  no data / inconclusive: an objective had no data or too few samples, or the run is
-     still in progress
-  4  Prometheus unreachable or answering errors (connection, timeout, 5xx, or a partial
-     answer with warnings)
-"""
-
-
-def _variables(pairs: list[str]) -> dict[str, str]:
-    values = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise PerfstackError(f"--var {pair!r}: expected name=value", ExitCode.USAGE)
-        values[name] = value
-    return values
-
-
-def load_rule_file(path: Path, pairs: list[str]) -> RuleSet:
-    try:
-        return load_rules(path, _variables(pairs))
-    except ValueError as error:
-        raise PerfstackError(f"{path}: {error}", ExitCode.USAGE) from error
+# the gate's codes in its own words; the numbers come from the one ExitCode enum
+EXIT_CODES = epilog(
+    {
+        ExitCode.OK: "passed (warnings allowed unless --strict)",
+        ExitCode.GATE_FAIL: "failed: an objective FAILed (or, with --strict, WARNed)",
+        ExitCode.USAGE: "invalid rule file or arguments, or a query needs fixing: Prometheus\n"
+        "       rejected it (400/422), or it returned several series (on_multi_series: error)\n"
+        "       or series of another run",
+        ExitCode.NO_DATA: "no data / inconclusive: an objective had no data or too few samples,\n"
+        "       or the run is still in progress",
+        ExitCode.PROMETHEUS_UNAVAILABLE: "Prometheus unreachable or answering errors (connection,\n"
+        "       timeout, 5xx, or a partial answer with warnings)",
+        ExitCode.INTERRUPTED: "interrupted",
+    }
+)
 
 
 def _rules_path(args: argparse.Namespace) -> Path:
@@ -61,48 +44,6 @@ def _rules_path(args: argparse.Namespace) -> Path:
             "give the rule file: perfstack gate check --rules RULES.yaml", ExitCode.USAGE
         )
     return Path(path)
-
-
-def _baseline_spec(args: argparse.Namespace, rules: RuleSet) -> BaselineSpec | None:
-    given = [
-        flag for flag in ("baseline", "baseline_testid", "baseline_last") if getattr(args, flag)
-    ]
-    if len(given) > 1:
-        raise PerfstackError(
-            "give only one of --baseline, --baseline-testid, --baseline-last", ExitCode.USAGE
-        )
-    if args.baseline:
-        return BaselineSpec(file=args.baseline)
-    if args.baseline_testid:
-        return BaselineSpec(testid=args.baseline_testid)
-    if args.baseline_last:
-        if args.baseline_last < 1:
-            raise PerfstackError("--baseline-last must be at least 1", ExitCode.USAGE)
-        return BaselineSpec(last=args.baseline_last, aggregate=args.baseline_aggregate)
-    return rules.baseline
-
-
-def evaluate_from_args(
-    args: argparse.Namespace, rules: RuleSet, collect_intervals: bool = False
-) -> GateResult:
-    if not (math.isfinite(args.settle) and args.settle >= 0):
-        # NaN would crash at query time; a negative settle judges before the run's end
-        raise PerfstackError(
-            f"--settle {args.settle:g}: expected seconds, 0 or more", ExitCode.USAGE
-        )
-    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    url = args.prometheus or prometheus_url_default(state_dir)
-    start = parse_time(args.start, "--start") if args.start else None
-    end = parse_time(args.end, "--end") if args.end else None
-    window = window_for(state_dir, args.testid, start, end, args.scenario, args.settle)
-    with PrometheusClient(url, timeout=args.timeout) as client:
-        gate = Gate(client, rules)
-        gate.collect_intervals = collect_intervals
-        spec = _baseline_spec(args, rules) if hasattr(args, "baseline") else None
-        gate.baseline = baseline_source(
-            spec, gate, client, state_dir, Path(args.baseline_dir), window
-        )
-        return gate.evaluate(window)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -148,7 +89,9 @@ def _push(result: GateResult, args: argparse.Namespace) -> None:
 def cmd_lint(args: argparse.Namespace) -> int:
     from gate.lint import lint_command
 
-    return lint_command(Path(args.rules_file), _variables(args.var), args.prometheus, args.testid)
+    return lint_command(
+        Path(args.rules_file), rule_variables(args.var), args.prometheus, args.testid
+    )
 
 
 def _window_options(parser: argparse.ArgumentParser) -> None:

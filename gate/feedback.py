@@ -12,8 +12,9 @@ import math
 from prometheus_client import CollectorRegistry, Gauge
 
 from gate.verdicts import GateResult, Status
-from loadgen.identity import RunIdentity
-from loadgen.push import PushConfig, RemoteWritePusher
+from perfstack.core.identity import RunIdentity
+from perfstack.push.config import PushConfig
+from perfstack.push.pusher import RemoteWritePusher
 
 
 def verdict_registry(result: GateResult) -> CollectorRegistry:

@@ -23,7 +23,7 @@ from gate.rules import load_rules
 from gate.shorthands import SHORTHANDS, selector
 from gate.thresholds import Comparison, Condition, Range
 from gate.window import RunWindow, resolve
-from perfstack.errors import ExitCode
+from perfstack.core.errors import ExitCode
 
 _OR_VECTOR = re.compile(r"\bor\s+(on\s*\([^)]*\)\s*)?vector\s*\(")
 _ABSENT = re.compile(r"\babsent(_over_time)?\s*\(")

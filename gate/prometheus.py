@@ -9,13 +9,16 @@ is not the API's JSON, a success with `warnings` such as a partial response: exi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
+
+T = TypeVar("T")
 
 
 class PrometheusError(Exception):
@@ -67,13 +70,9 @@ class PrometheusClient:
         self.close()
 
     def instant(self, query: str, time: float) -> list[Series]:
-        data = self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
-        try:
-            return self._vector(data)
-        except (AttributeError, KeyError, TypeError, IndexError, ValueError) as error:
-            raise PrometheusUnavailable(
-                f"Prometheus at {self.url}: unexpected answer ({error!r})"
-            ) from error
+        return self._parsed(
+            self._vector, self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
+        )
 
     @staticmethod
     def _vector(data: Any) -> list[Series]:
@@ -94,9 +93,13 @@ class PrometheusClient:
             "end": _fmt_time(end),
             "step": f"{step:g}",
         }
-        data = self._get("/api/v1/query_range", params)
+        return self._parsed(self._matrix, self._get("/api/v1/query_range", params))
+
+    def _parsed(self, parse: Callable[[Any], list[T]], data: Any) -> list[T]:
+        """An answer that is JSON but not the API's shape is an unavailable Prometheus (a
+        proxy's error page, a truncated body), never an empty result."""
         try:
-            return self._matrix(data)
+            return parse(data)
         except (AttributeError, KeyError, TypeError, IndexError, ValueError) as error:
             raise PrometheusUnavailable(
                 f"Prometheus at {self.url}: unexpected answer ({error!r})"

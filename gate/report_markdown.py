@@ -38,9 +38,7 @@ def render_markdown(result: GateResult) -> str:
     for entry in result.objectives:
         unit = entry.objective.unit
         base = entry.baseline
-        change = "" if base is None or base.change is None else f"{base.change:+.1%}"
-        if base is not None and base.ci is not None:
-            change += f" [{base.ci[0]:+.1%}, {base.ci[1]:+.1%}]"
+        change = "" if base is None else base.change_text()
         lines.append(
             "| "
             + " | ".join(

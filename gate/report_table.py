@@ -35,11 +35,7 @@ def print_table(result: GateResult, file: IO[str] | None = None, width: int | No
     for entry in result.objectives:
         unit = entry.objective.unit
         base = entry.baseline
-        change = "" if base is None or base.change is None else f"{base.change:+.1%}"
-        if base is not None and base.ci is not None:
-            change += f"\n[{base.ci[0]:+.1%}, {base.ci[1]:+.1%}]"
-        if base is not None and base.level != "none":
-            change += f"\n{base.level}"
+        change = "" if base is None else base.change_text("\n", with_level=True)
         details = [entry.query, f"at {entry.evaluated_at:.3f} ({entry.source})"]
         if entry.samples is not None:
             details.append(f"samples {entry.samples} (min {entry.objective.min_samples})")

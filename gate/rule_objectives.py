@@ -18,8 +18,8 @@ from gate.model import (
 )
 from gate.shorthands import KINDS, SHORTHANDS
 from gate.thresholds import Comparison, Condition, parse_condition, parse_relative
-from gate.units import parse_duration
-from gate.yamlnodes import Node, check_keys
+from perfstack.core.durations import parse_duration
+from perfstack.core.yamlnodes import Node, check_keys
 
 
 def substitute_variables(text: str, variables: Mapping[str, str], node: Node) -> str:
@@ -81,7 +81,7 @@ def _relative(node: Node, variables: Mapping[str, str]) -> RelativeCriterion:
 
 def _duration(node: Node, allow_zero: bool = False) -> float:
     try:
-        seconds = parse_duration(node.scalar())
+        seconds = parse_duration(node.scalar(), allow_zero=True)
     except ValueError as error:
         raise node.error(str(error)) from error
     if seconds < 0 or (seconds == 0 and not allow_zero):

@@ -21,8 +21,8 @@ from gate.model import (
 )
 from gate.rule_objectives import build_objective
 from gate.units import parse_quantity
-from gate.yamlnodes import Node, check_keys, load_document, parse_document
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.yamlnodes import Node, check_keys, load_document, parse_document
 
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from perfstack.core.record import PERCENTILE_KEYS
+from perfstack.metrics.schema import QUANTILE_LABELS
+
 HTTP_BUCKET = "loadgen_http_request_duration_seconds_bucket"
 HTTP_REQUESTS = "loadgen_http_requests_total"
 HTTP_FAILURES = "loadgen_http_request_failures_total"
@@ -116,19 +119,24 @@ def _per_target(expr: str) -> str:
     return f"sum by (target) ({expr})"
 
 
+def _per_target_over_range(
+    name: str, kind: str, unit: str, function: str, metric: str
+) -> Shorthand:
+    """`function(metric[$range])` per target, with its sample count over the same range."""
+    return Shorthand(
+        name,
+        kind,
+        unit,
+        ("target",),
+        values=(lambda sel: _per_target(f"{function}({metric}{{{sel}}}[$range])"),),
+        samples=lambda sel: _per_target(f"count_over_time({metric}{{{sel}}}[$range])"),
+    )
+
+
 SHORTHANDS: dict[str, Shorthand] = {
     s.name: s
     for s in (
-        *(
-            _quantile_shorthand(label, q)
-            for label, q in (
-                ("p50", "0.5"),
-                ("p90", "0.9"),
-                ("p95", "0.95"),
-                ("p99", "0.99"),
-                ("max", "1"),
-            )
-        ),
+        *(_quantile_shorthand(key, QUANTILE_LABELS[q]) for q, key in PERCENTILE_KEYS.items()),
         Shorthand(
             "latency_mean",
             "latency",
@@ -216,30 +224,9 @@ SHORTHANDS: dict[str, Shorthand] = {
             ),
             samples=lambda sel: _per_target(f"count_over_time({RSS}{{{sel}}}[$range])"),
         ),
-        Shorthand(
-            "memory_growth_slope",
-            "memory",
-            "bytes_per_second",
-            ("target",),
-            values=(lambda sel: _per_target(f"deriv({RSS}{{{sel}}}[$range])"),),
-            samples=lambda sel: _per_target(f"count_over_time({RSS}{{{sel}}}[$range])"),
-        ),
-        Shorthand(
-            "memory_peak",
-            "memory",
-            "bytes",
-            ("target",),
-            values=(lambda sel: _per_target(f"max_over_time({RSS}{{{sel}}}[$range])"),),
-            samples=lambda sel: _per_target(f"count_over_time({RSS}{{{sel}}}[$range])"),
-        ),
-        Shorthand(
-            "cpu_utilization",
-            "cpu",
-            "ratio",
-            ("target",),
-            values=(lambda sel: _per_target(f"avg_over_time({CPU}{{{sel}}}[$range])"),),
-            samples=lambda sel: _per_target(f"count_over_time({CPU}{{{sel}}}[$range])"),
-        ),
+        _per_target_over_range("memory_growth_slope", "memory", "bytes_per_second", "deriv", RSS),
+        _per_target_over_range("memory_peak", "memory", "bytes", "max_over_time", RSS),
+        _per_target_over_range("cpu_utilization", "cpu", "ratio", "avg_over_time", CPU),
         Shorthand(
             "generator_saturation",
             "saturation",

@@ -11,9 +11,9 @@ from gate.evaluate import Gate, run_baseline_measure
 from gate.model import BaselineSpec
 from gate.prometheus import PrometheusClient
 from gate.window import RunWindow, from_record
-from loadgen.record import load_record
-from perfstack.errors import ExitCode, PerfstackError
-from perfstack.state import runs_dir
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.record import load_record
+from perfstack.core.state import runs_dir
 
 HISTORY_DIR = "gate"
 

@@ -39,8 +39,6 @@ _EXACT = Context(prec=60, traps=[])
 _QUANTITY = re.compile(
     r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?inf)\s*([a-zA-Zµ%/]*)\s*$"
 )
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
-_DURATION_FACTORS = {"ms": Decimal("1e-3"), "s": Decimal(1), "m": Decimal(60), "h": Decimal(3600)}
 
 
 def parse_quantity(text: str) -> tuple[float, str]:
@@ -58,14 +56,6 @@ def parse_quantity(text: str) -> tuple[float, str]:
         known = ", ".join(sorted(u for u in UNITS if u))
         raise ValueError(f"unknown unit {unit!r} in {text!r} (known: {known})")
     return float(_EXACT.multiply(_EXACT.create_decimal(number), factor)), unit
-
-
-def parse_duration(text: str) -> float:
-    """A Prometheus-style duration ("30s", "500ms", "2m") in seconds."""
-    match = _DURATION.match(text.strip())
-    if not match:
-        raise ValueError(f"{text!r} is not a duration (expected e.g. 30s, 500ms, 2m)")
-    return float(_EXACT.multiply(Decimal(match.group(1)), _DURATION_FACTORS[match.group(2)]))
 
 
 def promql_duration(seconds: float) -> str:

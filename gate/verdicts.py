@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from gate.model import Objective
 from gate.prometheus import Series
-from perfstack.errors import ExitCode
+from perfstack.core.errors import ExitCode
 
 
 class Status(enum.StrEnum):
@@ -47,6 +47,15 @@ class BaselineComparison:
     method: str = "point"  # point | bootstrap
     criterion: str = ""
     reason: str = ""
+
+    def change_text(self, separator: str = " ", with_level: bool = False) -> str:
+        """The change as reports print it: `+12.0%`, its interval, and the regression level."""
+        parts = [] if self.change is None else [f"{self.change:+.1%}"]
+        if self.ci is not None:
+            parts.append(f"[{self.ci[0]:+.1%}, {self.ci[1]:+.1%}]")
+        if with_level and self.level != "none":
+            parts.append(self.level)
+        return separator.join(parts)
 
 
 @dataclass

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from gate.units import parse_duration, promql_duration
-from loadgen.record import RunRecord, load_record
-from perfstack.errors import ExitCode, PerfstackError
+from gate.units import promql_duration
+from perfstack.core.durations import parse_duration
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.record import RunRecord, load_record
 
 DEFAULT_SETTLE = 5.0
 _TESTID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
@@ -137,7 +138,7 @@ def parse_time(text: str, flag: str, clock: Callable[[], float] = time.time) -> 
         if text == "now":
             return clock()
         if text.startswith("now-"):
-            return clock() - parse_duration(text[4:])
+            return clock() - parse_duration(text[4:], allow_zero=True)
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         raise PerfstackError(

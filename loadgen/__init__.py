@@ -1,1 +1,1 @@
-"""Load generators: metric schema, remote-write push pipeline, Locust plugin, scenarios."""
+"""Load generators: `perfstack run` (Locust with loadgen/locust), scenarios, WebSocket load."""

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from perfstack.stack_settings import recorded_stack
+import httpx
+
+from perfstack.core.settings import recorded_stack
 
 GRAFANA_URL_ENV = "PERFSTACK_GRAFANA_URL"
 GRAFANA_TOKEN_ENV = "PERFSTACK_GRAFANA_TOKEN"
@@ -58,15 +60,20 @@ class Annotator:
         )
 
     def _post(self, time_from: float, time_to: float | None, tags: list[str], text: str) -> None:
+        # Grafana's HTTP API: POST /api/annotations, times in Unix milliseconds
+        payload = {
+            "time": int(time_from * 1000),
+            "timeEnd": int(time_to * 1000) if time_to is not None else None,
+            "tags": tags,
+            "text": text,
+        }
         try:
-            from grafana_client import GrafanaApi
-
-            api = GrafanaApi.from_url(self.url, credential=self.token, timeout=TIMEOUT_SECONDS)
-            api.annotations.add_annotation(
-                time_from=int(time_from * 1000),
-                time_to=int(time_to * 1000) if time_to is not None else None,
-                tags=tags,
-                text=text,
+            response = httpx.post(
+                f"{self.url}/api/annotations",
+                json=payload,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=TIMEOUT_SECONDS,
             )
+            response.raise_for_status()
         except Exception as error:
             logger.warning("Grafana annotation not posted to %s: %s", self.url, error)

@@ -9,20 +9,20 @@ from typing import Any
 
 from gate.live import LiveGate
 from loadgen.annotations import grafana_url
-from loadgen.durations import parse_duration
-from loadgen.identity import new_testid, validate_scenario_name
 from loadgen.live_view import LiveView, print_summary
-from loadgen.names import DEFAULT_MAX_NAMES
-from loadgen.record import RunRecord, record_path
+from loadgen.locust.names import DEFAULT_MAX_NAMES
 from loadgen.runner import ABORTED, RunPlan, execute, ws_arguments
 from loadgen.scenarios import Scenario, resolve_scenario, ws_url_for_host
 from loadgen.target_url import validate_target
 from loadgen.ws import cli as ws_cli
 from loadgen.ws.options import build_run_config
 from loadgen.ws.scenario import load_ws_scenario
-from perfstack.errors import ExitCode, PerfstackError
-from perfstack.stack_settings import prometheus_url_default
-from perfstack.state import default_state_dir, state_dir_argument
+from perfstack.core.durations import parse_duration
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.identity import new_testid, validate_scenario_name
+from perfstack.core.record import RunRecord, record_path
+from perfstack.core.settings import prometheus_url_default
+from perfstack.core.state import default_state_dir, state_dir_argument
 
 DEFAULT_USERS = 10
 DEFAULT_DURATION = 60.0

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from loadgen.durations import format_duration
-from loadgen.record import PERCENTILE_KEYS, RunRecord
+from perfstack.core.durations import format_duration
+from perfstack.core.record import PERCENTILE_KEYS, RunRecord
 
 PROGRESS_EVERY_SECONDS = 5.0
 
@@ -102,20 +102,20 @@ def summary_table(record: RunRecord) -> Table:
     table.add_column("name")
     table.add_column("requests", justify="right")
     table.add_column("failures", justify="right")
-    for key in PERCENTILE_KEYS:
+    for key in PERCENTILE_KEYS.values():
         table.add_column(key, justify="right")
     for name, stats in record.names.items():
         table.add_row(
             name,
             str(stats.requests),
             str(stats.failures),
-            *(_ms(stats.percentiles.get(k)) for k in PERCENTILE_KEYS),
+            *(_ms(stats.percentiles.get(k)) for k in PERCENTILE_KEYS.values()),
         )
     table.add_row(
         "total",
         str(record.requests),
         str(record.failures),
-        *(_ms(record.percentiles.get(k)) for k in PERCENTILE_KEYS),
+        *(_ms(record.percentiles.get(k)) for k in PERCENTILE_KEYS.values()),
         style="bold",
     )
     return table

@@ -23,14 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from loadgen.locust_launcher import IMPORT_ERROR_PREFIX
-from loadgen.record import RunRecord, load_record, record_path, write_record
+from loadgen.locust.launcher import IMPORT_ERROR_PREFIX
 from loadgen.scenarios import SCENARIO_ENV, Scenario
 from loadgen.ws.runner import WsProcess, attach_ws_summary
-from perfstack.errors import ExitCode, PerfstackError
-from perfstack.state import runs_dir
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.processes import stop_children
+from perfstack.core.record import RunRecord, joined_with_existing, read_record_file, write_record
+from perfstack.core.state import runs_dir
 
-SHAPE_FILE = Path(__file__).resolve().parent / "scenario_shape.py"
+SHAPE_FILE = Path(__file__).resolve().parent / "locust" / "shape.py"
 STOP_GRACE_SECONDS = 30.0
 WS_FINISH_GRACE_SECONDS = 10.0  # the WebSocket child started with Locust; let it end on its own
 ABORTED = "aborted"
@@ -69,6 +70,12 @@ class RunPlan:
         return runs_dir(self.state_dir) / f"{self.testid}.live"
 
     @property
+    def locust_record_file(self) -> Path:
+        """Where the plugin hands its record to us: not a `.json`, so no reader takes it
+        for a finished run's record."""
+        return runs_dir(self.state_dir) / f"{self.testid}.locust-record"
+
+    @property
     def log_file(self) -> Path:
         return runs_dir(self.state_dir) / f"{self.testid}.locust.log"
 
@@ -97,7 +104,7 @@ def locust_command(plan: RunPlan) -> list[str]:
     command = [
         sys.executable,
         "-m",
-        "loadgen.locust_launcher",
+        "loadgen.locust.launcher",
         "-f",
         files,
         "--headless",
@@ -130,6 +137,8 @@ def locust_command(plan: RunPlan) -> list[str]:
         str(plan.state_dir),
         "--perfstack-live-file",
         str(plan.live_file),
+        "--perfstack-record-file",
+        str(plan.locust_record_file),
         "--perfstack-max-names",
         str(plan.max_names),
     ]
@@ -159,8 +168,9 @@ def execute(
     tick: float = 0.5,
     live_gate: AbortCheck | None = None,
 ) -> RunRecord:
-    """Run Locust to its end (or until the live gate says abort); the record it wrote, or one
-    written here when it wrote none."""
+    """Run Locust to its end (or until the live gate says abort) and write the run record:
+    the plugin's, handed over in a file, or one of our own when it handed none over. This
+    is the one writer of the record of a `perfstack run`."""
     plan.log_file.parent.mkdir(parents=True, exist_ok=True)
     started = time.time()
     interrupted = False
@@ -193,8 +203,8 @@ def execute(
     early = interrupted or bool(abort_reason) or exit_code not in (0, 1)
     ws_summary = _finish_ws(ws, early)
     _raise_for_startup_failure(plan, exit_code)
-    if record_path(plan.state_dir, plan.testid).is_file():
-        record = load_record(plan.state_dir, plan.testid)
+    if plan.locust_record_file.is_file():
+        record = read_record_file(plan.locust_record_file)
     else:
         record = RunRecord(
             testid=plan.testid,
@@ -214,7 +224,8 @@ def execute(
     record.extra["locust_log"] = str(plan.log_file)
     if ws is not None:
         _attach_ws(record, plan, ws, ws_summary)
-    write_record(plan.state_dir, record)
+    write_record(plan.state_dir, joined_with_existing(plan.state_dir, record))
+    plan.locust_record_file.unlink(missing_ok=True)
     if interrupted:
         raise KeyboardInterrupt
     return record
@@ -262,15 +273,7 @@ def _stop_child(child: subprocess.Popen[bytes]) -> None:
     Not SIGTERM: Locust's SIGTERM handler and its main greenlet both run its shutdown, and
     the second one exits the process while the plugin's quit listener is still flushing
     metrics, so no run record would be written."""
-    try:
-        child.send_signal(signal.SIGINT)
-        child.wait(STOP_GRACE_SECONDS)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
-    except KeyboardInterrupt:
-        child.kill()
-        child.wait()
+    stop_children([child], signal.SIGINT, STOP_GRACE_SECONDS)
 
 
 def _raise_for_startup_failure(plan: RunPlan, exit_code: int) -> None:
@@ -285,7 +288,7 @@ def _raise_for_startup_failure(plan: RunPlan, exit_code: int) -> None:
         )
     if (
         exit_code not in (0, 1)
-        and not record_path(plan.state_dir, plan.testid).is_file()
+        and not plan.locust_record_file.is_file()
         and "Starting Locust" not in log
     ):
         raise PerfstackError(

@@ -25,8 +25,9 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from loadgen.durations import parse_duration
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.durations import parse_duration
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.yamlnodes import Node, RuleFileError, compose, invalid_yaml
 
 SCENARIO_ENV = "PERFSTACK_SCENARIO_JSON"  # how `perfstack run` hands the scenario to the shape
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -143,84 +144,55 @@ def load_scenario_file(path: Path) -> Scenario:
 
 def parse_scenario(text: str, source: str, default_name: str = "scenario") -> Scenario:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text, source)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise PerfstackError(f"{where}: invalid YAML: {problem}", ExitCode.USAGE) from error
-    if not isinstance(root, yaml.MappingNode):
-        line = root.start_mark.line + 1 if root is not None else 1
-        raise PerfstackError(
-            f"{source}:{line}: expected a mapping with a 'stages' list", ExitCode.USAGE
-        )
-    fields = _mapping(root, source, TOP_LEVEL_KEYS | RESERVED_KEYS, context="")
-    if "stages" not in fields:
-        raise PerfstackError(
-            f"{source}:{root.start_mark.line + 1}: stages: required key missing", ExitCode.USAGE
-        )
-    default_rate = None
-    if "spawn_rate" in fields:
-        default_rate = _positive_number(fields["spawn_rate"][1], source, "spawn_rate")
-    stages_node = fields["stages"][1]
-    if not isinstance(stages_node, yaml.SequenceNode) or not stages_node.value:
-        raise _error(source, stages_node, "stages", "expected a non-empty list of stages")
+        raise invalid_yaml(source, error, problem) from error
+    if root is None or not root.is_mapping:
+        line = root.line if root is not None else 1
+        raise RuleFileError(source, line, "", "expected a mapping with a 'stages' list")
+    fields = root.fields(TOP_LEVEL_KEYS | RESERVED_KEYS, required=("stages",))
+    default_rate = _positive_number(fields["spawn_rate"]) if "spawn_rate" in fields else None
+    stages_node = fields["stages"]
+    if not stages_node.is_sequence or not stages_node.node.value:
+        raise stages_node.error("expected a non-empty list of stages")
     stages: list[Stage] = []
     previous_users = 0
-    for index, stage_node in enumerate(stages_node.value):
-        stage = _stage(stage_node, source, f"stages[{index}]", default_rate, previous_users)
+    for stage_node in stages_node.sequence():
+        stage = _stage(stage_node, default_rate, previous_users)
         stages.append(stage)
         previous_users = stage.users
     if max(stage.users for stage in stages) == 0:
-        raise _error(source, stages_node, "stages", "expected at least one stage with users > 0")
-    name = default_name
-    if "name" in fields:
-        name = _string(fields["name"][1], source, "name")
-    description = (
-        _string(fields["description"][1], source, "description") if "description" in fields else ""
-    )
+        raise stages_node.error("expected at least one stage with users > 0")
+    name = _string(fields["name"]) if "name" in fields else default_name
+    description = _string(fields["description"]) if "description" in fields else ""
     websocket = (
-        yaml.safe_load(yaml.serialize(fields["websocket"][1])) if "websocket" in fields else None
+        yaml.safe_load(yaml.serialize(fields["websocket"].node)) if "websocket" in fields else None
     )
     return Scenario(
         name=name, stages=tuple(stages), description=description, source=source, websocket=websocket
     )
 
 
-def _stage(
-    node: yaml.Node, source: str, where: str, default_rate: float | None, previous: int
-) -> Stage:
-    if not isinstance(node, yaml.MappingNode):
-        raise _error(source, node, where, "expected a mapping with kind, duration and users")
-    fields = _mapping(node, source, STAGE_KEYS, context=f"{where}.")
-    for required in ("kind", "duration", "users"):
-        if required not in fields:
-            raise _error(source, node, f"{where}.{required}", "required key missing")
-    kind_node = fields["kind"][1]
-    kind = _string(kind_node, source, f"{where}.kind")
+def _stage(node: Node, default_rate: float | None, previous: int) -> Stage:
+    if not node.is_mapping:
+        raise node.error("expected a mapping with kind, duration and users")
+    fields = node.fields(STAGE_KEYS, required=("kind", "duration", "users"))
+    kind_node = fields["kind"]
+    kind = _string(kind_node)
     if kind not in STAGE_KINDS:
-        raise _error(
-            source,
-            kind_node,
-            f"{where}.kind",
-            f"expected one of {', '.join(STAGE_KINDS)}, got {kind!r}",
-        )
-    duration_node = fields["duration"][1]
+        raise kind_node.expected(f"one of {', '.join(STAGE_KINDS)}", kind)
+    duration_node = fields["duration"]
     try:
-        duration = parse_duration(_scalar(duration_node))
+        duration = parse_duration(_value(duration_node))
     except ValueError as error:
-        raise _error(source, duration_node, f"{where}.duration", str(error)) from error
-    users_node = fields["users"][1]
-    users = _scalar(users_node)
+        raise duration_node.error(str(error)) from error
+    users_node = fields["users"]
+    users = _value(users_node)
     if not isinstance(users, int) or isinstance(users, bool) or users < 0:
-        raise _error(
-            source,
-            users_node,
-            f"{where}.users",
-            f"expected a whole number >= 0, got {users_node.value!r}",
-        )
+        raise users_node.expected("a whole number >= 0", users_node.node.value)
     if "spawn_rate" in fields:
-        rate = _positive_number(fields["spawn_rate"][1], source, f"{where}.spawn_rate")
+        rate = _positive_number(fields["spawn_rate"])
     elif default_rate is not None:
         rate = default_rate
     else:
@@ -228,46 +200,21 @@ def _stage(
     return Stage(kind=kind, duration=duration, users=users, spawn_rate=rate)
 
 
-def _mapping(
-    node: yaml.MappingNode, source: str, allowed: set[str], context: str
-) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-    fields: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-    for key_node, value_node in node.value:
-        key = key_node.value
-        if key not in allowed:
-            raise _error(
-                source,
-                key_node,
-                f"{context}{key}",
-                f"unknown key; expected one of {', '.join(sorted(allowed))}",
-            )
-        if key in fields:
-            raise _error(source, key_node, f"{context}{key}", "duplicate key")
-        fields[key] = (key_node, value_node)
-    return fields
+def _value(node: Node) -> Any:
+    """A scalar's value; a list or mapping as its yaml node, which every check below rejects
+    (and a duration error shows)."""
+    return node.loaded() if node.is_scalar else node.node
 
 
-def _scalar(node: yaml.Node) -> Any:
-    if not isinstance(node, yaml.ScalarNode):
-        return node
-    return yaml.SafeLoader("").construct_object(node)
-
-
-def _string(node: yaml.Node, source: str, key: str) -> str:
-    value = _scalar(node)
+def _string(node: Node) -> str:
+    value = _value(node)
     if not isinstance(value, str) or not value.strip():
-        raise _error(source, node, key, "expected a non-empty string")
+        raise node.error("expected a non-empty string")
     return value
 
 
-def _positive_number(node: yaml.Node, source: str, key: str) -> float:
-    value = _scalar(node)
+def _positive_number(node: Node) -> float:
+    value = _value(node)
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise _error(
-            source, node, key, f"expected a number > 0, got {getattr(node, 'value', node)!r}"
-        )
+        raise node.expected("a number > 0", node.node.value)
     return float(value)
-
-
-def _error(source: str, node: yaml.Node, key: str, expected: str) -> PerfstackError:
-    return PerfstackError(f"{source}:{node.start_mark.line + 1}: {key}: {expected}", ExitCode.USAGE)

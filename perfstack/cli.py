@@ -13,35 +13,25 @@ import sys
 from collections.abc import Sequence
 
 from perfstack import __version__
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError, epilog
 
 COMMAND_MODULES = (
-    "perfstack.stack_cli",  # up, down, status
+    "perfstack.stack.cli",  # up, down, status
     "demo.cli",  # target
     "loadgen.cli",  # run
     "loadgen.ws.cli",  # ws
     "exporters.cli",  # exporter
     "gate.cli",  # gate, baseline
-    "perfstack.alerts_cli",  # alerts listen
-    "perfstack.demo_cli",  # demo
+    "perfstack.alerts.cli",  # alerts listen
+    "perfstack.demo_run.cli",  # demo
 )
-
-EPILOG = """exit codes:
-  0 success / gate passed    1 gate failed             2 invalid arguments or files
-  3 gate: no data            4 Prometheus unreachable  10 binary missing
-  11 port in use             12 service failed to start 13 locustfile import error
-  14 unknown scenario        15 bad target URL          16 bad config file
-  17 target process not found  18 stack not (fully) running
-  19 alerts listen: timed out before the expected notifications
-  20 permission denied reading a target process
-"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="perfstack",
         description="Performance tests on Prometheus: load, live dashboards, a CI gate.",
-        epilog=EPILOG,
+        epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"perfstack {__version__}")
@@ -57,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return ExitCode.USAGE
+    return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command: an error is one line on stderr and its exit code."""
     try:
         return int(args.func(args))
     except PerfstackError as error:
@@ -64,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(error.exit_code)
     except KeyboardInterrupt:
         print("perfstack: interrupted", file=sys.stderr)
-        return ExitCode.INTERRUPTED
+        return int(ExitCode.INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages perfstack runs on (Prometheus, Alertmanager and, for the
-# tests and benchmarks, docker-compose for validation, nginx and wrk; for the benchmarks
-# also valgrind, which counts instructions) when they are missing.
+# tests and benchmarks, docker-compose for validation, nginx and wrk) when they are missing.
 # Only as root on Debian/Ubuntu; elsewhere it says what to install and fails.
 set -euo pipefail
 
 needed_for_demo=(prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager promtool:prometheus amtool:prometheus-alertmanager)
 needed_for_test=(docker-compose:docker-compose nginx:nginx-light wrk:wrk openssl:openssl)
-needed_for_bench=(valgrind:valgrind)
 
 wanted=("${needed_for_demo[@]}")
 case "${1:-}" in
     --test) wanted+=("${needed_for_test[@]}") ;;
-    --bench) wanted+=("${needed_for_test[@]}" "${needed_for_bench[@]}") ;;
+    --bench) wanted+=("${needed_for_test[@]}") ;;
     "") ;;
     *) echo "install-system-deps.sh: unknown option ${1} (expected --test or --bench)" >&2; exit 2 ;;
 esac

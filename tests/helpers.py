@@ -1,8 +1,8 @@
-"""Small helpers shared by tests of every area."""
+"""Small helpers shared by tests of every area; what the benchmarks need as well
+(free_port, prom_query, PrometheusProcess) is in perfstack.testing."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -11,13 +11,9 @@ from typing import Any, TypeVar
 
 import httpx
 
+from perfstack.testing import prom_query
+
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: float = 0.1) -> T:
@@ -30,17 +26,6 @@ def wait_until(predicate: Callable[[], T], timeout: float = 10.0, interval: floa
             return last
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
-
-
-def prom_query(prometheus_url: str, expr: str, time: float | None = None) -> list[dict[str, Any]]:
-    params: dict[str, Any] = {"query": expr}
-    if time is not None:
-        params["time"] = time
-    response = httpx.get(f"{prometheus_url}/api/v1/query", params=params, timeout=10)
-    response.raise_for_status()
-    body = response.json()
-    assert body["status"] == "success", body
-    return list(body["data"]["result"])
 
 
 def prom_query_range(

@@ -9,21 +9,14 @@ import sys
 from collections.abc import Sequence
 
 from loadgen.ws import cli
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.cli import run_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="perfstack")
     cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["ws", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return int(args.func(args))
-    except PerfstackError as error:
-        print(f"perfstack: error: {error.message}", file=sys.stderr)
-        return int(error.exit_code)
-    except KeyboardInterrupt:
-        print("perfstack: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+    return run_command(args)
 
 
 if __name__ == "__main__":

@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from loadgen.identity import validate_scenario_name
 from loadgen.ws.config import MODES
 from loadgen.ws.options import build_run_config
 from loadgen.ws.runner import WsRunOptions, run_ws
 from loadgen.ws.summary_text import render_summary
-from perfstack.errors import ExitCode, PerfstackError
-from perfstack.stack_settings import prometheus_url_default
-from perfstack.state import default_state_dir, state_dir_argument
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.identity import validate_scenario_name
+from perfstack.core.settings import prometheus_url_default
+from perfstack.core.state import default_state_dir, state_dir_argument
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -179,38 +180,29 @@ def run_command(args: argparse.Namespace) -> int:
     return 130 if outcome.record.exit_status == "interrupted" else 0
 
 
-def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+def _number(
+    text: str, convert: Callable[[str], Any], kind: str, holds: Callable[[Any], bool], bound: str
+) -> Any:
+    try:
+        value = convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+    if not holds(value):
+        raise argparse.ArgumentTypeError(f"expected {kind} {bound}, got {text!r}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return int(_number(text, int, "a whole number", lambda v: v >= 1, ">= 1"))
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
-    return value
+    return int(_number(text, int, "a whole number", lambda v: v >= 0, ">= 0"))
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
+    return float(_number(text, float, "a number", lambda v: v > 0, "> 0"))
 
 
 def _ratio(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a ratio, got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a ratio between 0 and 1, got {text!r}")
-    return value
+    return float(_number(text, float, "a ratio", lambda v: 0 <= v <= 1, "between 0 and 1"))

@@ -1,7 +1,7 @@
 """The WebSocket metrics of docs/metrics.md, read from a WsTally when Prometheus collects.
 
-Names, buckets and quantile labels are those of loadgen.schema.WsMetrics, but served by a
-custom collector instead of prometheus_client Counter/Histogram objects: the hot path then
+Buckets and quantile labels are those of perfstack.metrics.schema, served by a custom
+collector instead of prometheus_client Counter/Histogram objects: the hot path then
 only bumps integers (no lock per message: ~5 metric updates per message round trip), and
 the pushed values are exactly the generator's own counts. Run-level exact percentiles
 appear as `_run_seconds` gauges once `publish_run_percentiles()` is called at run end.

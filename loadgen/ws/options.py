@@ -14,12 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from loadgen.ws.config import RunConfig, SessionConfig
-from loadgen.ws.durations import DurationError, parse_duration
 from loadgen.ws.messages import MessageSpecError
 from loadgen.ws.scenario import load_ws_scenario
 from loadgen.ws.target import check_ws_url
 from loadgen.ws.thinktime import ThinkTime, ThinkTimeError
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.durations import DurationError, parse_duration
+from perfstack.core.errors import ExitCode, PerfstackError
 
 MODE_DEFAULTS: dict[str, dict[str, Any]] = {
     "session": {"think_time": ThinkTime.parse("1s")},
@@ -41,7 +41,7 @@ def _duration(flag: str, value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        return parse_duration(value)
+        return parse_duration(value, allow_zero=True)
     except DurationError as error:
         raise PerfstackError(f"{flag}: {error}", ExitCode.USAGE) from None
 

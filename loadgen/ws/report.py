@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from loadgen.identity import RunIdentity
-from loadgen.record import NameStats, RunRecord
 from loadgen.ws.config import RunConfig
 from loadgen.ws.driver import DriveResult
 from loadgen.ws.tally import WsTally
+from perfstack.core.identity import RunIdentity
+from perfstack.core.record import NameStats, RunRecord
 
 
 def target_label(url: str) -> str:

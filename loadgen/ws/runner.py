@@ -26,18 +26,19 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from loadgen.health import AsyncioLagTicker, GeneratorHealth
-from loadgen.identity import RunIdentity
-from loadgen.push import PushConfig, RemoteWritePusher
-from loadgen.record import RunRecord, load_record, record_path, write_record
-from loadgen.schema import RunMetrics
 from loadgen.ws.config import RunConfig
 from loadgen.ws.driver import Driver, DriveResult
 from loadgen.ws.metrics import WsCollector
 from loadgen.ws.report import build_record, summary, target_label
 from loadgen.ws.session import SlotContext
 from loadgen.ws.tally import WsTally
-from perfstack.errors import PerfstackError
+from perfstack.core.identity import RunIdentity
+from perfstack.core.processes import stop_children
+from perfstack.core.record import RunRecord, joined_with_existing, record_path, write_record
+from perfstack.metrics.health import AsyncioLagTicker, GeneratorHealth
+from perfstack.metrics.schema import RunMetrics
+from perfstack.push.config import PushConfig
+from perfstack.push.pusher import RemoteWritePusher
 
 
 @dataclass
@@ -110,27 +111,15 @@ def run_ws(options: WsRunOptions, tally: WsTally | None = None) -> WsOutcome:
     outcome.push_stats = pusher.stats if pusher else None
     if options.state_dir is not None:
         try:
-            outcome.record_path = write_ws_record(options.state_dir, record)
+            outcome.record_path = write_record(
+                options.state_dir, joined_with_existing(options.state_dir, record)
+            )
         except OSError as error:
             # Not raised: the caller still reports what was measured, then this error.
             path = record_path(options.state_dir, record.testid)
             reason = error.strerror or str(error)
             outcome.record_error = f"cannot write the run record {path}: {reason}"
     return outcome
-
-
-def write_ws_record(state_dir: Path, record: RunRecord) -> Path:
-    """Our own record, unless another generator's record of this testid is already there
-    (WebSocket sessions beside Locust under one testid): then our summary joins it as
-    extra["ws"] and its own fields stay as they are."""
-    if record_path(state_dir, record.testid).is_file():
-        try:
-            existing = load_record(state_dir, record.testid)
-        except PerfstackError:
-            existing = None
-        if existing is not None and existing.generator != "ws":
-            return write_record(state_dir, attach_ws_summary(existing, record.extra["ws"]))
-    return write_record(state_dir, record)
 
 
 async def _drive(
@@ -230,17 +219,15 @@ class WsProcess:
 
     def stop(self, timeout: float = 30.0) -> dict[str, Any] | None:
         """SIGINT (the run ends early and still reports), then wait for the summary."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        return self.wait(timeout)
+        stop_children([self.process], signal.SIGINT, timeout)
+        return self.wait()
 
     def wait(self, timeout: float | None = None) -> dict[str, Any] | None:
         """The child's summary (None if it failed before writing one); exit code: .returncode."""
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if timeout is None:
             self.process.wait()
+        else:
+            stop_children([self.process], None, timeout)
         try:
             text = self.summary_path.read_text(encoding="utf-8")
             return dict(json.loads(text)) if text.strip() else None

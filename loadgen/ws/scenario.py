@@ -40,7 +40,6 @@ from typing import Any
 import yaml
 
 from loadgen.ws.config import MODES
-from loadgen.ws.durations import DurationError, parse_duration
 from loadgen.ws.messages import (
     DEFAULT_MATCHER,
     DEFAULT_TEMPLATE,
@@ -50,7 +49,9 @@ from loadgen.ws.messages import (
     parse_matcher,
 )
 from loadgen.ws.thinktime import ThinkTime, ThinkTimeError
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.durations import DurationError, parse_duration
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.yamlnodes import Node, RuleFileError, compose, invalid_yaml
 
 SECTION = "websocket"
 
@@ -61,50 +62,6 @@ class WsScenario:
     source: str
     values: dict[str, Any] = field(default_factory=dict)
     has_stages: bool = False
-
-
-class _Checker:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node: yaml.Node, key: str, expected: str) -> PerfstackError:
-        return PerfstackError(
-            f"{self.source}:{node.start_mark.line + 1}: {key}: {expected}", ExitCode.USAGE
-        )
-
-    def mapping(self, node: yaml.Node, key: str, allowed: set[str]) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, key, "expected a mapping")
-        fields: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            name = str(key_node.value)
-            if name not in allowed:
-                raise self.fail(
-                    key_node,
-                    f"{key}.{name}",
-                    f"unknown key; expected one of {', '.join(sorted(allowed))}",
-                )
-            if name in fields:
-                raise self.fail(key_node, f"{key}.{name}", "duplicate key")
-            fields[name] = value_node
-        return fields
-
-    def scalar(self, node: yaml.Node, key: str) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
-            raise self.fail(node, key, "expected a single value")
-        return yaml.SafeLoader("").construct_object(node)
-
-    def convert(self, node: yaml.Node, key: str, parse: Callable[[Any], Any], expected: str) -> Any:
-        value = self.scalar(node, key)
-        try:
-            return parse(value)
-        except (ValueError, TypeError, DurationError, ThinkTimeError, MessageSpecError) as error:
-            detail = (
-                str(error)
-                if isinstance(error, DurationError | ThinkTimeError | MessageSpecError)
-                else ""
-            )
-            raise self.fail(node, key, detail or f"expected {expected}, got {value!r}") from None
 
 
 def _whole(value: Any) -> int:
@@ -119,9 +76,13 @@ def _positive(value: Any) -> float:
     return float(value)
 
 
+def _duration(value: Any) -> float:
+    return parse_duration(value, allow_zero=True)
+
+
 def _positive_duration(value: Any) -> float:
     """For timeouts and intervals: 0 would not mean "off", it would break every connection."""
-    return _positive(parse_duration(value))
+    return _positive(_duration(value))
 
 
 def _ratio(value: Any) -> float:
@@ -143,7 +104,7 @@ def _mode(value: Any) -> str:
 
 
 def _forever_or_duration(value: Any) -> float | None:
-    return None if value in ("forever", None) else parse_duration(value)
+    return None if value in ("forever", None) else _duration(value)
 
 
 def _think(value: Any) -> ThinkTime:
@@ -185,11 +146,11 @@ SIMPLE: dict[str, tuple[Callable[[Any], Any], str]] = {
     "mode": (_mode, "one of " + ", ".join(MODES)),
     "connections": (_whole, "a whole number >= 1"),
     "ramp": (_positive, "connections per second > 0"),
-    "duration": (parse_duration, DURATION),
+    "duration": (_duration, DURATION),
     "session_duration": (_forever_or_duration, f"{DURATION} or forever"),
     "max_error_ratio": (_ratio, "a ratio between 0 and 1"),
-    "settle": (parse_duration, DURATION),
-    "expected_delay": (parse_duration, DURATION),
+    "settle": (_duration, DURATION),
+    "expected_delay": (_duration, DURATION),
     "ping_interval": (_positive_duration, POSITIVE_DURATION),
     "connect_timeout": (_positive_duration, POSITIVE_DURATION),
     "ca_file": (_text, "a path to PEM certificates"),
@@ -221,105 +182,98 @@ def load_ws_scenario(path: str | Path) -> WsScenario:
 
 
 def parse_ws_scenario(text: str, source: str, default_name: str = "scenario") -> WsScenario:
-    check = _Checker(source)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = compose(text, source)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise PerfstackError(
-            f"{where}: invalid YAML: {getattr(error, 'problem', error)}", ExitCode.USAGE
-        ) from None
-    if not isinstance(root, yaml.MappingNode):
-        raise PerfstackError(
-            f"{source}:1: expected a mapping with a 'websocket' section", ExitCode.USAGE
-        )
-    top = {str(k.value): (k, v) for k, v in root.value}
+        raise invalid_yaml(source, error, str(getattr(error, "problem", error))) from None
+    if root is None or not root.is_mapping:
+        raise RuleFileError(source, 1, "", "expected a mapping with a 'websocket' section")
+    top = {key: (key_node, value) for key, key_node, value in root.pairs()}  # the last one wins
     if SECTION not in top:
-        raise PerfstackError(
-            f"{source}:1: websocket: section missing (needed by perfstack ws)", ExitCode.USAGE
-        )
+        raise RuleFileError(source, 1, SECTION, "section missing (needed by perfstack ws)")
     name = default_name
     if "name" in top:
-        name = check.convert(top["name"][1], "name", _text, "a non-empty string")
-    section = check.mapping(top[SECTION][1], SECTION, TOP)
+        name = _convert(top["name"][1], _text, "a non-empty string")
+    section_key, section_node = top[SECTION]
+    section = section_node.fields(TOP)
     values: dict[str, Any] = {}
-    message_nodes: dict[str, yaml.Node] = {}
+    message_nodes: dict[str, Node] = {}
     for key, node in section.items():
-        where = f"{SECTION}.{key}"
         if key in SIMPLE:
             parse, expected = SIMPLE[key]
-            values[key] = check.convert(node, where, parse, expected)
+            values[key] = _convert(node, parse, expected)
         elif key == "headers":
-            headers = check.mapping(node, where, set(_keys(node)))
-            values["headers"] = tuple(
-                (k, str(check.scalar(v, f"{where}.{k}"))) for k, v in headers.items()
-            )
+            headers = node.fields()
+            values["headers"] = tuple((k, str(v.loaded())) for k, v in headers.items())
         elif key == "subprotocols":
-            if not isinstance(node, yaml.SequenceNode):
-                raise check.fail(node, where, "expected a list of subprotocol names")
+            if not node.is_sequence:
+                raise node.error("expected a list of subprotocol names")
             values["subprotocols"] = tuple(
-                check.convert(n, where, _text, "a name") for n in node.value
+                _convert(item.renamed(node.path), _text, "a name") for item in node.sequence()
             )
         elif key == "token_env":
-            variable = check.convert(node, where, _text, "an environment variable name")
+            variable = _convert(node, _text, "an environment variable name")
             if variable not in os.environ:
-                raise check.fail(node, where, f"environment variable {variable} is not set")
+                raise node.error(f"environment variable {variable} is not set")
             values["token"] = os.environ[variable]
         elif key == "message":
-            message_nodes = check.mapping(node, where, MESSAGE)
+            message_nodes = node.fields(MESSAGE)
             for sub, sub_node in message_nodes.items():
                 target, parse, expected = MESSAGE_FIELDS[sub]
-                values[target] = check.convert(sub_node, f"{where}.{sub}", parse, expected)
+                values[target] = _convert(sub_node, parse, expected)
         elif key == "reconnect":
-            _reconnect(check, node, where, values)
-    _check_messages(check, message_nodes, top[SECTION][0], values)
+            _reconnect(node, values)
+    _check_messages(message_nodes, section_key, values)
     return WsScenario(name=name, source=source, values=values, has_stages="stages" in top)
 
 
-def _keys(node: yaml.Node) -> list[str]:
-    return [str(k.value) for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
-
-
-def _reconnect(check: _Checker, node: yaml.Node, where: str, values: dict[str, Any]) -> None:
-    if isinstance(node, yaml.ScalarNode):
-        values["reconnect"] = check.convert(node, where, _bool, "true, false or a mapping")
-        return
-    fields = check.mapping(node, where, RECONNECT)
-    if "enabled" in fields:
-        values["reconnect"] = check.convert(
-            fields["enabled"], f"{where}.enabled", _bool, "true or false"
+def _convert(node: Node, parse: Callable[[Any], Any], expected: str) -> Any:
+    """`parse` applied to the scalar's value; what it rejects is "expected EXPECTED, got ..."
+    unless its error says better (durations, think times, message specs)."""
+    value = node.loaded()
+    try:
+        return parse(value)
+    except (ValueError, TypeError, DurationError, ThinkTimeError, MessageSpecError) as error:
+        detail = (
+            str(error)
+            if isinstance(error, DurationError | ThinkTimeError | MessageSpecError)
+            else ""
         )
+        raise (node.error(detail) if detail else node.expected(expected, value)) from None
+
+
+def _reconnect(node: Node, values: dict[str, Any]) -> None:
+    if node.is_scalar:
+        values["reconnect"] = _convert(node, _bool, "true, false or a mapping")
+        return
+    fields = node.fields(RECONNECT)
+    if "enabled" in fields:
+        values["reconnect"] = _convert(fields["enabled"], _bool, "true or false")
     else:
         values["reconnect"] = True
     if "initial" in fields:
-        values["backoff_initial"] = check.convert(
-            fields["initial"], f"{where}.initial", parse_duration, DURATION
-        )
+        values["backoff_initial"] = _convert(fields["initial"], _duration, DURATION)
     if "max" in fields:
-        values["backoff_max"] = check.convert(
-            fields["max"], f"{where}.max", parse_duration, DURATION
-        )
+        values["backoff_max"] = _convert(fields["max"], _duration, DURATION)
 
 
-def _check_messages(
-    check: _Checker, nodes: dict[str, yaml.Node], section_key: yaml.Node, values: dict[str, Any]
-) -> None:
-    """Template and matcher are checked together, before anything connects."""
-    template_node = nodes.get("template", section_key)
-    matcher_node = nodes.get("matcher", section_key)
+def _check_messages(nodes: dict[str, Node], section_key: Node, values: dict[str, Any]) -> None:
+    """Template and matcher are checked together, before anything connects; without them in
+    the file, errors are on the `websocket:` line."""
     where = f"{SECTION}.message"
+    template_node = nodes.get("template", section_key.renamed(f"{where}.template"))
+    matcher_node = nodes.get("matcher", section_key.renamed(f"{where}.matcher"))
     try:
         template = MessageTemplate(
             values.get("template", DEFAULT_TEMPLATE), values.get("payload_size", 16)
         )
     except MessageSpecError as error:
-        raise check.fail(template_node, f"{where}.template", str(error)) from None
+        raise template_node.error(str(error)) from None
     try:
         matcher = parse_matcher(values.get("matcher", DEFAULT_MATCHER))
     except MessageSpecError as error:
-        raise check.fail(matcher_node, f"{where}.matcher", str(error)) from None
+        raise matcher_node.error(str(error)) from None
     try:
         check_pair(template, matcher)
     except MessageSpecError as error:
-        raise check.fail(template_node, f"{where}.template", str(error)) from None
+        raise template_node.error(str(error)) from None

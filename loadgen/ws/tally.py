@@ -10,11 +10,9 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import Counter
 
-from loadgen.exact import LatencyRecorder
-from loadgen.schema import LATENCY_BUCKETS, QUANTILE_LABELS, SESSION_BUCKETS
-
-# Run-record keys, as in loadgen.record.PERCENTILE_KEYS, for the schema's quantiles.
-RECORD_KEYS = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 1.0: "max"}
+from perfstack.core.record import PERCENTILE_KEYS
+from perfstack.metrics.exact import LatencyRecorder
+from perfstack.metrics.schema import LATENCY_BUCKETS, QUANTILE_LABELS, SESSION_BUCKETS
 
 
 class Timings:
@@ -68,7 +66,7 @@ class Timings:
         values, mean = self._exact_values()
         if not values:
             return {}
-        result = {RECORD_KEYS[q]: v for q, v in values.items()}
+        result = {PERCENTILE_KEYS[q]: v for q, v in values.items()}
         result["mean"] = mean
         return result
 

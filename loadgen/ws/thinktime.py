@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from loadgen.ws.durations import DurationError, parse_duration
+from perfstack.core.durations import DurationError, parse_duration
 
 KINDS = ("fixed", "uniform", "exponential")
 
@@ -30,7 +30,7 @@ class ThinkTime:
             kind, rest = "fixed", text
         args = rest.split(":")
         try:
-            values = [parse_duration(arg) for arg in args]
+            values = [parse_duration(arg, allow_zero=True) for arg in args]
         except DurationError as error:
             raise ThinkTimeError(f"think time {text!r}: {error}") from None
         if kind == "fixed" and len(values) == 1:

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import yaml
 
-from perfstack.alerts_listen import WebhookReceiver
+from perfstack.alerts.listen import WebhookReceiver
 from tests.helpers import wait_until
 
 HERE = Path(__file__).resolve().parent

@@ -10,9 +10,9 @@ import time
 import httpx
 import pytest
 
-from perfstack.alerts_listen import WebhookReceiver, format_notification
-from perfstack.errors import ExitCode, PerfstackError
-from tests.helpers import free_port
+from perfstack.alerts.listen import WebhookReceiver, format_notification
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.testing import free_port
 
 NOTIFICATION = {
     "version": "4",

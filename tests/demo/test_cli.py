@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from demo.cli import add_target_arguments, options_from_args
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 
 def parse(*argv: str) -> argparse.Namespace:

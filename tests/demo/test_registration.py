@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from demo.registration import Registration, file_sd_entries, registration_dir
-from perfstack.state import STATE_DIR_ENV
+from perfstack.core.state import STATE_DIR_ENV
+from perfstack.testing import prom_query
 from tests.fixtures.demo_target import DemoTarget
-from tests.helpers import prom_query, wait_until
+from tests.helpers import wait_until
 
 
 def test_file_appears_while_running_and_is_removed_on_stop(

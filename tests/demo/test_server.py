@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from demo.server import bind_socket
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 
 def test_socket_is_tcp_so_accepted_sockets_get_nodelay() -> None:

@@ -1,11 +1,12 @@
 """The 5-minute steady run: started first in the session, judged last.
 
-Issue 5 asks that a steady run with no leak (normal allocation and GC noise) is not flagged
-over 5 minutes. Five minutes of wall time does not fit a test budget, but it does fit
-*beside* the rest of the suite: `test_steady_run_starts` is moved to the very start of the
-session (it starts the demo target under light load and an exporter pushing into the
-shared stack), `test_steady_run_not_flagged` to the very end, where it waits only for
-whatever part of the 5 minutes the rest of the session did not already take.
+A leak detector that flags a healthy service is one nobody keeps switched on, so a steady
+run with no leak (normal allocation and GC noise) must not be flagged over 5 minutes. Five
+minutes of wall time does not fit a test budget, but it does fit *beside* the rest of the
+suite: `test_steady_run_starts` is moved to the very start of the session (it starts the
+demo target under light load and an exporter pushing into the shared stack), and
+`test_steady_run_not_flagged` to the very end, where it waits only for whatever part of
+the 5 minutes the rest of the session did not already take.
 `PERFSTACK_STEADY_SECONDS` shortens it for local iterations.
 """
 

@@ -11,7 +11,7 @@ import yaml
 
 from exporters.runner import ExporterOptions, ExporterRun
 from exporters.targets import TargetSpec
-from perfstack.paths import prometheus_dir
+from perfstack.core.paths import prometheus_dir
 
 LEAK_RULE = "target:exporter_target_resident_memory_bytes:leak_suspected"
 THRESHOLD_RULE = "exporter:memory_leak_slope_threshold_bytes_per_second:constant"

@@ -16,9 +16,10 @@ import httpx
 import pytest
 
 from exporters.cli import register
-from perfstack.errors import PerfstackError
+from perfstack.core.errors import PerfstackError
+from perfstack.testing import free_port, prom_query
 from tests.exporters.process_tree import spawn_tree
-from tests.helpers import free_port, prom_query, wait_until
+from tests.helpers import wait_until
 
 
 def perfstack(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

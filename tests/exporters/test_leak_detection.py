@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
+from perfstack.testing import prom_query
 from tests.exporters.leak_rules import LEAK_RULE, THRESHOLD_RULE, for_testid, rule_expr, watch
-from tests.helpers import prom_query, prom_scalar, wait_until
+from tests.helpers import prom_scalar, wait_until
 
 
 @pytest.mark.slow

@@ -14,9 +14,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporters.runner import ExporterOptions, ExporterRun
 from exporters.targets import TargetSpec
+from perfstack.testing import free_port, prom_query
 from tests.exporters.process_tree import ProcessTree, spawn_tree
 from tests.exporters.recorded import RecordedSampler
-from tests.helpers import free_port, prom_query, prom_scalar, wait_until
+from tests.helpers import prom_scalar, wait_until
 
 SIZE = 20 * 2**20
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from perfstack.testing import prom_query
 from tests.exporters.leak_rules import LEAK_RULE, for_testid, rule_expr
 from tests.exporters.steady import STEADY_SECONDS, SteadyRun
-from tests.helpers import prom_query, wait_until
+from tests.helpers import wait_until
 
 WARM_UP_SECONDS = 60  # the rule judges the last minute; the target's first one is start-up
 

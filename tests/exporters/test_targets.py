@@ -5,7 +5,7 @@ import os
 import pytest
 
 from exporters.targets import TargetSpec, TargetTracker, default_name, descendants
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 from tests.exporters.recorded import RecordedSampler
 
 

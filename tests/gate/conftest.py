@@ -11,8 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loadgen.record import RunRecord, write_record
-from loadgen.remote_write import CONTENT_HEADERS, compress, encode_write_request, sorted_labels
+from perfstack.core.record import RunRecord, write_record
+from perfstack.push.remote_write import (
+    CONTENT_HEADERS,
+    compress,
+    encode_write_request,
+    sorted_labels,
+)
 
 Samples = Sequence[tuple[float, float]]  # (unix seconds, value)
 

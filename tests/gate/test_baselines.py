@@ -186,7 +186,7 @@ def test_last_passing_runs_aggregated(
 def test_save_refuses_when_prometheus_is_down(
     run_data, gate_cli, rules: Path, tmp_path: Path, testid: str
 ) -> None:
-    from tests.helpers import free_port
+    from perfstack.testing import free_port
 
     base = finished_run(run_data, testid, 1000)
     dead = f"http://127.0.0.1:{free_port()}"

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from perfstack.cli import main
+from perfstack.testing import prom_query
 from tests.gate.conftest import write_rules
-from tests.helpers import prom_query, wait_until
+from tests.helpers import wait_until
 
 RULES = """
 objectives:

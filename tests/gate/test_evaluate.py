@@ -9,7 +9,7 @@ from gate.prometheus import PrometheusClient
 from gate.rules import parse_rules
 from gate.verdicts import Status
 from gate.window import from_record
-from perfstack.errors import ExitCode
+from perfstack.core.errors import ExitCode
 from tests.gate.conftest import write_rules
 
 BUCKETS = (0.1, 0.2, 0.4, float("inf"))

@@ -11,8 +11,8 @@ from gate.prometheus import PrometheusClient
 from gate.rules import parse_rules
 from gate.verdicts import Status
 from gate.window import from_record
+from perfstack.testing import free_port
 from tests.gate.conftest import write_rules
-from tests.helpers import free_port
 
 HTTP_TOTAL = "loadgen_http_requests_total"
 

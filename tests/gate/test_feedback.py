@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from gate.feedback import push_verdict
-from tests.helpers import prom_query, wait_until
+from perfstack.testing import prom_query
+from tests.helpers import wait_until
 
 
 def test_verdict_is_queryable_after_the_push(mixed_result, stack) -> None:
@@ -40,7 +41,7 @@ def test_verdict_is_queryable_after_the_push(mixed_result, stack) -> None:
 
 
 def test_a_failed_push_is_reported_not_raised(mixed_result) -> None:
-    from tests.helpers import free_port
+    from perfstack.testing import free_port
 
     assert (
         push_verdict(mixed_result, f"http://127.0.0.1:{free_port()}/api/v1/write", timeout=1.0)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from perfstack.testing import free_port
 from tests.gate.conftest import write_rules
-from tests.helpers import free_port
 
 CLEAN = """
 objectives:

@@ -7,7 +7,7 @@ import httpx
 from gate.live import LiveGate
 from gate.prometheus import PrometheusClient
 from gate.rules import parse_rules
-from tests.helpers import free_port
+from perfstack.testing import free_port
 
 RULES = """
 objectives:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected
-from tests.helpers import free_port
+from perfstack.testing import free_port
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_a_range_vector_is_not_a_value(client: PrometheusClient) -> None:
 
 
 def test_a_url_without_scheme_is_a_usage_error() -> None:
-    from perfstack.errors import ExitCode, PerfstackError
+    from perfstack.core.errors import ExitCode, PerfstackError
 
     with pytest.raises(PerfstackError, match="expected http") as caught:
         PrometheusClient("localhost:9090")
@@ -171,7 +171,7 @@ def test_a_partial_answer_makes_the_objective_an_error_exit_4() -> None:
     from gate.rules import parse_rules
     from gate.verdicts import Status
     from gate.window import RunWindow
-    from perfstack.errors import ExitCode
+    from perfstack.core.errors import ExitCode
 
     rules = parse_rules("objectives:\n  - {name: errors, query: 'x', pass: '< 5%'}\n", "w.yaml")
     window = RunWindow("partial-1", "adhoc", time.time() - 100, time.time() - 50)

@@ -28,7 +28,7 @@ def test_markdown_appends_to_the_github_step_summary(mixed_result, tmp_path: Pat
 
 
 def test_markdown_renders_as_an_html_table(mixed_result) -> None:
-    from markdown_it import MarkdownIt  # comes with rich
+    from markdown_it import MarkdownIt
 
     html = MarkdownIt("commonmark").enable("table").render(render_markdown(mixed_result))
     assert html.count("<table>") == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gate.rules import load_rules, parse_rules
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 GOOD = """
 version: 1

@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from gate.units import format_value, parse_duration, parse_quantity, promql_duration
+from gate.units import format_value, parse_quantity, promql_duration
+from perfstack.core.durations import parse_duration
 
 
 @pytest.mark.parametrize(

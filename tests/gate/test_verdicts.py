@@ -6,7 +6,7 @@ import math
 
 from gate.model import Objective
 from gate.verdicts import GateResult, ObjectiveResult, Status, overall
-from perfstack.errors import ExitCode
+from perfstack.core.errors import ExitCode
 
 
 def result(

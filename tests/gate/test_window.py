@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from gate.window import RunWindow, parse_time, resolve, window_for
-from loadgen.record import RunRecord, write_record
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.record import RunRecord, write_record
 
 
 def test_placeholders_scope_queries_to_the_run() -> None:

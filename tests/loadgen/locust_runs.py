@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from loadgen.record import RunRecord, load_record
-from tests.helpers import prom_query
+from perfstack.core.record import RunRecord, load_record
+from perfstack.testing import prom_query
 
 WINDOW = "15m"
 

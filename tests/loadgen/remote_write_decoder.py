@@ -1,6 +1,6 @@
 """A minimal protobuf reader for WriteRequest, written from the .proto, for tests only.
 
-It shares no code with loadgen.remote_write, so a round trip through both checks the
+It shares no code with perfstack.push.remote_write, so a round trip through both checks the
 encoder against an independent reading of the wire format.
 """
 

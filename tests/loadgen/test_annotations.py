@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from loadgen.annotations import Annotator, grafana_url
-from tests.helpers import free_port
+from perfstack.testing import free_port
 
 
 @pytest.fixture

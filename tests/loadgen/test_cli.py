@@ -9,8 +9,8 @@ import pytest
 
 from loadgen.cli import build_plan
 from perfstack.cli import build_parser, main
-from perfstack.errors import ExitCode
-from tests.helpers import free_port
+from perfstack.core.errors import ExitCode
+from perfstack.testing import free_port
 
 GOOD = """
 from locust import HttpUser, task

@@ -9,7 +9,7 @@ import pytest
 
 from loadgen.scenarios import load_scenario_file
 from loadgen.ws.scenario import load_ws_scenario
-from perfstack.paths import examples_dir
+from perfstack.core.paths import examples_dir
 from tests.loadgen.locust_runs import finished_record, prom_by, run_perfstack
 
 LOCUSTFILES = sorted(examples_dir().glob("locustfile_*.py"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 
 from loadgen.live_view import LiveView, print_summary, status_fields
-from loadgen.record import NameStats, RunRecord
+from perfstack.core.record import NameStats, RunRecord
 
 LIVE = {
     "start": 1000.0, "state": "running", "users": 12, "rps": 48.25, "p95_seconds": 0.0421,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from loadgen.record import load_record, record_path
 from loadgen.scenarios import ws_url_for_host
-from perfstack.errors import ExitCode
-from perfstack.paths import examples_dir
+from perfstack.core.errors import ExitCode
+from perfstack.core.paths import examples_dir
+from perfstack.core.record import load_record, record_path
 from tests.loadgen.locust_runs import prom_by, run_perfstack, start_perfstack, write_locustfile
 
 API_USER = """

@@ -12,10 +12,11 @@ import pytest
 
 from loadgen.runner import SHAPE_FILE, RunPlan, locust_command
 from loadgen.scenarios import resolve_scenario
-from perfstack import processes
-from perfstack import stack as stack_lifecycle
-from perfstack.stack_settings import PROMETHEUS
-from tests.helpers import free_port, prom_query, wait_until
+from perfstack.core import processes
+from perfstack.core.settings import PROMETHEUS
+from perfstack.stack import lifecycle as stack_lifecycle
+from perfstack.testing import free_port, prom_query
+from tests.helpers import wait_until
 from tests.loadgen.locust_runs import (
     WINDOW,
     finished_record,
@@ -161,3 +162,10 @@ def test_prometheus_unreachable_all_run_still_gives_a_record_with_the_loss(demo_
     assert record.requests > 0 and record.failures == 0
     assert record.samples_dropped > 0
     assert f"{record.samples_dropped} samples could not be pushed" in output
+    # one writer: the plugin handed its record over, the parent wrote the only record file
+    assert record.extra["role"] == "local" and record.extra["locust_log"].endswith(".locust.log")
+    assert sorted(p.name for p in (state / "runs").glob(f"{testid}*")) == [
+        f"{testid}.json",
+        f"{testid}.live",
+        f"{testid}.locust.log",
+    ]

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from loadgen.scenarios import Scenario, builtin_names, parse_scenario, resolve_scenario
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 BUILTINS = {
     "smoke": (10, 120),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from loadgen.target_url import validate_target
-from perfstack.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError
 
 
 @pytest.mark.parametrize(

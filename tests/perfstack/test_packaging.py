@@ -67,7 +67,7 @@ def test_installed_package_resolves_its_bundled_configs(wheel: Path, tmp_path: P
         capture_output=True,
     )
     probe = (
-        "from perfstack import paths; "
+        "from perfstack.core import paths; "
         "print(paths.prometheus_dir()); print(paths.alerts_dir() / 'alertmanager.yml')"
     )
     result = subprocess.run(

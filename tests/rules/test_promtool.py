@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from perfstack.dashboards import build
+from perfstack.mixin import build
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES_DIR = Path(__file__).resolve().parent

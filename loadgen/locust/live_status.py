@@ -1,0 +1,88 @@
+"""The master's live totals, rewritten every second for `perfstack run`'s terminal view.
+
+A file rather than a socket: the reader may start late or die without affecting the run,
+and the last state survives for post-mortems next to the run record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import gevent
+
+from loadgen.locust.settings import PluginSettings
+from perfstack.core.identity import RunIdentity
+from perfstack.metrics.health import GeneratorHealth
+
+INTERVAL_SECONDS = 1.0
+
+if TYPE_CHECKING:
+    from locust.env import Environment  # importing locust patches the standard library
+
+
+class LiveRun(Protocol):
+    """What the view shows besides Locust's totals (PluginRun has it all)."""
+
+    settings: PluginSettings
+    role: str
+    identity: RunIdentity | None
+    start: float | None
+    health: GeneratorHealth
+
+
+def live_snapshot(run: LiveRun, environment: Environment, now: float) -> dict[str, Any]:
+    total = environment.stats.total
+    p95_ms = total.get_current_response_time_percentile(0.95) if total.num_requests else None
+    runner = environment.runner
+    return {
+        "testid": run.identity.testid if run.identity else "",
+        "scenario": run.identity.scenario if run.identity else "",
+        "start": run.start,
+        "now": now,
+        "state": getattr(runner, "state", ""),
+        "users": runner.user_count if runner is not None else 0,
+        "workers": len(getattr(runner, "clients", {}) or {}) if run.role == "master" else 0,
+        "requests": total.num_requests,
+        "failures": total.num_failures,
+        "rps": total.current_rps,
+        "p95_seconds": p95_ms / 1000.0 if p95_ms else None,
+        "error_ratio": total.fail_ratio,
+        "prometheus_url": run.settings.prometheus_url,
+        "saturated": run.health.was_saturated,
+    }
+
+
+def write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+class LiveStatusWriter:
+    def __init__(self, path: Path, run: LiveRun, environment: Environment) -> None:
+        self.path, self.run, self.environment = path, run, environment
+        self._greenlet: gevent.Greenlet | None = None
+
+    def start(self) -> LiveStatusWriter:
+        self._greenlet = gevent.spawn(self._loop)
+        return self
+
+    def write_now(self) -> None:
+        with contextlib.suppress(OSError):  # the view is a convenience: never stop the load
+            write_json_atomically(self.path, live_snapshot(self.run, self.environment, time.time()))
+
+    def _loop(self) -> None:
+        while True:
+            self.write_now()
+            gevent.sleep(INTERVAL_SECONDS)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
+        self.write_now()

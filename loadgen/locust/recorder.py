@@ -1,0 +1,238 @@
+"""The per-request hot path of the Locust plugin, and the per-name exact histograms.
+
+A request costs one dict lookup and one list append (plus a tuple append when it
+failed). About once a second, before each push, `flush()` folds the pending lists into
+the Prometheus histogram (a sort and a bisect per bucket, see batch_histogram), the
+per-name HdrHistograms, the name cap and the error classification. Greenlets never
+preempt each other inside flush() or on_request(), so the hand-over needs no lock.
+Exact histograms travel between processes as deltas (`take_deltas` / `merge_deltas`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+from loadgen.locust.classify import classify
+from loadgen.locust.names import OVERFLOW_NAME, AgreedNames, NameGuard
+from perfstack.core.record import PERCENTILE_KEYS
+from perfstack.metrics.batch_histogram import CEILING_MS
+from perfstack.metrics.exact import LatencyRecorder
+from perfstack.metrics.families import Collector
+from perfstack.metrics.registry import Registers
+from perfstack.metrics.schema import NO_STATUS, OVERALL_NAME, HttpMetrics
+
+RawKey = tuple[str, str, int | None]  # name as Locust gave it, method, status code
+
+
+class NameTotals:
+    """Exact latency histogram and failure count of one request name."""
+
+    __slots__ = ("failures", "latency", "untimed")
+
+    def __init__(self) -> None:
+        self.latency = LatencyRecorder()
+        self.failures = 0
+        self.untimed = 0  # requests Locust reported without a usable response time
+
+    @property
+    def requests(self) -> int:
+        return self.latency.count + self.untimed
+
+
+class _FlushFirst(Collector):
+    """Registered before every other collector: each push sees all requests so far."""
+
+    def __init__(self, recorder: RequestRecorder) -> None:
+        self._recorder = recorder
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())
+
+    def collect(self) -> Iterator[Any]:
+        self._recorder.flush()
+        return iter(())
+
+
+class RequestRecorder:
+    def __init__(self, registry: Registers, max_names: int, agreed_names: bool = False) -> None:
+        """`agreed_names`: a Locust worker's recorder, whose master decides which names are
+        admitted (names.AgreedNames); requests with a name not yet decided wait in the
+        pending lists."""
+        registry.register(_FlushFirst(self))
+        self.metrics = HttpMetrics(registry)
+        self.histogram = self.metrics.duration
+        self.guard: NameGuard | AgreedNames = (AgreedNames if agreed_names else NameGuard)(
+            max_names, on_overflow=self.metrics.name_overflow.inc
+        )
+        self.totals: dict[str, NameTotals] = {}
+        self.errors_by_type: dict[str, int] = {}
+        self._pending: dict[RawKey, list[float]] = {}
+        self._pending_failures: list[tuple[str, str, int | None, BaseException]] = []
+        self._failure_children: dict[tuple[str, str, str], Any] = {}
+
+    def on_request(
+        self,
+        request_type: str,
+        name: str,
+        response_time: float,
+        response_length: int = 0,
+        response: Any = None,
+        context: Any = None,
+        exception: BaseException | None = None,
+        start_time: float | None = None,
+        url: str | None = None,
+        **_: Any,
+    ) -> None:
+        """A Locust `request` event listener (response_time in milliseconds).
+
+        Every argument Locust passes is named so the call builds no `**` dict."""
+        key = (name, request_type, getattr(response, "status_code", None))
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = []
+        pending.append(response_time)
+        if exception is not None:
+            self._pending_failures.append((name, request_type, key[2], exception))
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        failures, self._pending_failures = self._pending_failures, []
+        for raw_key, values in pending.items():
+            name, method, status_code = raw_key
+            name, method = as_text(name), as_text(method)
+            label = self.guard.resolve(name, count=len(values))
+            if label is None:  # the master has not answered about this name yet
+                self._pending.setdefault(raw_key, []).extend(values)
+                continue
+            status = str(status_code) if status_code else NO_STATUS
+            totals, untimed = self._totals(label), 0
+            try:
+                totals.latency.record_milliseconds(values)
+            except (TypeError, ValueError, OverflowError):  # records nothing when it raises
+                timed = usable_times(values)
+                untimed = len(values) - len(timed)
+                totals.latency.record_milliseconds(timed)
+                totals.untimed += untimed
+                values = timed
+            self.histogram.add_batch((label, method, status), values, untimed)
+        for failure in failures:
+            name, method, status_code, exception = failure
+            name, method = as_text(name), as_text(method)
+            label = self.guard.resolve(name, count=0)  # counted with its request above
+            if label is None:
+                self._pending_failures.append(failure)
+                continue
+            self._totals(label).failures += 1
+            error_type = classify(exception, as_status(status_code))
+            self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + 1
+            key = (label, method, error_type)
+            counter = self._failure_children.get(key)
+            if counter is None:
+                counter = self._failure_children[key] = self.metrics.failures.labels(*key)
+            counter.inc()
+
+    def _totals(self, label: str) -> NameTotals:
+        totals = self.totals.get(label)
+        if totals is None:
+            totals = self.totals[label] = NameTotals()
+        return totals
+
+    # -- distributed: workers send what they recorded since the last report ------------------
+    def take_deltas(self) -> dict[str, Any]:
+        """Histograms, failures and error types since the last call; resets what it returns.
+        Names the master has not answered about are decided here (AgreedNames), so every
+        request is in the deltas."""
+        self.decide_waiting_names()
+        self.flush()
+        taken, self.totals = self.totals, {}
+        errors, self.errors_by_type = self.errors_by_type, {}
+        names = {name: [t.latency.encode(), t.failures, t.untimed] for name, t in taken.items()}
+        return {"names": names, "errors": errors}
+
+    def decide_waiting_names(self) -> None:
+        """On a worker, decide alone the names the master has not answered about yet, so
+        the next flush folds every request (the run is ending)."""
+        if isinstance(self.guard, AgreedNames):
+            self.flush()
+            if self.guard.undecided:
+                self.guard.decide_alone()
+
+    def merge_deltas(self, deltas: dict[str, Any]) -> None:
+        for error_type, count in deltas.get("errors", {}).items():
+            self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + int(count)
+        for name, (encoded, failures, untimed) in deltas.get("names", {}).items():
+            # each worker caps the names it saw first; the master caps their union the
+            # same way, so the record keeps at most cap + 1 names
+            latency = LatencyRecorder.decode(encoded)
+            if name != OVERFLOW_NAME:
+                label = self.guard.resolve(name, count=latency.count + int(untimed))
+                name = OVERFLOW_NAME if label is None else label  # None only on a worker
+            totals = self._totals(name)
+            totals.latency.merge(latency)
+            totals.failures += int(failures)
+            totals.untimed += int(untimed)
+
+    # -- run end ---------------------------------------------------------------------------
+    def overall(self) -> LatencyRecorder:
+        self.flush()
+        merged = LatencyRecorder()
+        for totals in self.totals.values():
+            merged.merge(totals.latency)
+        return merged
+
+    def summary(self) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
+        """Per-name {requests, failures, percentiles} and overall percentiles, keyed p50..max."""
+        overall = self.overall()
+        names = {
+            name: {
+                "requests": totals.requests,
+                "failures": totals.failures,
+                "percentiles": keyed(totals.latency.percentiles()),
+            }
+            for name, totals in sorted(self.totals.items())
+        }
+        return names, keyed(overall.percentiles())
+
+    def publish_run_quantiles(self) -> None:
+        overall = self.overall()
+        for name, totals in self.totals.items():
+            if totals.latency.count:
+                self.metrics.publish_run_quantiles(name, totals.latency.percentiles())
+        if overall.count:
+            self.metrics.publish_run_quantiles(OVERALL_NAME, overall.percentiles())
+
+
+def keyed(percentiles: dict[float, float]) -> dict[str, float]:
+    return {PERCENTILE_KEYS[q]: value for q, value in percentiles.items()}
+
+
+def as_text(value: object) -> str:
+    """A label value: Locust's clients give strings, but a custom client firing the request
+    event may give a number or None, or a name with a lone surrogate (undecodable bytes),
+    which no UTF-8 exposition (push, /metrics, the record) could encode."""
+    text = value if type(value) is str else str(value)
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def as_status(value: object) -> int | None:
+    """The HTTP status to classify a failure by: Locust's clients give an int (0 when no
+    response arrived), a custom client may give text, which compares with no number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value or None
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def usable_times(values_ms: list[Any]) -> list[float]:
+    """The finite numbers among `values_ms`, none above CEILING_MS. Locust accepts a request
+    event without a response time (None; its report counts them apart), and a custom
+    client can report NaN: such requests count as requests but are not observed as
+    latencies."""
+    return [
+        min(v, CEILING_MS) for v in values_ms if isinstance(v, int | float) and math.isfinite(v)
+    ]

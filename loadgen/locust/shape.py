@@ -1,0 +1,27 @@
+"""A locustfile holding the Locust load shape that plays a perfstack scenario.
+
+`perfstack run --scenario` adds this file to Locust's `-f` list and passes the scenario
+(already validated and scaled) as JSON in `PERFSTACK_SCENARIO_JSON`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from locust import LoadTestShape
+
+import loadgen.locust.plugin  # noqa: F401  (the plugin rides along with the shape)
+from loadgen.scenarios import SCENARIO_ENV, Scenario
+
+
+class PerfstackScenarioShape(LoadTestShape):
+    def __init__(self) -> None:
+        super().__init__()
+        payload = os.environ.get(SCENARIO_ENV)
+        self.scenario = Scenario.from_dict(json.loads(payload)) if payload else None
+
+    def tick(self) -> tuple[int, float] | None:
+        if self.scenario is None:
+            return None
+        return self.scenario.target_at(self.get_run_time())

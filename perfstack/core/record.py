@@ -1,0 +1,144 @@
+"""The run record: what one run did, written as `<state>/runs/<testid>.json` when it ends.
+
+Generic over generators (Locust here, the WebSocket generator in loadgen/ws): the gate
+reads the run's time window and exact percentiles from it. The JSON shape is documented
+in docs/run-record.md; `RECORD_VERSION` changes when a field changes meaning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.state import runs_dir
+
+RECORD_VERSION = 1
+# quantile -> its key in the record's `percentiles` (and every generator's summary)
+PERCENTILE_KEYS = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 1.0: "max"}
+
+
+@dataclass
+class NameStats:
+    requests: int = 0
+    failures: int = 0
+    percentiles: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class RunRecord:
+    testid: str
+    scenario: str
+    generator: str
+    target: str
+    start: float
+    end: float | None = None
+    generators: list[str] = field(default_factory=list)  # instances that produced load
+    users: int = 0  # peak users
+    requests: int = 0
+    failures: int = 0
+    errors_by_type: dict[str, int] = field(default_factory=dict)
+    names: dict[str, NameStats] = field(default_factory=dict)
+    percentiles: dict[str, float] = field(default_factory=dict)
+    name_overflow: int = 0
+    samples_dropped: int = 0
+    generator_saturated: bool = False
+    prometheus_url: str = ""
+    grafana_url: str = ""
+    exit_status: str = "running"  # completed | interrupted | aborted | error | running
+    exit_code: int | None = None
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    version: int = RECORD_VERSION
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.end is None else max(0.0, self.end - self.start)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["duration"] = self.duration
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunRecord:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["names"] = {
+            name: NameStats(**stats) for name, stats in data.get("names", {}).items()
+        }
+        return cls(**values)
+
+
+def record_path(state_dir: Path, testid: str) -> Path:
+    return runs_dir(state_dir) / f"{testid}.json"
+
+
+def write_record(state_dir: Path, record: RunRecord) -> Path:
+    return write_record_file(record_path(state_dir, record.testid), record)
+
+
+def write_record_file(path: Path, record: RunRecord) -> Path:
+    """Write atomically (temp file + rename) so a reader never sees half a record."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(
+        json.dumps(record.to_json(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    os.replace(temporary, path)
+    return path
+
+
+def load_record(state_dir: Path, testid: str | None = None) -> RunRecord:
+    """The record of `testid`, or of the run that started last when testid is None."""
+    if testid is None:
+        candidates = sorted(runs_dir(state_dir).glob("*.json"), key=_start_of)
+        if not candidates:
+            raise PerfstackError(f"no run records in {runs_dir(state_dir)}", ExitCode.NO_DATA)
+        path = candidates[-1]
+    else:
+        path = record_path(state_dir, testid)
+        if not path.is_file():
+            raise PerfstackError(f"no run record for testid {testid!r} ({path})", ExitCode.NO_DATA)
+    return read_record_file(path)
+
+
+def read_record_file(path: Path) -> RunRecord:
+    try:
+        return RunRecord.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, TypeError, KeyError, AttributeError) as error:  # not JSON, not a mapping
+        raise PerfstackError(
+            f"{path}: not a valid run record: {error}", ExitCode.BAD_CONFIG_FILE
+        ) from error
+
+
+def joined_with_existing(state_dir: Path, record: RunRecord) -> RunRecord:
+    """The record to write for `record.testid`, given what the file already holds.
+
+    `perfstack ws --testid X` may run as its own command beside `perfstack run` (or plain
+    Locust) under the same testid; whichever ends last finds the other's record. The HTTP
+    record stays the whole and the WebSocket summary joins it as extra["ws"]; a record of
+    the same generator (an earlier run reusing the testid) is replaced."""
+    try:
+        existing = load_record(state_dir, record.testid)
+    except PerfstackError:  # none, or unreadable: ours replaces it
+        return record
+    if existing.generator == record.generator:
+        return record
+    if record.generator == "ws":
+        existing.extra["ws"] = record.extra["ws"]
+        return existing
+    for key, value in existing.extra.items():
+        record.extra.setdefault(key, value)
+    return record
+
+
+def _start_of(path: Path) -> float:
+    try:
+        return float(json.loads(path.read_text(encoding="utf-8")).get("start", 0.0))
+    except (OSError, ValueError, AttributeError):
+        return 0.0

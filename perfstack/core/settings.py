@@ -1,0 +1,148 @@
+"""Ports, addresses and files of the local stack, from flags, environment and the last `up`.
+
+Precedence for each port: command-line flag, then environment variable, then the port
+recorded by the last `perfstack up` in the state directory (so `status` and `down` find a
+stack started on other ports), then the usual default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.state import default_state_dir
+
+HOST = "127.0.0.1"
+STACK_FILE = "stack.json"
+
+
+@dataclass(frozen=True)
+class Service:
+    key: str
+    title: str
+    binaries: tuple[str, ...]
+    package: str
+    default_port: int
+    ready_path: str
+
+    @property
+    def port_flag(self) -> str:
+        return f"--{self.key}-port"
+
+    @property
+    def port_env(self) -> str:
+        return f"PERFSTACK_{self.key.upper()}_PORT"
+
+
+PROMETHEUS = Service("prometheus", "Prometheus", ("prometheus",), "prometheus", 9090, "/-/ready")
+ALERTMANAGER = Service(
+    "alertmanager",
+    "Alertmanager",
+    ("prometheus-alertmanager", "alertmanager"),
+    "prometheus-alertmanager",
+    9093,
+    "/-/ready",
+)
+GRAFANA = Service(
+    "grafana", "Grafana", ("grafana", "grafana-server"), "grafana", 3000, "/api/health"
+)
+SERVICES = (PROMETHEUS, ALERTMANAGER, GRAFANA)
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    state_dir: Path
+    ports: Mapping[str, int]
+    alertmanager_config: Path | None = None
+
+    def port(self, service: Service) -> int:
+        return self.ports[service.key]
+
+    def url(self, service: Service) -> str:
+        return f"http://{HOST}:{self.port(service)}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return self.url(PROMETHEUS)
+
+    @property
+    def remote_write_url(self) -> str:
+        return f"{self.prometheus_url}/api/v1/write"
+
+    @property
+    def alertmanager_url(self) -> str:
+        return self.url(ALERTMANAGER)
+
+    def pid_file(self, service: Service) -> Path:
+        return self.state_dir / f"{service.key}.pid"
+
+    def log_file(self, service: Service) -> Path:
+        return self.state_dir / f"{service.key}.log"
+
+    def data_dir(self, service: Service) -> Path:
+        return self.state_dir / f"{service.key}-data"
+
+
+def _parse_port(value: Any, source: str) -> int:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise PerfstackError(f"{source}: expected a port number, got {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise PerfstackError(f"{source}: expected a port number 1-65535, got {port}")
+    return port
+
+
+def recorded_stack(state_dir: Path) -> dict[str, Any]:
+    """What the last `perfstack up` wrote to `<state_dir>/stack.json`, or {}."""
+    try:
+        data = json.loads((state_dir / STACK_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def resolve_settings(
+    state_dir: Path | None = None,
+    ports: Mapping[str, int | None] | None = None,
+    alertmanager_config: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> StackSettings:
+    environ = os.environ if environ is None else environ
+    state_dir = (state_dir or default_state_dir()).resolve()
+    recorded = recorded_stack(state_dir).get("ports", {})
+    resolved: dict[str, int] = {}
+    for service in SERVICES:
+        flag_value = (ports or {}).get(service.key)
+        if flag_value is not None:
+            resolved[service.key] = _parse_port(flag_value, service.port_flag)
+        elif environ.get(service.port_env):
+            resolved[service.key] = _parse_port(environ[service.port_env], service.port_env)
+        elif service.key in recorded:
+            resolved[service.key] = _parse_port(recorded[service.key], str(state_dir / STACK_FILE))
+        else:
+            resolved[service.key] = service.default_port
+    return StackSettings(state_dir, resolved, alertmanager_config)
+
+
+def prometheus_url_default(state_dir: Path | None = None) -> str:
+    """The Prometheus URL other commands use when none is given."""
+    explicit = os.environ.get("PERFSTACK_PROMETHEUS_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    recorded = recorded_stack((state_dir or default_state_dir()).resolve())
+    url = recorded.get("prometheus_url")
+    return str(url) if url else f"http://{HOST}:{PROMETHEUS.default_port}"
+
+
+def missing_binary_error(service: Service) -> PerfstackError:
+    return PerfstackError(
+        f"{service.binaries[0]} not found on PATH; install it with: "
+        f"apt-get install {service.package}",
+        ExitCode.BINARY_MISSING,
+    )

@@ -1,0 +1,1 @@
+"""The `perfstack demo` command: the local stack, the demo target and a short run."""

@@ -1,0 +1,100 @@
+"""The HTTP duration histogram, fed in batches: `loadgen_http_request_duration_seconds`
+plus `loadgen_http_requests_total` (its count under a counter name, equal by construction).
+
+The plugin appends each response time to a list and hands the lists over about once a
+second. Sorting a batch (C code) and finding each bucket bound with a bisect costs a few
+microseconds per *bucket* per batch, instead of a bisect and a lock per *request*.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from perfstack.metrics.families import Collector, CounterFamily, HistogramFamily, go_float
+
+DURATION = (
+    "loadgen_http_request_duration_seconds",
+    "HTTP request duration (response time) in seconds.",
+)
+REQUESTS = ("loadgen_http_requests", "HTTP requests completed, by status.")
+LABELS = ("name", "method", "status")
+# Response times (ms) are counted within [0, CEILING_MS]: a negative one (a custom client
+# timing with a clock that stepped back) would make `_sum` fall, which rate() reads as a
+# counter reset; the ceiling keeps a batch's sum finite (and converting it to us exact).
+CEILING_MS = 1e12
+
+
+class _Series:
+    __slots__ = ("counts", "total", "untimed")
+
+    def __init__(self, buckets: int) -> None:
+        self.counts = [0] * buckets
+        self.total = 0.0
+        self.untimed = 0  # requests without a response time: counted, not observed
+
+
+class BatchHistogram(Collector):
+    def __init__(self, buckets: Sequence[float]) -> None:
+        bounds = sorted(float(b) for b in buckets if not math.isinf(float(b)))
+        self._bounds_ms = [largest_ms_within(bound) for bound in bounds]
+        self._le = [go_float(b) for b in (*bounds, math.inf)]
+        self._series: dict[tuple[str, str, str], _Series] = {}
+
+    def add_batch(
+        self, key: tuple[str, str, str], values_ms: list[float], untimed: int = 0
+    ) -> None:
+        """Count `values_ms` (milliseconds, as Locust reports them; sorted and clamped to
+        [0, CEILING_MS] in place), and `untimed` requests that had no response time in the
+        request counter only."""
+        if not values_ms and not untimed:
+            return
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = _Series(len(self._le))
+        series.untimed += untimed
+        if not values_ms:
+            return
+        values_ms.sort()
+        if values_ms[0] < 0.0 or values_ms[-1] > CEILING_MS:  # still sorted after clamping
+            values_ms[:] = [min(max(value, 0.0), CEILING_MS) for value in values_ms]
+        placed, total = 0, len(values_ms)
+        counts = series.counts
+        for index, bound in enumerate(self._bounds_ms):
+            upto = bisect_right(values_ms, bound, placed)  # values <= bound: Prometheus `le`
+            counts[index] += upto - placed
+            placed = upto
+            if placed == total:
+                break
+        counts[-1] += total - placed
+        series.total += math.fsum(values_ms) / 1000.0
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())  # names are declared in perfstack.metrics.schema / docs/metrics.md
+
+    def collect(self) -> Iterator[Any]:
+        histogram = HistogramFamily(*DURATION, labels=LABELS)
+        counter = CounterFamily(*REQUESTS, labels=LABELS)
+        for key, series in list(self._series.items()):
+            running, cumulative = 0, []
+            for le, count in zip(self._le, series.counts, strict=True):
+                running += count
+                cumulative.append((le, running))
+            histogram.add_metric(key, cumulative, series.total)
+            counter.add_metric(key, running + series.untimed)
+        yield histogram
+        yield counter
+
+
+def largest_ms_within(bound: float) -> float:
+    """The largest millisecond value v with v / 1000 <= `bound` (seconds): the bucket edge
+    a value in milliseconds is compared with. `bound * 1000` can miss it by one float step
+    (4.044 * 1000 is 4043.9999999999995, and 4044.0 ms is 4.044 s, inside `le="4.044"`)."""
+    edge = bound * 1000.0
+    while edge / 1000.0 > bound:
+        edge = math.nextafter(edge, -math.inf)
+    while math.nextafter(edge, math.inf) / 1000.0 <= bound:
+        edge = math.nextafter(edge, math.inf)
+    return edge

@@ -1,0 +1,204 @@
+"""Small constructors for Grafana panel, target and layout JSON (schema of Grafana 10/11).
+
+Plain dicts rather than a builder library: the output is exactly the JSON Grafana stores,
+reviewable in a diff, and the tests read the same structures they were built from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perfstack.mixin.config import DATASOURCE, TESTID
+
+Panel = dict[str, Any]
+Target = dict[str, Any]
+
+
+def query(expr: str, legend: str = "", *, instant: bool = False) -> Target:
+    """A Prometheus query; instant ones feed tables and stats, range ones graphs."""
+    return {
+        "datasource": DATASOURCE,
+        "expr": expr,
+        "legendFormat": legend,
+        "instant": instant,
+        "range": not instant,
+        "format": "table" if instant else "time_series",
+    }
+
+
+def _with_refs(targets: list[Target]) -> list[Target]:
+    return [{**target, "refId": chr(ord("A") + index)} for index, target in enumerate(targets)]
+
+
+def _thresholds(red_at: float | None) -> dict[str, Any]:
+    steps: list[dict[str, Any]] = [{"color": "green", "value": None}]
+    if red_at is not None:
+        steps.append({"color": "red", "value": red_at})
+    return {"mode": "absolute", "steps": steps}
+
+
+def timeseries(
+    title: str,
+    targets: list[Target],
+    *,
+    unit: str = "short",
+    description: str = "",
+    red_at: float | None = None,
+    stacked: bool = False,
+    points: bool = False,
+) -> Panel:
+    """A graph; `points` for values that exist once per run (one dot per run, no line)."""
+    custom: dict[str, Any] = {
+        "drawStyle": "points" if points else "line",
+        "lineWidth": 1,
+        "fillOpacity": 10,
+        "pointSize": 8 if points else 4,
+        "showPoints": "always" if points else "never",
+        "spanNulls": False,
+    }
+    if stacked:
+        custom["stacking"] = {"mode": "normal", "group": "A"}
+    if red_at is not None:
+        custom["thresholdsStyle"] = {"mode": "line"}
+    return {
+        "type": "timeseries",
+        "title": title,
+        "description": description,
+        "datasource": DATASOURCE,
+        "targets": _with_refs(targets),
+        "fieldConfig": {
+            "defaults": {"unit": unit, "custom": custom, "thresholds": _thresholds(red_at)},
+            "overrides": [],
+        },
+        "options": {
+            "legend": {
+                "displayMode": "table",
+                "placement": "bottom",
+                "calcs": ["mean", "max", "lastNotNull"],
+            },
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
+    }
+
+
+def stat(
+    title: str,
+    target: Target,
+    *,
+    unit: str = "short",
+    red_at: float | None = None,
+    description: str = "",
+) -> Panel:
+    return {
+        "type": "stat",
+        "title": title,
+        "description": description,
+        "datasource": DATASOURCE,
+        "targets": _with_refs([target]),
+        "fieldConfig": {
+            "defaults": {
+                "unit": unit,
+                "thresholds": _thresholds(red_at),
+                "color": {"mode": "thresholds"},
+            },
+            "overrides": [],
+        },
+        "options": {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "colorMode": "value",
+            "graphMode": "area",
+            "textMode": "auto",
+        },
+    }
+
+
+def table(
+    title: str,
+    columns: dict[str, tuple[Target, str]],
+    *,
+    join_on: str,
+    description: str = "",
+    label_columns: dict[str, str] | None = None,
+) -> Panel:
+    """One row per `join_on` value; each column is an instant query (target, unit).
+
+    A column whose unit is "label" shows a label of its query's series (named in
+    `label_columns`, e.g. the gate's status) instead of the value.
+    """
+    targets = _with_refs([target for target, _unit in columns.values()])
+    label_columns = label_columns or {}
+    renames: dict[str, str] = {}
+    hidden: dict[str, bool] = {"Time": True}
+    for target, (name, (_t, unit)) in zip(targets, columns.items(), strict=True):
+        value_column = f"Value #{target['refId']}"
+        if unit == "label":
+            hidden[value_column] = True
+            renames[label_columns[name]] = name
+        else:
+            renames[value_column] = name
+    overrides = [
+        {
+            "matcher": {"id": "byName", "options": name},
+            "properties": [{"id": "unit", "value": unit}],
+        }
+        for name, (_target, unit) in columns.items()
+        if unit != "label"
+    ]
+    return {
+        "type": "table",
+        "title": title,
+        "description": description,
+        "datasource": DATASOURCE,
+        "targets": targets,
+        "fieldConfig": {"defaults": {}, "overrides": overrides},
+        "options": {"showHeader": True, "cellHeight": "sm"},
+        "transformations": [
+            {"id": "merge", "options": {}},
+            {
+                "id": "organize",
+                "options": {
+                    "excludeByName": hidden,
+                    "indexByName": {join_on: 0},
+                    "renameByName": renames,
+                },
+            },
+        ],
+    }
+
+
+def row(title: str) -> Panel:
+    return {"type": "row", "title": title, "collapsed": False, "panels": []}
+
+
+def layout(rows: list[list[tuple[Panel, int]]], height: int = 8) -> list[Panel]:
+    """Place panels left to right (width in grid units of 24), rows top to bottom; number them."""
+    placed: list[Panel] = []
+    y = 0
+    for cells in rows:
+        x = 0
+        row_height = 1 if cells and cells[0][0]["type"] == "row" else height
+        for panel, width in cells:
+            placed.append(
+                {
+                    **panel,
+                    "id": len(placed) + 1,
+                    "gridPos": {"h": row_height, "w": width, "x": x, "y": y},
+                }
+            )
+            x += width
+        y += row_height
+    return placed
+
+
+def sum_rate(metric: str, by: str = "testid", selector: str = TESTID) -> str:
+    """Per-second rate of a counter over Grafana's rate interval, summed over instances."""
+    return f"sum by ({by}) (rate({metric}{{{selector}}}[$__rate_interval]))"
+
+
+def or_zero(expr: str, baseline: str, label: str | None = None) -> str:
+    """`expr`, or 0 for the series of `baseline` when expr is empty (a counter that only
+    appears with its first event). With `label`, the 0 series gets label="none" for legends."""
+    zero = f"0 * {baseline}"
+    if label is not None:
+        zero = f'label_replace({zero}, "{label}", "none", "", "")'
+    return f"{expr} or {zero}"

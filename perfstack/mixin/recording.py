@@ -1,0 +1,105 @@
+"""Recording rules (`level:metric:operation`) shared by dashboards, the gate and the alerts.
+
+Every rule aggregates the generator instances of a run away (`sum by (testid)`): a run
+with four Locust workers is one run. Rates that would be empty when nothing happened
+(no failures, no disconnects) fall back to 0 for runs that are sending traffic, so "no
+errors" reads 0 and "no run" stays empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from perfstack.mixin.config import RULE_WINDOW
+
+W = RULE_WINDOW
+QUANTILES = ("0.5", "0.95", "0.99")
+
+HTTP_REQUESTS_RATE = f"testid:loadgen_http_requests:rate{W}"
+HTTP_FAILURES_RATE = f"testid:loadgen_http_request_failures:rate{W}"
+HTTP_ERROR_RATIO = f"testid:loadgen_http_request_failures:ratio_rate{W}"
+HTTP_DURATION_BUCKETS = f"testid_le:loadgen_http_request_duration_seconds_bucket:rate{W}"
+HTTP_DURATION_QUANTILE = (
+    f"testid_quantile:loadgen_http_request_duration_seconds:histogram_quantile{W}"
+)
+
+WS_CONNECTIONS_OPEN = "testid:loadgen_ws_connections_open:sum"
+WS_SENT_RATE = f"testid:loadgen_ws_messages_sent:rate{W}"
+WS_RECEIVED_RATE = f"testid:loadgen_ws_messages_received:rate{W}"
+WS_UNEXPECTED_DISCONNECTS_RATE = f"testid:loadgen_ws_unexpected_disconnects:rate{W}"
+WS_RTT_BUCKETS = f"testid_le:loadgen_ws_message_rtt_seconds_bucket:rate{W}"
+WS_RTT_QUANTILE = f"testid_quantile:loadgen_ws_message_rtt_seconds:histogram_quantile{W}"
+
+RUN_SILENCE = "testid_generator:loadgen_run_info:age_seconds"
+RUN_SILENCE_EXPR = "time() - max by (testid, generator) (timestamp(loadgen_run_info))"
+
+HTTP_TRAFFIC = f"sum by (testid) (rate(loadgen_http_requests_total[{W}]))"
+
+
+HTTP_BUCKET_SERIES = "loadgen_http_request_duration_seconds_bucket"
+UNEXPECTED_DISCONNECTS = 'loadgen_ws_disconnects_total{kind="unexpected"}'
+
+
+def _rate(series: str) -> str:
+    return f"rate({series}[{W}])"
+
+
+def _quantile_rules(record: str, buckets: str) -> list[dict[str, Any]]:
+    return [
+        {"record": record, "expr": f"histogram_quantile({q}, {buckets})", "labels": {"quantile": q}}
+        for q in QUANTILES
+    ]
+
+
+def recording_groups() -> list[dict[str, Any]]:
+    http = [
+        {"record": HTTP_REQUESTS_RATE, "expr": HTTP_TRAFFIC},
+        {
+            "record": HTTP_FAILURES_RATE,
+            "expr": f"sum by (testid) (rate(loadgen_http_request_failures_total[{W}]))"
+            f" or 0 * {HTTP_TRAFFIC}",
+        },
+        {
+            "record": HTTP_ERROR_RATIO,
+            "expr": f"{HTTP_FAILURES_RATE} / {HTTP_REQUESTS_RATE} > -1",
+        },  # drops NaN of 0/0
+        {
+            "record": HTTP_DURATION_BUCKETS,
+            "expr": f"sum by (testid, le) ({_rate(HTTP_BUCKET_SERIES)})",
+        },
+        *_quantile_rules(HTTP_DURATION_QUANTILE, HTTP_DURATION_BUCKETS),
+    ]
+    ws_open = "sum by (testid) (loadgen_ws_connections_open)"
+    websocket = [
+        {"record": WS_CONNECTIONS_OPEN, "expr": ws_open},
+        {
+            "record": WS_SENT_RATE,
+            "expr": f"sum by (testid) (rate(loadgen_ws_messages_sent_total[{W}]))",
+        },
+        {
+            "record": WS_RECEIVED_RATE,
+            "expr": f"sum by (testid) (rate(loadgen_ws_messages_received_total[{W}]))",
+        },
+        {
+            "record": WS_UNEXPECTED_DISCONNECTS_RATE,
+            "expr": f"sum by (testid) ({_rate(UNEXPECTED_DISCONNECTS)}) or 0 * {ws_open}",
+        },
+        {
+            "record": WS_RTT_BUCKETS,
+            "expr": f"sum by (testid, le) (rate(loadgen_ws_message_rtt_seconds_bucket[{W}]))",
+        },
+        *_quantile_rules(WS_RTT_QUANTILE, WS_RTT_BUCKETS),
+    ]
+    run = [
+        # Seconds since a generator last pushed anything for the run: remote write has no
+        # scrape to fail, so silence is the only sign that a generator or the pipeline died.
+        {
+            "record": RUN_SILENCE,
+            "expr": RUN_SILENCE_EXPR,
+        },
+    ]
+    return [
+        {"name": "perfstack-http", "rules": http},
+        {"name": "perfstack-websocket", "rules": websocket},
+        {"name": "perfstack-run", "rules": run},
+    ]

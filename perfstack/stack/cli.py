@@ -1,0 +1,89 @@
+"""`perfstack up | down | status`: the local Prometheus, Alertmanager and Grafana."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from perfstack.core.errors import ExitCode
+from perfstack.core.settings import GRAFANA, SERVICES, StackSettings, resolve_settings
+from perfstack.core.state import state_dir_argument
+from perfstack.stack import lifecycle as stack
+
+
+def add_stack_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir",
+        type=state_dir_argument,
+        help="PID files, logs and data (default: $PERFSTACK_STATE_DIR or ./.perfstack)",
+    )
+    for service in SERVICES:
+        parser.add_argument(
+            service.port_flag,
+            type=int,
+            metavar="PORT",
+            help=f"{service.title} port (env {service.port_env}; default {service.default_port})",
+        )
+
+
+def settings_from_args(args: argparse.Namespace) -> StackSettings:
+    ports = {s.key: getattr(args, f"{s.key}_port", None) for s in SERVICES}
+    return resolve_settings(args.state_dir, ports, getattr(args, "alertmanager_config", None))
+
+
+def print_states(states: list[stack.ServiceState]) -> None:
+    for item in states:
+        name = item.service.key
+        if item.state == "not installed":
+            hint = "run it with: docker compose up grafana" if item.service is GRAFANA else ""
+            print(f"{name:<13} not installed  {hint}".rstrip())
+        elif item.state == "running":
+            health = "healthy" if item.healthy else "not ready"
+            print(f"{name:<13} running        pid {item.pid:<8} {item.url}  {health}")
+        elif item.state == "dead":
+            print(f"{name:<13} dead           pid {item.pid} ({item.detail or 'not running'})")
+        else:
+            print(f"{name:<13} stopped")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    states = stack.up(settings, timeout=args.timeout)
+    print_states(states)
+    print(f"remote write: {settings.remote_write_url}")
+    print(f"state dir:    {settings.state_dir}")
+    return ExitCode.OK
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    for item in stack.down(settings_from_args(args)):
+        what = "stopped" if item.state == "stopped" else "cleaned stale PID file of"
+        print(f"{what} {item.service.key} (pid {item.pid})")
+    return ExitCode.OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    states = stack.status(settings_from_args(args))
+    print_states(states)
+    required = [s for s in states if s.service is not GRAFANA]
+    all_up = all(s.state == "running" and s.healthy for s in required)
+    return ExitCode.OK if all_up else ExitCode.STACK_NOT_RUNNING
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    up = subparsers.add_parser("up", help="start the local Prometheus, Alertmanager (and Grafana)")
+    add_stack_options(up)
+    up.add_argument("--alertmanager-config", type=Path, help="Alertmanager config file")
+    up.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for readiness")
+    up.set_defaults(func=cmd_up)
+
+    down = subparsers.add_parser("down", help="stop what `perfstack up` started")
+    add_stack_options(down)
+    down.set_defaults(func=cmd_down)
+
+    status = subparsers.add_parser(
+        "status", help="state, PID, URL and health of each service (exit 18 unless all are up)"
+    )
+    add_stack_options(status)
+    status.set_defaults(func=cmd_status)

@@ -1,0 +1,70 @@
+"""Configuration files rendered for the local stack from the repository's own.
+
+docker-compose uses prometheus/prometheus.yml as it is. The local stack needs the same
+file with local addresses: Alertmanager and Prometheus on 127.0.0.1 and their chosen
+ports, rule files as absolute paths, and file_sd targets in the state directory (where
+`perfstack target` registers itself).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from perfstack.core import paths
+from perfstack.core.settings import HOST, StackSettings
+from perfstack.core.state import targets_dir
+
+
+def render_prometheus_config(settings: StackSettings, source: Path | None = None) -> Path:
+    source = source or paths.prometheus_dir() / "prometheus.yml"
+    config: dict[str, Any] = yaml.safe_load(source.read_text())
+    base = source.parent
+    config["rule_files"] = [
+        str((base / pattern).resolve()) for pattern in config.get("rule_files", [])
+    ]
+    config["alerting"] = {
+        "alertmanagers": [
+            {"static_configs": [{"targets": [f"{HOST}:{settings.ports['alertmanager']}"]}]}
+        ]
+    }
+    for job in config.get("scrape_configs", []):
+        if job.get("job_name") == "prometheus":
+            job["static_configs"] = [{"targets": [f"{HOST}:{settings.ports['prometheus']}"]}]
+        for file_sd in job.get("file_sd_configs", []):
+            file_sd["files"] = [
+                str(targets_dir(settings.state_dir) / Path(f).name) for f in file_sd["files"]
+            ]
+    targets_dir(settings.state_dir).mkdir(parents=True, exist_ok=True)
+    rendered = settings.state_dir / "prometheus.yml"
+    rendered.write_text(
+        "# Rendered by `perfstack up` from "
+        + str(source)
+        + "; edit that file instead.\n"
+        + yaml.safe_dump(config, sort_keys=False)
+    )
+    return rendered
+
+
+def render_grafana_provisioning(settings: StackSettings) -> Path:
+    """Copy grafana/provisioning with the datasource and dashboard paths made local."""
+    source = paths.grafana_dir() / "provisioning"
+    target = settings.state_dir / "grafana-provisioning"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+    for path in (target / "datasources").glob("*.y*ml"):
+        document = yaml.safe_load(path.read_text()) or {}
+        for datasource in document.get("datasources", []):
+            if datasource.get("type") == "prometheus":
+                datasource["url"] = settings.prometheus_url
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    for path in (target / "dashboards").glob("*.y*ml"):
+        document = yaml.safe_load(path.read_text()) or {}
+        for provider in document.get("providers", []):
+            provider.setdefault("options", {})["path"] = str(paths.grafana_dir() / "dashboards")
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return target

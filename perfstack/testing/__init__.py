@@ -1,0 +1,11 @@
+"""What the tests and the benchmarks under bench/ share: a free port, a private Prometheus
+of their own and an instant query against it.
+
+Not imported by perfstack itself; it needs only perfstack's runtime dependencies (httpx)
+and a `prometheus` binary when a PrometheusProcess is started.
+"""
+
+from perfstack.testing.ports import free_port
+from perfstack.testing.prometheus import PrometheusProcess, prom_query
+
+__all__ = ["PrometheusProcess", "free_port", "prom_query"]

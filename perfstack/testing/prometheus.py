@@ -1,0 +1,102 @@
+"""A private Prometheus (remote-write receiver on), and an instant query against one.
+
+Private because the push-pipeline tests stop and restart it (with the same data dir) to
+prove that no sample is lost across an outage, which the tests' shared `stack` fixture
+must not see; the benchmarks start one each so nothing else writes to it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from perfstack.testing.ports import free_port
+
+_CONFIG = """\
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+"""
+
+
+class PrometheusProcess:
+    def __init__(
+        self, workdir: Path, binary: str = "prometheus", scrape_targets: tuple[str, ...] = ()
+    ) -> None:
+        self.workdir = workdir
+        self.binary = binary
+        self.port = free_port()
+        self.data_dir = workdir / "data"
+        self.config_file = workdir / "prometheus.yml"
+        self.log_file = workdir / "prometheus.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        workdir.mkdir(parents=True, exist_ok=True)
+        config = _CONFIG
+        if scrape_targets:  # a 1 s scrape job: the pull-mode peer of the freshness benchmark
+            targets = ", ".join(f'"{t}"' for t in scrape_targets)
+            config += (
+                "scrape_configs:\n  - job_name: pull\n    scrape_interval: 1s\n"
+                f"    static_configs:\n      - targets: [{targets}]\n"
+            )
+        self.config_file.write_text(config)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def remote_write_url(self) -> str:
+        return f"{self.url}/api/v1/write"
+
+    def start(self, timeout: float = 20.0) -> PrometheusProcess:
+        log = self.log_file.open("ab")
+        self._process = subprocess.Popen(
+            [
+                self.binary,
+                f"--config.file={self.config_file}",
+                f"--storage.tsdb.path={self.data_dir}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+                "--web.enable-remote-write-receiver",
+                "--storage.tsdb.retention.time=1d",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"prometheus exited: {self.log_file.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"prometheus not ready in {timeout}s")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+
+def prom_query(prometheus_url: str, expr: str, time: float | None = None) -> list[dict[str, Any]]:
+    """The result of an instant query (at `time`, else now); fails unless it succeeded."""
+    params: dict[str, Any] = {"query": expr}
+    if time is not None:
+        params["time"] = time
+    response = httpx.get(f"{prometheus_url}/api/v1/query", params=params, timeout=10)
+    response.raise_for_status()
+    body = response.json()
+    assert body["status"] == "success", body
+    return list(body["data"]["result"])

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.record import (
+    NameStats,
+    RunRecord,
+    joined_with_existing,
+    load_record,
+    read_record_file,
+    record_path,
+    write_record,
+    write_record_file,
+)
+
+
+def make(testid: str, start: float) -> RunRecord:
+    return RunRecord(
+        testid=testid, scenario="smoke", generator="locust", target="http://127.0.0.1:1",
+        start=start, end=start + 10.5, requests=12, failures=2,
+        names={"/a": NameStats(12, 2, {"p95": 0.25})}, percentiles={"p95": 0.25},
+    )  # fmt: skip
+
+
+def test_round_trip_and_json_shape(tmp_path):
+    path = write_record(tmp_path, make("run-1", 1000.0))
+    assert path == record_path(tmp_path, "run-1") == tmp_path / "runs" / "run-1.json"
+    data = json.loads(path.read_text())
+    assert data["duration"] == 10.5
+    assert data["names"]["/a"] == {"requests": 12, "failures": 2, "percentiles": {"p95": 0.25}}
+    loaded = load_record(tmp_path, "run-1")
+    assert loaded == make("run-1", 1000.0)
+    assert not list((tmp_path / "runs").glob(".*tmp"))  # written atomically
+
+
+def test_latest_record_is_the_one_that_started_last(tmp_path):
+    write_record(tmp_path, make("b-late", 2000.0))
+    write_record(tmp_path, make("a-early", 1000.0))
+    assert load_record(tmp_path).testid == "b-late"
+
+
+def test_missing_and_broken_records_are_errors(tmp_path):
+    with pytest.raises(PerfstackError, match="no run records") as raised:
+        load_record(tmp_path)
+    assert raised.value.exit_code == ExitCode.NO_DATA
+    with pytest.raises(PerfstackError, match="no run record for testid 'x'"):
+        load_record(tmp_path, "x")
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "bad.json").write_text("{}")
+    with pytest.raises(PerfstackError, match="not a valid run record") as raised:
+        load_record(tmp_path, "bad")
+    assert raised.value.exit_code == ExitCode.BAD_CONFIG_FILE
+
+
+def test_unknown_fields_from_newer_writers_are_ignored(tmp_path):
+    data = make("run-2", 5.0).to_json() | {"future_field": 1}
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "run-2.json").write_text(json.dumps(data))
+    assert load_record(tmp_path, "run-2").requests == 12
+
+
+def record(generator: str, **extra: object) -> RunRecord:
+    return RunRecord(
+        testid="mixed-1", scenario="s", generator=generator, target="http://127.0.0.1:1", start=1.0,
+        extra=dict(extra),
+    )  # fmt: skip
+
+
+def test_a_websocket_summary_already_written_under_the_testid_is_kept(tmp_path):
+    write_record(tmp_path, record("ws", ws={"messages": 10}))
+    merged = joined_with_existing(tmp_path, record("locust", role="local"))
+    assert merged.generator == "locust"
+    assert merged.extra == {"role": "local", "ws": {"messages": 10}}
+    write_record(tmp_path, merged)
+    assert load_record(tmp_path, "mixed-1").extra["ws"] == {"messages": 10}
+
+
+def test_without_another_record_nothing_changes(tmp_path):
+    assert joined_with_existing(tmp_path, record("locust", role="local")).extra == {"role": "local"}
+    write_record(tmp_path, record("locust", role="old"))
+    assert joined_with_existing(tmp_path, record("locust", role="new")).extra == {"role": "new"}
+
+
+def test_a_websocket_record_joins_the_http_record_already_written(tmp_path):
+    write_record(tmp_path, record("locust", role="local"))
+    joined = joined_with_existing(tmp_path, record("ws", ws={"messages": 3}, other="dropped"))
+    assert joined.generator == "locust"
+    assert joined.extra == {"role": "local", "ws": {"messages": 3}}
+
+
+def test_an_unreadable_existing_record_is_replaced(tmp_path):
+    record_path(tmp_path, "mixed-1").parent.mkdir(parents=True)
+    record_path(tmp_path, "mixed-1").write_text("{ not json")
+    assert joined_with_existing(tmp_path, record("ws", ws={})).generator == "ws"
+
+
+def test_a_record_file_round_trips_outside_the_runs_folder(tmp_path):
+    path = write_record_file(tmp_path / "handoff" / "t.locust-record", record("locust", a=1))
+    assert read_record_file(path) == record("locust", a=1)
+    assert list(path.parent.iterdir()) == [path]  # the temporary file was renamed
+    path.write_text("[]")
+    with pytest.raises(PerfstackError, match="not a valid run record") as raised:
+        read_record_file(path)
+    assert raised.value.exit_code == ExitCode.BAD_CONFIG_FILE

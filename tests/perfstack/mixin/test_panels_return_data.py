@@ -1,0 +1,191 @@
+"""Every query of every dashboard, variables substituted as Grafana would, returns data from a
+real Prometheus (the session stack, with the repo's rules) after a real run of the three
+generators at once: `perfstack run` (Locust), `perfstack ws` and `perfstack exporter`,
+then `perfstack gate check` against a baseline saved from the run, as CI does.
+
+Grafana cannot run here, so this is the proof that the dashboards show something. The
+generators are started directly rather than through `perfstack demo` so this test depends
+only on the commands whose metrics the dashboards read.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from perfstack.mixin import build
+from perfstack.mixin.dashboard import TESTID_VARIABLE_QUERY
+from perfstack.mixin.queries import PanelQuery, annotation_queries, panel_queries, substitute
+from tests.helpers import prom_scalar
+
+ROOT = Path(__file__).resolve().parents[3]
+GATE_RULES = ROOT / "tests" / "alerts" / "regression_rules.yaml"
+LOCUSTFILE = ROOT / "tests" / "alerts" / "locustfile_e2e.py"
+RUN = "12s"
+# Grafana: $__rate_interval = max($__interval + push interval, 4 x the datasource's 5s).
+RATE_INTERVAL = "20s"
+
+
+def _perfstack(*args: object) -> list[str]:
+    return [sys.executable, "-m", "perfstack", *map(str, args)]
+
+
+def _check(result: subprocess.CompletedProcess[str], what: str) -> None:
+    assert result.returncode == 0, (
+        f"{what}: exit {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    )
+
+
+def _run_all(stack: Any, target: Any, state_dir: Path) -> str:
+    testid = f"dash-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
+    url = stack.prometheus_url
+    logs = state_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    exporter = subprocess.Popen(
+        _perfstack(
+            "exporter",
+            "--pid",
+            target.pid,
+            "--target-name",
+            "demo-target",
+            "--testid",
+            testid,
+            "--prometheus-url",
+            url,
+        ),
+        stdout=(logs / "exporter.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        ws = subprocess.Popen(
+            _perfstack(
+                "ws",
+                "--url",
+                target.ws_url,
+                "--connections",
+                10,
+                "--duration",
+                RUN,
+                "--testid",
+                testid,
+                "--prometheus",
+                url,
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        locust = subprocess.run(
+            _perfstack(
+                "run",
+                "-f",
+                LOCUSTFILE,
+                "--host",
+                target.url,
+                "-u",
+                5,
+                "-r",
+                5,
+                "-t",
+                RUN,
+                "--testid",
+                testid,
+                "--prometheus",
+                url,
+                "--state-dir",
+                state_dir,
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        _check(locust, "perfstack run")
+        _, ws_err = ws.communicate(timeout=60)
+        assert ws.returncode == 0, f"perfstack ws: exit {ws.returncode}\n{ws_err[-2000:]}"
+    finally:
+        exporter.terminate()
+        exporter.wait(timeout=30)
+    common = ("--testid", testid, "--prometheus", url, "--state-dir", state_dir)
+    baseline = state_dir / "baseline.json"
+    _check(
+        subprocess.run(
+            _perfstack("baseline", "save", "--rules", GATE_RULES, "--name", baseline, *common),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ),
+        "perfstack baseline save",
+    )
+    _check(
+        subprocess.run(
+            _perfstack("gate", "check", "--rules", GATE_RULES, "--baseline", baseline, *common),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ),
+        "perfstack gate check",
+    )
+    return testid
+
+
+def _has_data(url: str, query: PanelQuery, expr: str, start: float, end: float) -> bool:
+    params: dict[str, str | float] = {"query": expr}
+    if query.instant:
+        path = "query"
+        params["time"] = end
+    else:
+        path = "query_range"
+        params.update(start=start, end=end, step=5)
+    body = httpx.get(f"{url}/api/v1/{path}", params=params, timeout=10).json()
+    assert body.get("status") == "success", f"{query.where()}: {body.get('error')}\n{expr}"
+    return bool(body["data"]["result"])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_every_dashboard_query_returns_data_after_a_real_run(
+    stack: Any, demo_target_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    target = demo_target_factory()
+    testid = _run_all(stack, target, tmp_path)
+    url = stack.prometheus_url
+    # Generators mark their series stale at the end of a run: look back, as the panels do.
+    start = prom_scalar(
+        url, f'min(last_over_time(loadgen_run_start_timestamp_seconds{{testid="{testid}"}}[15m]))'
+    )
+    assert start is not None, f"no run start for {testid}"
+    # Range steps are 5s apart: end a step past the gate's push so its verdict is seen, as a
+    # dashboard refreshing a few seconds after the gate would.
+    end = time.time() + 10
+    range_seconds = int(end - start) + 30
+
+    variable = substitute(
+        TESTID_VARIABLE_QUERY.removeprefix("query_result(")[:-1],
+        [testid],
+        range_seconds=range_seconds,
+    )
+    runs = httpx.get(f"{url}/api/v1/query", params={"query": variable}, timeout=10).json()
+    assert testid in [s["metric"].get("testid") for s in runs["data"]["result"]]
+
+    empty, checked = [], 0
+    for builder in build.DASHBOARDS.values():
+        dashboard = builder()
+        for query in [*panel_queries(dashboard), *annotation_queries(dashboard)]:
+            expr = substitute(
+                query.expr, [testid], range_seconds=range_seconds, rate_interval=RATE_INTERVAL
+            )
+            checked += 1
+            if not _has_data(url, query, expr, start, end):
+                empty.append(f"{query.where()}: {expr}")
+    assert checked >= 70
+    assert not empty, f"{len(empty)} of {checked} queries returned nothing:\n" + "\n".join(empty)

@@ -1,0 +1,123 @@
+"""Static checks of the generated dashboards, the provisioning files and the alert annotations."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from perfstack.mixin import build, config
+
+ROOT = Path(__file__).resolve().parents[3]
+DASHBOARD_FILES = sorted((ROOT / "grafana" / "dashboards").glob("*.json"))
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text()))
+
+
+def _datasource_refs(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "datasource":
+                yield value
+            yield from _datasource_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _datasource_refs(item)
+
+
+def test_every_built_dashboard_is_committed() -> None:
+    assert {p.name for p in DASHBOARD_FILES} == {Path(p).name for p in build.DASHBOARDS}
+
+
+def test_provisioned_datasource_has_the_uid_dashboards_use() -> None:
+    provisioning = yaml.safe_load(
+        (ROOT / "grafana/provisioning/datasources/perfstack.yml").read_text()
+    )
+    (datasource,) = provisioning["datasources"]
+    assert datasource["uid"] == config.DATASOURCE_UID
+    assert datasource["type"] == "prometheus"
+
+
+def test_dashboard_provider_points_at_a_directory() -> None:
+    provisioning = yaml.safe_load(
+        (ROOT / "grafana/provisioning/dashboards/perfstack.yml").read_text()
+    )
+    (provider,) = provisioning["providers"]
+    assert provider["type"] == "file"
+    assert provider["options"]["path"]
+
+
+@pytest.mark.parametrize("path", DASHBOARD_FILES, ids=lambda p: p.name)
+def test_dashboard_is_well_formed(path: Path) -> None:
+    dashboard = _load(path)
+    assert dashboard["uid"] and dashboard["title"] and config.DASHBOARD_TAG in dashboard["tags"]
+    refs = list(_datasource_refs(dashboard))
+    assert refs, "no datasource reference at all"
+    wrong = [ref for ref in refs if ref != config.DATASOURCE]
+    assert wrong == [], f"datasource references not using uid {config.DATASOURCE_UID}: {wrong}"
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(ids) == len(set(ids)), "duplicate panel ids"
+    for panel in dashboard["panels"]:
+        if panel["type"] == "row":
+            continue
+        exprs = [target.get("expr", "").strip() for target in panel.get("targets", [])]
+        assert exprs and all(exprs), f"panel {panel['title']!r} has no query"
+        assert panel["gridPos"]["x"] + panel["gridPos"]["w"] <= 24, panel["title"]
+
+
+@pytest.mark.parametrize("path", DASHBOARD_FILES, ids=lambda p: p.name)
+def test_testid_variable_is_multi_select_newest_first(path: Path) -> None:
+    variables = {v["name"]: v for v in _load(path)["templating"]["list"]}
+    testid = variables["testid"]
+    assert testid["multi"] is True
+    assert testid["sort"] == 0, "Grafana must keep the query's order (newest first)"
+    assert (
+        "sort_desc" in testid["query"] and "loadgen_run_start_timestamp_seconds" in testid["query"]
+    )
+    assert re.fullmatch(r"/(.*)/", testid["regex"])
+    for panel in _load(path)["panels"]:
+        for target in panel.get("targets", []):
+            assert 'testid=~"$testid"' in target["expr"], (panel["title"], target["expr"])
+
+
+@pytest.mark.parametrize("path", DASHBOARD_FILES, ids=lambda p: p.name)
+def test_links_reach_every_other_dashboard_and_annotations_mark_runs(path: Path) -> None:
+    dashboard = _load(path)
+    uids = {_load(p)["uid"] for p in DASHBOARD_FILES}
+    linked = {link["url"].removeprefix("/d/") for link in dashboard["links"]}
+    assert linked == uids - {dashboard["uid"]}
+    assert all(link["includeVars"] and link["keepTime"] for link in dashboard["links"])
+    names = {a["name"] for a in dashboard["annotations"]["list"]}
+    assert {"Run start", "Run end"} <= names
+
+
+def _alerts() -> list[dict[str, Any]]:
+    groups = yaml.safe_load((ROOT / build.ALERT_RULES).read_text())["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+def test_alerts_are_named_and_annotated_consistently() -> None:
+    for rule in _alerts():
+        assert re.fullmatch(rf"{config.ALERT_PREFIX}([A-Z][a-zA-Z]+)", rule["alert"]), rule["alert"]
+        assert rule["labels"]["severity"] in {"critical", "warning"}
+        assert set(rule["annotations"]) >= {"summary", "description", "runbook_url"}
+
+
+def test_every_runbook_url_anchor_is_a_heading_of_the_runbook() -> None:
+    runbook = (ROOT / "docs" / "runbook.md").read_text()
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in runbook.splitlines()
+        if line.startswith("#")
+    }
+    for rule in _alerts():
+        url = rule["annotations"]["runbook_url"]
+        assert url.startswith(config.RUNBOOK_BASE + "#")
+        assert url.split("#", 1)[1] in headings, f"{rule['alert']}: no heading for {url}"
