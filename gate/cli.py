@@ -17,6 +17,7 @@ from gate.sources import history_dir
 from gate.verdicts import GateResult
 from gate.window import DEFAULT_SETTLE
 from perfstack.core.errors import ExitCode, PerfstackError, epilog
+from perfstack.core.identity import testid_argument
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
 
@@ -95,7 +96,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _window_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--testid", help="the run to judge (default: the last run record)")
+    parser.add_argument(
+        "--testid", type=testid_argument, help="the run to judge (default: the last run record)"
+    )
     parser.add_argument(
         "--start", help="window start instead of the run record (unix s, ISO time, now-5m)"
     )

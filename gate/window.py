@@ -19,10 +19,10 @@ from pathlib import Path
 from gate.units import promql_duration
 from perfstack.core.durations import parse_duration
 from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.identity import validate_testid
 from perfstack.core.record import RunRecord, load_record
 
 DEFAULT_SETTLE = 5.0
-_TESTID = re.compile(r"^[A-Za-z0-9_.:-]{1,200}$")
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 
 
@@ -36,11 +36,7 @@ class RunWindow:
     record: RunRecord | None = None
 
     def __post_init__(self) -> None:
-        if not _TESTID.match(self.testid):
-            raise PerfstackError(
-                f"testid {self.testid!r}: expected letters, digits, '_', '.', ':', '-'",
-                ExitCode.USAGE,
-            )
+        validate_testid(self.testid)
 
     @property
     def duration(self) -> float:

@@ -19,7 +19,7 @@ from loadgen.ws.options import build_run_config
 from loadgen.ws.scenario import load_ws_scenario
 from perfstack.core.durations import parse_duration
 from perfstack.core.errors import ExitCode, PerfstackError
-from perfstack.core.identity import new_testid, validate_scenario_name
+from perfstack.core.identity import new_testid, testid_argument, validate_scenario_name
 from perfstack.core.record import RunRecord, record_path
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
@@ -49,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--processes", type=int, help="Locust worker processes (Locust's --processes)"
     )
-    parser.add_argument("--testid", help="run id (default: <scenario>-<UTC time>-<4 hex>)")
+    parser.add_argument(
+        "--testid", type=testid_argument, help="run id (default: <scenario>-<UTC time>-<4 hex>)"
+    )
     parser.add_argument("--prometheus", help="Prometheus base URL (default: the local stack's)")
     parser.add_argument(
         "--remote-write-url", help="remote-write endpoint (default: <prometheus>/api/v1/write)"

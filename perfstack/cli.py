@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from perfstack import __version__
 from perfstack.core.errors import ExitCode, PerfstackError, epilog
@@ -27,8 +28,16 @@ COMMAND_MODULES = (
 )
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A bad flag is one line, like every other error, and exit 2; the usage is one
+    `--help` away instead of 14-21 lines above the message in a CI log."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"perfstack: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="perfstack",
         description="Performance tests on Prometheus: load, live dashboards, a CI gate.",
         epilog=epilog(),

@@ -4,16 +4,15 @@ asyncio process)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
 from loadgen.ws import cli
-from perfstack.cli import run_command
+from perfstack.cli import OneLineErrorParser, run_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="perfstack")
+    parser = OneLineErrorParser(prog="perfstack")
     cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["ws", *(sys.argv[1:] if argv is None else argv)])
     return run_command(args)

@@ -14,7 +14,7 @@ from loadgen.ws.options import build_run_config
 from loadgen.ws.runner import WsRunOptions, run_ws
 from loadgen.ws.summary_text import render_summary
 from perfstack.core.errors import ExitCode, PerfstackError
-from perfstack.core.identity import validate_scenario_name
+from perfstack.core.identity import testid_argument, validate_scenario_name
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
 
@@ -124,7 +124,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     modes.add_argument("--seed", type=int, help="random seed for think times")
     out = parser.add_argument_group("metrics and record")
-    out.add_argument("--testid", help="run id (default: <scenario>-<UTC time>-<hex>)")
+    out.add_argument(
+        "--testid", type=testid_argument, help="run id (default: <scenario>-<UTC time>-<hex>)"
+    )
     out.add_argument("--prometheus", help="Prometheus base URL (default: the local stack)")
     out.add_argument(
         "--remote-write-url", help="remote-write URL (default: <prometheus>/api/v1/write)"

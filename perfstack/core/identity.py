@@ -6,6 +6,7 @@ them as static labels so the metric definitions themselves stay label-free of ru
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import secrets
@@ -17,6 +18,26 @@ from perfstack.core.errors import ExitCode, PerfstackError
 
 GENERATORS = ("locust", "ws", "exporter", "gate")
 _SCENARIO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+# A testid names files (<state>/runs/<testid>.json) and PromQL label values: no '/', no
+# quotes, and no leading '.', so it can neither leave the runs folder nor hide in it.
+_TESTID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,199}$")
+TESTID_EXPECTED = (
+    "expected 1-200 letters, digits, '_', '.', ':' or '-', not starting with '.' or '-'"
+)
+
+
+def validate_testid(testid: str) -> str:
+    if not _TESTID_RE.match(testid):
+        raise PerfstackError(f"testid {testid!r}: {TESTID_EXPECTED}", ExitCode.USAGE)
+    return testid
+
+
+def testid_argument(text: str) -> str:
+    """argparse `type=` for every --testid: checked before any load starts."""
+    try:
+        return validate_testid(text)
+    except PerfstackError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def validate_scenario_name(scenario: str) -> str:
@@ -47,8 +68,7 @@ class RunIdentity:
     instance: str
 
     def __post_init__(self) -> None:
-        if not self.testid:
-            raise PerfstackError("testid must not be empty", ExitCode.USAGE)
+        validate_testid(self.testid)
         if self.generator not in GENERATORS:
             raise PerfstackError(
                 f"generator {self.generator!r}: expected one of {', '.join(GENERATORS)}",

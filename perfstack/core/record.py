@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.identity import validate_testid
 from perfstack.core.state import runs_dir
 
 RECORD_VERSION = 1
@@ -66,16 +67,70 @@ class RunRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRecord:
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {key: value for key, value in data.items() if key in known}
-        values["names"] = {
-            name: NameStats(**stats) for name, stats in data.get("names", {}).items()
-        }
+        """ValueError naming the field when one has the wrong type: a record whose `start`
+        is "yesterday" must not reach the gate's arithmetic."""
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        values = {key: value for key, value in data.items() if key in _FIELD_KINDS}
+        for key, value in values.items():
+            kind = _FIELD_KINDS[key]
+            if not _is_kind(value, kind):
+                raise ValueError(f"field {key!r}: expected {kind}, got {value!r}")
+        for key in ("testid", "scenario", "generator", "target", "start"):
+            if key not in values:
+                raise ValueError(f"field {key!r} is missing")
+        names = values.get("names", {})
+        for name, stats in names.items():
+            if not isinstance(stats, dict) or not all(
+                _is_kind(stats.get(k, 0), "a whole number") for k in ("requests", "failures")
+            ):
+                raise ValueError(f"names[{name!r}]: expected requests and failures as numbers")
+        values["names"] = {name: NameStats(**stats) for name, stats in names.items()}
         return cls(**values)
 
 
+_FIELD_KINDS = {
+    "testid": "a string",
+    "scenario": "a string",
+    "generator": "a string",
+    "target": "a string",
+    "start": "a number",
+    "end": "a number or null",
+    "generators": "a list",
+    "users": "a whole number",
+    "requests": "a whole number",
+    "failures": "a whole number",
+    "errors_by_type": "an object",
+    "names": "an object",
+    "percentiles": "an object",
+    "name_overflow": "a whole number",
+    "samples_dropped": "a whole number",
+    "generator_saturated": "true or false",
+    "prometheus_url": "a string",
+    "grafana_url": "a string",
+    "exit_status": "a string",
+    "exit_code": "a whole number or null",
+    "message": "a string",
+    "extra": "an object",
+    "version": "a whole number",
+}
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    if value is None:
+        return kind.endswith("or null")
+    if isinstance(value, bool):
+        return kind == "true or false"
+    if kind.startswith("a number"):
+        return isinstance(value, int | float)
+    if kind.startswith("a whole number"):
+        return isinstance(value, int)
+    expected = {"a string": str, "a list": list, "an object": dict, "true or false": bool}
+    return isinstance(value, expected[kind])
+
+
 def record_path(state_dir: Path, testid: str) -> Path:
-    return runs_dir(state_dir) / f"{testid}.json"
+    return runs_dir(state_dir) / f"{validate_testid(testid)}.json"
 
 
 def write_record(state_dir: Path, record: RunRecord) -> Path:
@@ -138,7 +193,15 @@ def joined_with_existing(state_dir: Path, record: RunRecord) -> RunRecord:
 
 
 def _start_of(path: Path) -> float:
+    """When the run started; for a file that cannot say, when it was written, so a corrupt
+    newest record is the one chosen (and reported) rather than skipped for an older run."""
     try:
-        return float(json.loads(path.read_text(encoding="utf-8")).get("start", 0.0))
+        start = json.loads(path.read_text(encoding="utf-8")).get("start")
+        if isinstance(start, int | float) and not isinstance(start, bool):
+            return float(start)
     except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        return path.stat().st_mtime
+    except OSError:
         return 0.0

@@ -3,8 +3,11 @@ exit code, and none of them passes."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
+
+import pytest
 
 from gate.evaluate import Gate
 from gate.prometheus import PrometheusClient
@@ -15,6 +18,7 @@ from perfstack.testing import free_port
 from tests.gate.conftest import write_rules
 
 HTTP_TOTAL = "loadgen_http_requests_total"
+COUNT_RULES = "objectives:\n  - {name: count, sli: request_count, pass: '>= 1'}\n"
 
 
 def judge(url: str, rules_text: str, record: object):
@@ -204,3 +208,101 @@ def test_too_few_samples_is_no_data(run_data, gate_cli, stack, tmp_path: Path) -
         "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
     )
     assert code == 3
+
+
+def _gate_check(state_dir: Path, prometheus_url: str, rules: Path, *extra: str) -> int:
+    from perfstack.cli import main
+
+    return main(
+        ["gate", "check", "--rules", str(rules), "--no-push", "--state-dir", str(state_dir),
+         "--prometheus", prometheus_url, *extra]
+    )  # fmt: skip
+
+
+def test_a_corrupt_newest_record_stops_the_gate_instead_of_judging_an_older_run(
+    run_data, stack, tmp_path: Path, capsys
+) -> None:
+    state = tmp_path / "state"
+    run = run_data()
+    run.state_dir = state
+    run.write(run.counter(HTTP_TOTAL, 500, name="a", method="GET", status="200"))
+    run.record(requests=500)  # an older run that would PASS
+    assert _gate_check(state, stack.prometheus_url, write_rules(tmp_path, COUNT_RULES)) == 0
+    newest = state / "runs" / "newest-run.json"
+    newest.write_text('{"testid": "newest-run", "start": ', encoding="utf-8")  # cut short
+    capsys.readouterr()
+    code = _gate_check(state, stack.prometheus_url, write_rules(tmp_path, COUNT_RULES))
+    assert code == 16
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"perfstack: error: {newest}: not a valid run record")
+    assert "\n" not in error
+
+
+def test_a_record_field_of_the_wrong_type_is_one_line_and_exit_16(
+    run_data, stack, tmp_path: Path, capsys
+) -> None:
+    state = tmp_path / "state"
+    run = run_data()
+    run.state_dir = state
+    path = state / "runs" / f"{run.testid}.json"
+    run.record(requests=500)
+    data = json.loads(path.read_text())
+    data["start"] = "yesterday"
+    path.write_text(json.dumps(data))
+    rules = write_rules(tmp_path, COUNT_RULES)
+    code = _gate_check(state, stack.prometheus_url, rules, "--testid", run.testid)
+    assert code == 16
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        f"perfstack: error: {path}: not a valid run record: "
+        "field 'start': expected a number, got 'yesterday'"
+    )
+
+
+BAD_TESTIDS = ["../../evil", "feature/x", 'a"b', ".hidden", ""]
+
+
+@pytest.mark.parametrize("testid", BAD_TESTIDS)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "-f", "never-read.py", "--host", "http://127.0.0.1:1"],
+        ["ws", "--url", "ws://127.0.0.1:1/ws", "--no-push"],
+        ["gate", "check", "--rules", "never-read.yaml"],
+        ["baseline", "save", "--rules", "never-read.yaml"],
+    ],
+    ids=["run", "ws", "gate", "baseline"],
+)
+def test_a_bad_testid_is_refused_before_anything_runs(
+    command: list[str], testid: str, tmp_path: Path, capsys
+) -> None:
+    from perfstack.cli import main
+
+    state = tmp_path / "state"
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--testid", testid, "--state-dir", str(state)])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith("perfstack: error: argument --testid: ")
+    assert not state.exists() and not (tmp_path / "evil.json").exists()
+
+
+def test_no_file_is_ever_written_outside_the_runs_folder(tmp_path: Path) -> None:
+    from perfstack.core.errors import PerfstackError
+    from perfstack.core.record import RunRecord, write_record
+
+    record = RunRecord(testid="../../evil", scenario="s", generator="ws", target="", start=1.0)
+    with pytest.raises(PerfstackError, match=r"testid '\.\./\.\./evil': expected"):
+        write_record(tmp_path / "state", record)
+    assert list(tmp_path.rglob("*")) == []
+
+
+def test_argparse_errors_are_one_line_and_exit_2(capsys) -> None:
+    from perfstack.cli import main
+
+    for argv in (["run", "--users", "many"], ["gate", "check", "--bogus"], ["nope"]):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and error.startswith("perfstack: error: "), error
