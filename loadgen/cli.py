@@ -20,6 +20,7 @@ from loadgen.ws.scenario import load_ws_scenario
 from perfstack.core.durations import parse_duration
 from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.identity import new_testid, testid_argument, validate_scenario_name
+from perfstack.core.processes import sigterm_as_interrupt
 from perfstack.core.record import RunRecord, record_path
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
@@ -183,7 +184,7 @@ def run_command(args: argparse.Namespace) -> int:
     if grafana:
         links["grafana"] = grafana
     try:
-        with LiveView(plan.testid, planned, links) as view:
+        with sigterm_as_interrupt(), LiveView(plan.testid, planned, links) as view:
             record = execute(plan, view.update, live_gate=live)
     except KeyboardInterrupt:
         print(f"perfstack: interrupted; run record {record_path(plan.state_dir, plan.testid)}")

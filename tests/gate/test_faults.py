@@ -306,3 +306,56 @@ def test_argparse_errors_are_one_line_and_exit_2(capsys) -> None:
         assert exited.value.code == 2
         error = capsys.readouterr().err
         assert error.count("\n") == 1 and error.startswith("perfstack: error: "), error
+
+
+SLOW_LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+
+class Steady(HttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def health(self):
+        self.client.get("/health")
+"""
+
+
+def test_sigterm_stops_the_load_and_keeps_an_interrupted_record(
+    demo_target, stack, tmp_path: Path
+) -> None:
+    """What CI does on cancel or timeout: `kill -TERM` the `perfstack run` process."""
+    import signal
+    import subprocess
+
+    import psutil
+
+    from perfstack.core.record import load_record
+    from tests.helpers import wait_until
+    from tests.loadgen.locust_runs import start_perfstack, write_locustfile
+
+    state = tmp_path / "state"
+    testid = f"sigterm-{tmp_path.name}"[:60]
+    run = start_perfstack(
+        write_locustfile(tmp_path, SLOW_LOCUSTFILE), demo_target.url, state,
+        stack.prometheus_url, "-u", "2", "-t", "60s", "--testid", testid,
+    )  # fmt: skip
+    live = state / "runs" / f"{testid}.live"
+    wait_until(lambda: live.is_file() and '"requests": 0,' not in live.read_text(), timeout=30)
+    children = psutil.Process(run.pid).children(recursive=True)
+    assert children, "Locust should be running under perfstack run"
+    run.send_signal(signal.SIGTERM)
+    try:
+        output, _ = run.communicate(timeout=45)
+    except subprocess.TimeoutExpired:
+        run.kill()
+        raise
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    for orphan in alive:  # never leave load running after a failed test
+        orphan.kill()
+    assert alive == [], f"children left loading the target: {alive}"
+    assert run.returncode == 130, output
+    record = load_record(state, testid)
+    assert record.exit_status == "interrupted"
+    assert record.requests > 0 and record.end is not None
+    assert record.end - record.start < 50  # stopped, not run to its 60 s
