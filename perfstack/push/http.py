@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import enum
 import http.client
+import re
 import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from perfstack.push.config import PushConfig
 
 _OUT_OF_ORDER_MARKERS = ("out of order", "out-of-order", "out of bounds", "duplicate sample")
+
+_HTML_TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
 
 
 class Outcome(enum.Enum):
@@ -102,8 +105,19 @@ class RemoteWriteClient:
             self._connection = None
 
 
+def describe_body(body: str) -> str:
+    """An answer body for a one-line message: an HTML page is named by its title, never
+    quoted (it means the URL is a web page or a proxy, not a remote-write endpoint)."""
+    text = " ".join(body.split())
+    if text[:1] == "<":
+        title = _HTML_TITLE.search(text)
+        named = f" ({title.group(1).strip()[:80]!r})" if title else ""
+        return f"an HTML page{named}, not a remote-write answer: check the URL"
+    return text[:200]
+
+
 def classify(status: int, body: str) -> SendResult:
-    detail = f"HTTP {status}: {' '.join(body.split())[:200]}"
+    detail = f"HTTP {status}: {describe_body(body)}"
     if 200 <= status < 300:
         return SendResult(Outcome.SENT, detail)
     if status == 429 or status >= 500 or status < 200:

@@ -359,3 +359,28 @@ def test_sigterm_stops_the_load_and_keeps_an_interrupted_record(
     assert record.exit_status == "interrupted"
     assert record.requests > 0 and record.end is not None
     assert record.end - record.start < 50  # stopped, not run to its 60 s
+
+
+def test_a_url_that_is_a_web_page_is_named_not_quoted(tmp_path: Path) -> None:
+    """`--prometheus` pointing at a web server: the push error is one line, no HTML."""
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from perfstack.metrics.registry import Registry
+    from perfstack.metrics.schema import RunMetrics
+    from perfstack.push.config import PushConfig
+    from perfstack.push.pusher import RemoteWritePusher
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)  # no POST: 501
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        registry = Registry()
+        RunMetrics(registry).started("http://127.0.0.1:1", "U", 1.0)
+        url = f"http://127.0.0.1:{server.server_address[1]}/api/v1/write"
+        pusher = RemoteWritePusher(registry, PushConfig(url=url, stop_timeout=0.5))
+        assert pusher.flush(timeout=0.5) is False
+        error = pusher.stats.last_error or ""
+    finally:
+        server.shutdown()
+    assert error.startswith("HTTP 501: an HTML page ('Error response'), not a remote-write")
+    assert "<" not in error and "\n" not in error
