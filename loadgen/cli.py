@@ -20,6 +20,7 @@ from loadgen.ws.scenario import load_ws_scenario
 from perfstack.core.durations import parse_duration
 from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.identity import new_testid, testid_argument, validate_scenario_name
+from perfstack.core.ports import free_port
 from perfstack.core.processes import sigterm_as_interrupt
 from perfstack.core.record import RunRecord, record_path
 from perfstack.core.settings import prometheus_url_default
@@ -49,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument(
         "--processes", type=int, help="Locust worker processes (Locust's --processes)"
+    )
+    parser.add_argument(
+        "--master-port",
+        type=int,
+        help="with --processes: the port Locust's master listens on, on 127.0.0.1 "
+        "(default: a free one, so two runs on one machine do not collide)",
     )
     parser.add_argument(
         "--testid", type=testid_argument, help="run id (default: <scenario>-<UTC time>-<4 hex>)"
@@ -139,6 +146,7 @@ def build_plan(args: argparse.Namespace) -> RunPlan:
         spawn_rate=args.spawn_rate or float(users),
         duration=duration or DEFAULT_DURATION,
         processes=args.processes,
+        master_port=_master_port(args),
         max_names=args.max_names,
         csv_prefix=args.csv_prefix,
         html_file=args.html_file,
@@ -173,6 +181,18 @@ def _check_websocket_part(plan: RunPlan) -> None:
     parser = argparse.ArgumentParser(prog="perfstack")
     ws_cli.register(parser.add_subparsers(dest="command", required=True))
     build_run_config(parser.parse_args(["ws", *ws_arguments(plan)]))
+
+
+def _master_port(args: argparse.Namespace) -> int | None:
+    if args.processes is None:
+        return None
+    if args.master_port is None:
+        return free_port()
+    if not 1 <= args.master_port <= 65535:
+        raise PerfstackError(
+            f"--master-port {args.master_port}: expected a port 1-65535", ExitCode.USAGE
+        )
+    return int(args.master_port)
 
 
 def run_command(args: argparse.Namespace) -> int:

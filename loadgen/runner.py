@@ -56,6 +56,7 @@ class RunPlan:
     spawn_rate: float = 10.0
     duration: float = 60.0
     processes: int | None = None
+    master_port: int | None = None  # with processes: where Locust's master listens (127.0.0.1)
     max_names: int = 200
     csv_prefix: str | None = None
     html_file: str | None = None
@@ -121,7 +122,15 @@ def locust_command(plan: RunPlan) -> list[str]:
             f"{round(plan.duration)}s",
         ]
     if plan.processes:
-        command += ["--processes", str(plan.processes)]
+        # Locust's master would listen on every interface (*:5557): this machine only
+        command += ["--processes", str(plan.processes), "--master-bind-host", "127.0.0.1"]
+        if plan.master_port is not None:
+            command += [
+                "--master-bind-port",
+                str(plan.master_port),
+                "--master-port",
+                str(plan.master_port),
+            ]
     if plan.csv_prefix:
         command += ["--csv", plan.csv_prefix]
     if plan.html_file:

@@ -5,7 +5,7 @@ Not imported by perfstack itself; it needs only perfstack's runtime dependencies
 and a `prometheus` binary when a PrometheusProcess is started.
 """
 
-from perfstack.testing.ports import free_port
+from perfstack.core.ports import free_port
 from perfstack.testing.prometheus import PrometheusProcess, prom_query
 
 __all__ = ["PrometheusProcess", "free_port", "prom_query"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from perfstack.testing.ports import free_port
+from perfstack.core.ports import free_port
 
 _CONFIG = """\
 global:

@@ -169,3 +169,42 @@ def test_prometheus_unreachable_all_run_still_gives_a_record_with_the_loss(demo_
         f"{testid}.live",
         f"{testid}.locust.log",
     ]
+
+
+def _listening_by(pids: set[int]) -> list[str]:
+    """`ss -ltnp` lines of sockets the given processes listen on."""
+    import re
+    import subprocess
+
+    out = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True, check=True).stdout
+    return [
+        line for line in out.splitlines() if {int(p) for p in re.findall(r"pid=(\d+)", line)} & pids
+    ]
+
+
+def test_with_processes_every_socket_the_run_opens_listens_on_loopback(
+    demo_target, stack, tmp_path
+):
+    import psutil
+
+    locustfile = write_locustfile(tmp_path, TIMEOUT_LOCUSTFILE)
+    testid = f"bind-{tmp_path.name}"[:60]
+    port = free_port()
+    run = start_perfstack(
+        locustfile, demo_target.url, tmp_path / "state", stack.prometheus_url,
+        "-u", "2", "-t", "6s", "--processes", "2", "--master-port", str(port), "--testid", testid,
+    )  # fmt: skip
+    try:
+
+        def listening() -> list[str]:
+            tree = {run.pid, *(c.pid for c in psutil.Process(run.pid).children(recursive=True))}
+            lines = _listening_by(tree)
+            return lines if any(f":{port} " in line for line in lines) else []
+
+        lines = wait_until(listening, timeout=30)
+        for line in lines:
+            local = line.split()[3]
+            assert local.startswith(("127.0.0.1:", "[::1]:")), line
+    finally:
+        output, _ = run.communicate(timeout=60)
+    assert run.returncode == 0, output

@@ -1,4 +1,4 @@
-"""A free TCP port on 127.0.0.1, for a service a test or benchmark starts."""
+"""A free TCP port on 127.0.0.1, for a service we start (tests, benches, Locust's master)."""
 
 from __future__ import annotations
 
