@@ -213,6 +213,9 @@ def run_command(args: argparse.Namespace) -> int:
         if live is not None:
             live.close()
     print_summary(record, str(record_path(plan.state_dir, plan.testid)))
+    print(f"Locust log: {plan.log_file}")
+    if plan.html_file:
+        print(f"HTML report: {Path(plan.html_file).resolve()}")
     if "ws_error" in record.extra:
         print(f"perfstack: warning: {record.extra['ws_error']}", file=sys.stderr)
     if record.exit_status == ABORTED:

@@ -208,3 +208,20 @@ def test_with_processes_every_socket_the_run_opens_listens_on_loopback(
     finally:
         output, _ = run.communicate(timeout=60)
     assert run.returncode == 0, output
+
+
+def test_the_html_report_and_the_locust_log_are_named_at_the_end(demo_target, stack, tmp_path):
+    from tests.loadgen.locust_runs import run_perfstack
+
+    report = tmp_path / "out" / "report.html"
+    report.parent.mkdir()
+    testid = f"html-{tmp_path.name}"[:60]
+    result = run_perfstack(
+        write_locustfile(tmp_path, TIMEOUT_LOCUSTFILE), demo_target.url, tmp_path / "state",
+        stack.prometheus_url, "-u", "1", "-t", "2s", "--testid", testid, "--html", str(report),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"HTML report: {report}" in result.stdout.splitlines()
+    assert report.is_file() and "<html" in report.read_text().lower()
+    log = tmp_path / "state" / "runs" / f"{testid}.locust.log"
+    assert f"Locust log: {log}" in result.stdout.splitlines()
