@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from perfstack.core import paths
 from perfstack.core.errors import ExitCode, PerfstackError
-from perfstack.core.identity import new_testid
+from perfstack.core.identity import new_testid, testid_argument
 from perfstack.core.settings import GRAFANA, StackSettings
 from perfstack.demo_run.children import HelperProcesses
 from perfstack.stack import lifecycle as stack
@@ -108,7 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with HelperProcesses(settings.state_dir / "demo-logs") as helpers:
         target = helpers.start_target(
-            _perfstack("target", "--port", "0", "--state-dir", settings.state_dir)
+            _perfstack("target", "--port", args.target_port, "--state-dir", settings.state_dir)
         )
         helpers.start("exporter", _exporter_argv(settings, testid, target.pid))
         websocket = helpers.start("ws", _ws_argv(settings, testid, args, target.port))
@@ -139,5 +139,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--connections", type=int, default=20, help="WebSocket connections (default 20)"
     )
     parser.add_argument("--rules", type=Path, help="gate rule file (default: the demo preset)")
-    parser.add_argument("--testid", help="run id (default: generated)")
+    parser.add_argument("--testid", type=testid_argument, help="run id (default: generated)")
+    parser.add_argument(
+        "--target-port",
+        type=int,
+        default=0,
+        help="port of the demo target on 127.0.0.1 (default 0: a free one)",
+    )
     parser.set_defaults(func=cmd_demo)

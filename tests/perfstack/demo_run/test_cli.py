@@ -14,6 +14,7 @@ def test_demo_ends_with_a_passing_verdict_and_where_to_look(demo_run: DemoRun) -
     assert re.search(r"^verdict\b.*\bPASS\b", demo_run.stdout, re.M | re.I), demo_run.stdout
     assert f"Prometheus:    {demo_run.prometheus_url}/graph?" in demo_run.stdout
     assert "Alertmanager:  http://127.0.0.1:" in demo_run.stdout
+    assert f"load against http://127.0.0.1:{demo_run.target_port} " in demo_run.stdout
 
 
 def test_demo_wrote_a_run_record_with_its_counts(demo_run: DemoRun) -> None:
