@@ -153,6 +153,15 @@ def build_plan(args: argparse.Namespace) -> RunPlan:
         remote_write_url=args.remote_write_url,
         extra_args=extra,
         allow_remote_host=args.allow_remote_host,
+        bounds=tuple(
+            flag
+            for flag, given in (
+                ("--scenario", args.scenario),
+                ("--duration", args.duration),
+                ("--users", args.users),
+            )
+            if given is not None
+        ),
     )
     if scenario is not None and scenario.websocket is not None:
         plan.ws_url, plan.ws_duration = _websocket_part(scenario, host, plan.duration)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from loadgen.locust.launcher import IMPORT_ERROR_PREFIX
+from loadgen.locust.launcher import BOUNDS_ENV, IMPORT_ERROR_PREFIX, SHAPE_CONFLICT_PREFIX
 from loadgen.scenarios import SCENARIO_ENV, Scenario
 from loadgen.ws.runner import WsProcess, attach_ws_summary
 from perfstack.core.errors import ExitCode, PerfstackError
@@ -65,6 +65,9 @@ class RunPlan:
     ws_url: str | None = None  # set when the scenario file has a websocket: section
     ws_duration: float | None = None
     allow_remote_host: bool = False
+    # the bounds the user gave (--scenario, --duration, --users): a locustfile's own
+    # LoadTestShape would silently override them, so the launcher refuses the pair
+    bounds: tuple[str, ...] = ()
 
     @property
     def live_file(self) -> Path:
@@ -159,6 +162,7 @@ def locust_command(plan: RunPlan) -> list[str]:
 def locust_environment(plan: RunPlan) -> dict[str, str]:
     environment = dict(os.environ)
     environment.pop("PERFSTACK_DISABLE", None)
+    environment[BOUNDS_ENV] = ",".join(plan.bounds)
     if plan.scenario is not None:
         environment[SCENARIO_ENV] = json.dumps(plan.scenario.to_dict())
     return environment
@@ -290,6 +294,8 @@ def _raise_for_startup_failure(plan: RunPlan, exit_code: int) -> None:
     for line in log.splitlines():
         if line.startswith(IMPORT_ERROR_PREFIX):
             raise PerfstackError(line[len(IMPORT_ERROR_PREFIX) :], ExitCode.LOCUSTFILE_IMPORT)
+        if line.startswith(SHAPE_CONFLICT_PREFIX):
+            raise PerfstackError(line[len(SHAPE_CONFLICT_PREFIX) :], ExitCode.USAGE)
     if "No User class found" in log:
         raise PerfstackError(
             f"{plan.locustfile}: no Locust User class found in the locustfile",

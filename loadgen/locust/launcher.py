@@ -16,6 +16,9 @@ from typing import Any
 from perfstack.core.errors import ExitCode
 
 IMPORT_ERROR_PREFIX = "perfstack-locustfile-error: "
+SHAPE_CONFLICT_PREFIX = "perfstack-shape-conflict: "
+BOUNDS_ENV = "PERFSTACK_RUN_BOUNDS"  # the bounds flags `perfstack run` was given
+OUR_SHAPE = "PerfstackScenarioShape"  # loadgen/locust/shape.py, which plays --scenario
 
 
 def describe_import_error(path: str, error: BaseException) -> str:
@@ -36,6 +39,20 @@ def describe_import_error(path: str, error: BaseException) -> str:
     return f"{where}: cannot import locustfile: {type(error).__name__}: {message}".rstrip(": ")
 
 
+def shape_conflict(path: str, shapes: list[Any], bounds: str) -> str | None:
+    """The one-line refusal when the locustfile has its own LoadTestShape and the user gave
+    bounds the shape would override (Locust lets a shape ignore -u, -r and -t)."""
+    own = [type(shape).__name__ for shape in shapes if type(shape).__name__ != OUR_SHAPE]
+    given = [flag for flag in bounds.split(",") if flag]
+    if not own or not given:
+        return None
+    return (
+        f"{path}: defines its own load shape {own[0]}, which would override "
+        f"{', '.join(given)}: drop {'them' if len(given) > 1 else 'it'} to run the shape "
+        "as written, or remove the shape class to use perfstack's bounds"
+    )
+
+
 def main(argv: list[str]) -> None:
     import locust.main as locust_main
 
@@ -45,13 +62,19 @@ def main(argv: list[str]) -> None:
 
     def guarded_load(path: str) -> Any:
         try:
-            return original(path)
+            loaded = original(path)
         except SystemExit:
             raise
         except BaseException as error:
             sys.stderr.write(IMPORT_ERROR_PREFIX + describe_import_error(path, error) + "\n")
             sys.stderr.flush()
             os._exit(ExitCode.LOCUSTFILE_IMPORT)
+        conflict = shape_conflict(path, list(loaded[1]), os.environ.get(BOUNDS_ENV, ""))
+        if conflict is not None:
+            sys.stderr.write(SHAPE_CONFLICT_PREFIX + conflict + "\n")
+            sys.stderr.flush()
+            os._exit(ExitCode.USAGE)
+        return loaded
 
     locust_main.load_locustfile = guarded_load
     sys.argv = ["locust", *argv]

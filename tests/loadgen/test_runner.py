@@ -225,3 +225,69 @@ def test_the_html_report_and_the_locust_log_are_named_at_the_end(demo_target, st
     assert report.is_file() and "<html" in report.read_text().lower()
     log = tmp_path / "state" / "runs" / f"{testid}.locust.log"
     assert f"Locust log: {log}" in result.stdout.splitlines()
+
+
+STAGES_SHAPE_LOCUSTFILE = """
+from locust import HttpUser, LoadTestShape, constant, task
+
+
+class Browse(HttpUser):
+    wait_time = constant(0.1)
+
+    @task
+    def health(self):
+        self.client.get("/health")
+
+
+class StagesShape(LoadTestShape):
+    # the shape of Locust's examples/custom_shape/stages.py, shortened
+    stages = [
+        {"duration": 2, "users": 2, "spawn_rate": 2},
+        {"duration": 4, "users": 1, "spawn_rate": 1},
+    ]
+
+    def tick(self):
+        run_time = self.get_run_time()
+        for stage in self.stages:
+            if run_time < stage["duration"]:
+                return stage["users"], stage["spawn_rate"]
+        return None
+"""
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--scenario", "smoke", "-t", "10s"], "--scenario, --duration"),
+        (["-u", "5"], "--users"),
+    ],
+)
+def test_a_locustfile_shape_with_bounds_is_refused_before_any_load(
+    demo_target, stack, tmp_path, flags, named
+):
+    from tests.loadgen.locust_runs import run_perfstack
+
+    locustfile = write_locustfile(tmp_path, STAGES_SHAPE_LOCUSTFILE)
+    result = run_perfstack(
+        locustfile, demo_target.url, tmp_path / "state", stack.prometheus_url, *flags,
+        "--testid", f"shape-{tmp_path.name}"[:60],
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith(
+        f"perfstack: error: {locustfile}: defines its own load shape StagesShape"
+    )
+    assert f"which would override {named}" in error
+
+
+def test_a_locustfile_shape_without_bounds_plays_as_written(demo_target, stack, tmp_path):
+    from tests.loadgen.locust_runs import finished_record, run_perfstack
+
+    testid = f"shape-ok-{tmp_path.name}"[:60]
+    result = run_perfstack(
+        write_locustfile(tmp_path, STAGES_SHAPE_LOCUSTFILE), demo_target.url,
+        tmp_path / "state", stack.prometheus_url, "--testid", testid,
+    )  # fmt: skip
+    record = finished_record(tmp_path / "state", testid, result)
+    assert record.requests > 0 and record.users == 2
+    assert record.duration is not None and record.duration < 15  # the shape's 4 s, not 60 s
