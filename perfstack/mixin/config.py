@@ -7,9 +7,15 @@ so a dashboard's red line and the alert that pages never disagree.
 
 from __future__ import annotations
 
-# Grafana: the datasource uid provisioned in grafana/provisioning/datasources/.
+# Grafana: the datasource uid provisioned in grafana/provisioning/datasources/ is the
+# default of the `datasource` variable every panel reads, so a team with its own
+# Prometheus (or Mimir, VictoriaMetrics) picks it without editing the JSON.
 DATASOURCE_UID = "perfstack-prometheus"
-DATASOURCE = {"type": "prometheus", "uid": DATASOURCE_UID}
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+
+# The overview's request filters (multi-select variables; All matches any value).
+REQUEST_FILTER = 'name=~"$name", method=~"$method"'
+STATUS_FILTER = 'status=~"$status"'
 
 # The dashboard variable every query filters on; multi-select, so a regex match.
 TESTID = 'testid=~"$testid"'

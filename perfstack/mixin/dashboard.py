@@ -23,6 +23,38 @@ LINKED_DASHBOARDS = (
 )
 
 
+def datasource_variable() -> dict[str, Any]:
+    return {
+        "name": "datasource",
+        "label": "Prometheus",
+        "type": "datasource",
+        "query": "prometheus",
+        "current": {"text": "Prometheus", "value": config.DATASOURCE_UID},
+        "hide": 0,
+    }
+
+
+def label_variable(name: str, label: str, metric: str) -> dict[str, Any]:
+    """A multi-select filter on one label of the selected runs' series (All: any value)."""
+    definition = f'label_values({metric}{{testid=~"$testid"}}, {name})'
+    return {
+        "name": name,
+        "label": label,
+        "type": "query",
+        "datasource": config.DATASOURCE,
+        "query": {"query": definition, "refId": f"{name}-values"},
+        "definition": definition,
+        "refresh": 2,
+        "sort": 1,
+        "multi": True,
+        "includeAll": True,
+        "allValue": ".+",
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "options": [],
+        "hide": 0,
+    }
+
+
 def testid_variable(*, include_all: bool) -> dict[str, Any]:
     return {
         "name": "testid",
@@ -94,6 +126,7 @@ def dashboard(
     panels: list[Panel],
     include_all: bool = False,
     extra_annotations: list[dict[str, Any]] | None = None,
+    extra_variables: list[dict[str, Any]] | None = None,
     time_from: str = "now-30m",
 ) -> dict[str, Any]:
     return {
@@ -109,7 +142,13 @@ def dashboard(
         "version": 1,
         "time": {"from": time_from, "to": "now"},
         "timepicker": {"refresh_intervals": ["5s", "10s", "30s", "1m", "5m"]},
-        "templating": {"list": [testid_variable(include_all=include_all)]},
+        "templating": {
+            "list": [
+                datasource_variable(),
+                testid_variable(include_all=include_all),
+                *(extra_variables or []),
+            ]
+        },
         "annotations": {"list": run_annotations() + (extra_annotations or [])},
         "links": links(uid),
         "panels": panels,

@@ -6,7 +6,7 @@ from typing import Any
 
 from perfstack.mixin import config as c
 from perfstack.mixin import recording as r
-from perfstack.mixin.dashboard import dashboard
+from perfstack.mixin.dashboard import dashboard, label_variable
 from perfstack.mixin.panels import (
     layout,
     or_zero,
@@ -23,31 +23,39 @@ RATE = "$__rate_interval"
 HTTP = f'{{{T}, generator="locust"}}'
 
 
+NAMES = f"{T}, {c.REQUEST_FILTER}"
+RUN_START = f"max by (testid) (max_over_time(loadgen_run_start_timestamp_seconds{{{T}}}[$__range]))"
+RUN_END = f"max by (testid) (max_over_time(loadgen_run_end_timestamp_seconds{{{T}}}[$__range]))"
+# Each run's own length: start to end, or to now while it runs (its end gauge is 0 then).
+RUN_SECONDS = f"sum((({RUN_END} > 0) or ({RUN_START} * 0 + time())) - {RUN_START})"
+
+
 def _per_name_columns() -> dict[str, Any]:
-    requests = f"loadgen_http_requests_total{{{T}}}"
-    buckets = f"loadgen_http_request_duration_seconds_bucket{{{T}}}"
-    failures = f"loadgen_http_request_failures_total{{{T}}}"
+    """Figures of the selected runs' own windows, whatever the dashboard's time range (as
+    long as it holds the runs): counters start at 0 with a run, so their largest value in
+    the range is the run's exact count, and the cumulative buckets give the run-wide
+    quantiles. After a run ends, p95 and p99 are its exact values (HdrHistogram)."""
+    requests = f"loadgen_http_requests_total{{{NAMES}, {c.STATUS_FILTER}}}"
+    buckets = f"loadgen_http_request_duration_seconds_bucket{{{NAMES}, {c.STATUS_FILTER}}}"
+    failures = f"loadgen_http_request_failures_total{{{NAMES}}}"
     by_name = "sum by (name) "
-    # Counters start at 0 with the run, so the last value is the exact count (no
-    # extrapolation as with increase()).
     count = f"{by_name}(max_over_time({requests}[$__range]))"
+
+    def quantile(q: str) -> str:
+        exact = (
+            f"max by (name) (last_over_time(loadgen_http_request_duration_run_seconds"
+            f'{{{T}, name=~"$name", name!="_overall_", quantile="{q}"}}[$__range]))'
+        )
+        estimate = (
+            f"histogram_quantile({q}, sum by (name, le) (max_over_time({buckets}[$__range])))"
+        )
+        return f"{exact} or {estimate}"
+
     return {
         "Requests": (query(count, instant=True), "short"),
-        "Requests/s": (query(f"{by_name}(rate({requests}[$__range]))", instant=True), "reqps"),
-        "p95": (
-            query(
-                f"histogram_quantile(0.95, sum by (name, le) (rate({buckets}[$__range])))",
-                instant=True,
-            ),
-            "s",
-        ),
-        "p99": (
-            query(
-                f"histogram_quantile(0.99, sum by (name, le) (rate({buckets}[$__range])))",
-                instant=True,
-            ),
-            "s",
-        ),
+        "Requests/s": (query(f"{count} / scalar({RUN_SECONDS})", instant=True), "reqps"),
+        "p95": (query(quantile("0.95"), instant=True), "s"),
+        "p99": (query(quantile("0.99"), instant=True), "s"),
         "Error ratio": (
             query(
                 f"({by_name}(max_over_time({failures}[$__range])) or 0 * {count}) / {count}",
@@ -145,10 +153,43 @@ def build() -> dict[str, Any]:
                     "Requests by name",
                     _per_name_columns(),
                     join_on="name",
-                    description="Over the dashboard's time range",
+                    description="Over each selected run's own window (counts and rates "
+                    "exact; p95/p99 exact once the run ended), not the dashboard's time range",
                 ),
                 24,
             )
+        ],
+        [
+            (
+                timeseries(
+                    "Requests per second by name",
+                    [
+                        query(
+                            f"sum by (name, method) (rate(loadgen_http_requests_total"
+                            f"{{{NAMES}, {c.STATUS_FILTER}}}[{RATE}]))",
+                            "{{method}} {{name}}",
+                        )
+                    ],
+                    unit="reqps",
+                ),
+                12,
+            ),
+            (
+                timeseries(
+                    "p95 latency by name",
+                    [
+                        query(
+                            "histogram_quantile(0.95, sum by (name, method, le) (rate("
+                            f"loadgen_http_request_duration_seconds_bucket"
+                            f"{{{NAMES}, {c.STATUS_FILTER}}}[{RATE}])))",
+                            "{{method}} {{name}}",
+                        )
+                    ],
+                    unit="s",
+                    red_at=c.LATENCY_SLA_SECONDS,
+                ),
+                12,
+            ),
         ],
         [(row("Generator health"), 24)],
         [
@@ -207,4 +248,8 @@ def build() -> dict[str, Any]:
         title="Perfstack / Load test overview",
         description="HTTP load of the selected runs: throughput, errors, latency, generators.",
         panels=layout(rows),
+        extra_variables=[
+            label_variable(label, title, "loadgen_http_requests_total")
+            for label, title in (("name", "Request"), ("method", "Method"), ("status", "Status"))
+        ],
     )

@@ -119,11 +119,13 @@ def table(
     join_on: str,
     description: str = "",
     label_columns: dict[str, str] | None = None,
+    column_links: dict[str, tuple[str, str]] | None = None,
 ) -> Panel:
     """One row per `join_on` value; each column is an instant query (target, unit).
 
     A column whose unit is "label" shows a label of its query's series (named in
-    `label_columns`, e.g. the gate's status) instead of the value.
+    `label_columns`, e.g. the gate's status) instead of the value. `column_links` makes a
+    column's cells links: column -> (title, URL with Grafana's ${__value.raw} etc.).
     """
     targets = _with_refs([target for target, _unit in columns.values()])
     label_columns = label_columns or {}
@@ -143,6 +145,12 @@ def table(
         }
         for name, (_target, unit) in columns.items()
         if unit != "label"
+    ] + [
+        {
+            "matcher": {"id": "byName", "options": column},
+            "properties": [{"id": "links", "value": [{"title": title, "url": url}]}],
+        }
+        for column, (title, url) in (column_links or {}).items()
     ]
     return {
         "type": "table",

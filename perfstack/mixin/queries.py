@@ -7,7 +7,7 @@ handy for checking a dashboard against any Prometheus without Grafana.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,12 +58,16 @@ def substitute(
     range_seconds: int,
     rate_interval: str = "1m",
     interval: str = "15s",
+    filters: Mapping[str, str] | None = None,
 ) -> str:
-    """Replace Grafana's variables the way Grafana does before sending a query."""
+    """Replace Grafana's variables the way Grafana does before sending a query; the
+    request filters ($name, $method, $status) are All (".+") unless given."""
     regex = "|".join(_regex_escape(testid) for testid in testids)
     if len(testids) > 1:
         regex = f"({regex})"
+    chosen = {"name": ".+", "method": ".+", "status": ".+", **(filters or {})}
     replacements = {
+        **{f"${label}": value for label, value in chosen.items()},
         "$testid": regex,
         "$__rate_interval": rate_interval,
         "$__interval": interval,

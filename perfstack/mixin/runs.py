@@ -58,7 +58,14 @@ def _runs_table() -> dict[str, Any]:
         columns,
         join_on="testid",
         label_columns={"Verdict": "status"},
-        description="One row per run in the time range; p95 is the exact run-level value",
+        column_links={
+            "testid": (
+                "Open this run in the overview",
+                f"/d/{c.UID_OVERVIEW}?var-testid=${{__value.raw}}&${{__url_time_range}}",
+            )
+        },
+        description="One row per run in the time range (click a testid to open it); "
+        "p95 is the exact run-level value",
     )
 
 
