@@ -10,6 +10,7 @@ from typing import Any
 
 from perfstack.alerts.listen import DEFAULT_PORT, WebhookReceiver, format_notification
 from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.settings import WEBHOOK_PORT_ENV, resolve_settings
 
 # Ask for a dedicated code in perfstack/core/errors.py; until then the number is reserved here.
 TIMEOUT_EXIT = int(ExitCode.NOTIFICATION_TIMEOUT)
@@ -27,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     listen.add_argument(
         "--port",
         type=int,
-        default=DEFAULT_PORT,
-        help=f"port on 127.0.0.1 (default {DEFAULT_PORT}, as alerts/alertmanager.yml)",
+        help="port on 127.0.0.1 (default: the local stack's webhook port, as `perfstack up "
+        f"--webhook-port` or ${WEBHOOK_PORT_ENV} set it, else {DEFAULT_PORT})",
     )
     listen.add_argument("--json", action="store_true", help="print each notification's raw JSON")
     listen.add_argument("--count", type=int, default=None, help="exit 0 after N notifications")
@@ -42,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def run_listen(args: argparse.Namespace) -> int:
+    if args.port is None:
+        args.port = resolve_settings().webhook_port
     if not 0 < args.port < 65536:
         raise PerfstackError(f"--port: expected 1-65535, got {args.port}", ExitCode.USAGE)
     if args.count is not None and args.count < 1:

@@ -15,8 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.settings import DEFAULT_WEBHOOK_PORT
 
-DEFAULT_PORT = 9095
+DEFAULT_PORT = DEFAULT_WEBHOOK_PORT
 MAX_BODY_BYTES = 1 << 20
 
 Notification = dict[str, Any]

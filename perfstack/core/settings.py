@@ -21,6 +21,10 @@ HOST = "127.0.0.1"
 STACK_FILE = "stack.json"
 
 
+DEFAULT_WEBHOOK_PORT = 9095
+WEBHOOK_PORT_ENV = "PERFSTACK_WEBHOOK_PORT"
+
+
 @dataclass(frozen=True)
 class Service:
     key: str
@@ -59,6 +63,8 @@ class StackSettings:
     state_dir: Path
     ports: Mapping[str, int]
     alertmanager_config: Path | None = None
+    # where Alertmanager's webhook receivers post (`perfstack alerts listen`), on 127.0.0.1
+    webhook_port: int = DEFAULT_WEBHOOK_PORT
 
     def port(self, service: Service) -> int:
         return self.ports[service.key]
@@ -112,6 +118,7 @@ def resolve_settings(
     ports: Mapping[str, int | None] | None = None,
     alertmanager_config: Path | None = None,
     environ: Mapping[str, str] | None = None,
+    webhook_port: int | None = None,
 ) -> StackSettings:
     environ = os.environ if environ is None else environ
     state_dir = (state_dir or default_state_dir()).resolve()
@@ -127,7 +134,16 @@ def resolve_settings(
             resolved[service.key] = _parse_port(recorded[service.key], str(state_dir / STACK_FILE))
         else:
             resolved[service.key] = service.default_port
-    return StackSettings(state_dir, resolved, alertmanager_config)
+    stack = recorded_stack(state_dir)
+    if webhook_port is not None:
+        webhook = _parse_port(webhook_port, "--webhook-port")
+    elif environ.get(WEBHOOK_PORT_ENV):
+        webhook = _parse_port(environ[WEBHOOK_PORT_ENV], WEBHOOK_PORT_ENV)
+    elif "webhook_port" in stack:
+        webhook = _parse_port(stack["webhook_port"], str(state_dir / STACK_FILE))
+    else:
+        webhook = DEFAULT_WEBHOOK_PORT
+    return StackSettings(state_dir, resolved, alertmanager_config, webhook)
 
 
 def prometheus_url_default(state_dir: Path | None = None) -> str:

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from perfstack.core.errors import ExitCode
-from perfstack.core.settings import GRAFANA, SERVICES, StackSettings, resolve_settings
+from perfstack.core.settings import (
+    DEFAULT_WEBHOOK_PORT,
+    GRAFANA,
+    SERVICES,
+    WEBHOOK_PORT_ENV,
+    StackSettings,
+    resolve_settings,
+)
 from perfstack.core.state import state_dir_argument
 from perfstack.stack import lifecycle as stack
 
@@ -25,11 +32,23 @@ def add_stack_options(parser: argparse.ArgumentParser) -> None:
             metavar="PORT",
             help=f"{service.title} port (env {service.port_env}; default {service.default_port})",
         )
+    parser.add_argument(
+        "--webhook-port",
+        type=int,
+        metavar="PORT",
+        help="port Alertmanager's webhooks post to, where `perfstack alerts listen` listens "
+        f"(env {WEBHOOK_PORT_ENV}; default {DEFAULT_WEBHOOK_PORT})",
+    )
 
 
 def settings_from_args(args: argparse.Namespace) -> StackSettings:
     ports = {s.key: getattr(args, f"{s.key}_port", None) for s in SERVICES}
-    return resolve_settings(args.state_dir, ports, getattr(args, "alertmanager_config", None))
+    return resolve_settings(
+        args.state_dir,
+        ports,
+        getattr(args, "alertmanager_config", None),
+        webhook_port=getattr(args, "webhook_port", None),
+    )
 
 
 def print_states(states: list[stack.ServiceState]) -> None:

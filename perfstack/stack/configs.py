@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -40,6 +41,27 @@ def render_prometheus_config(settings: StackSettings, source: Path | None = None
             ]
     targets_dir(settings.state_dir).mkdir(parents=True, exist_ok=True)
     rendered = settings.state_dir / "prometheus.yml"
+    rendered.write_text(
+        "# Rendered by `perfstack up` from "
+        + str(source)
+        + "; edit that file instead.\n"
+        + yaml.safe_dump(config, sort_keys=False)
+    )
+    return rendered
+
+
+def render_alertmanager_config(settings: StackSettings, source: Path | None = None) -> Path:
+    """alerts/alertmanager.yml with its webhook receivers on the stack's webhook port, so
+    two stacks on one machine each notify their own `perfstack alerts listen`."""
+    source = source or paths.alerts_dir() / "alertmanager.yml"
+    config: dict[str, Any] = yaml.safe_load(source.read_text())
+    for receiver in config.get("receivers", []):
+        for webhook in receiver.get("webhook_configs", []):
+            parts = urlsplit(webhook["url"])
+            if parts.hostname == HOST:
+                netloc = f"{HOST}:{settings.webhook_port}"
+                webhook["url"] = urlunsplit(parts._replace(netloc=netloc))
+    rendered = settings.state_dir / "alertmanager.yml"
     rendered.write_text(
         "# Rendered by `perfstack up` from "
         + str(source)

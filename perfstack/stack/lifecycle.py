@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from perfstack.core import paths, processes
+from perfstack.core import processes
 from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.settings import (
     ALERTMANAGER,
@@ -28,7 +28,11 @@ from perfstack.core.settings import (
     StackSettings,
     missing_binary_error,
 )
-from perfstack.stack.configs import render_grafana_provisioning, render_prometheus_config
+from perfstack.stack.configs import (
+    render_alertmanager_config,
+    render_grafana_provisioning,
+    render_prometheus_config,
+)
 
 GRAFANA_PASSWORD_ENV = "PERFSTACK_GRAFANA_ADMIN_PASSWORD"
 GRAFANA_HOMES = ("/usr/share/grafana", "/usr/local/share/grafana")
@@ -91,7 +95,7 @@ def _argv(settings: StackSettings, service: Service, binary: str) -> list[str]:
             "--web.enable-lifecycle",
         ]
     if service is ALERTMANAGER:
-        config = settings.alertmanager_config or paths.alerts_dir() / "alertmanager.yml"
+        config = settings.alertmanager_config or render_alertmanager_config(settings)
         return [
             binary,
             f"--config.file={config}",
@@ -193,6 +197,7 @@ def _write_stack_file(settings: StackSettings) -> None:
         "prometheus_url": settings.prometheus_url,
         "remote_write_url": settings.remote_write_url,
         "alertmanager_url": settings.alertmanager_url,
+        "webhook_port": settings.webhook_port,
         "grafana_url": settings.url(GRAFANA) if find_binary(GRAFANA) else None,
     }
     (settings.state_dir / STACK_FILE).write_text(json.dumps(record, indent=2) + "\n")
