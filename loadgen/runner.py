@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from loadgen.locust.launcher import BOUNDS_ENV, IMPORT_ERROR_PREFIX, SHAPE_CONFLICT_PREFIX
+from loadgen.log_echo import LogEcho
 from loadgen.scenarios import SCENARIO_ENV, Scenario
 from loadgen.ws.runner import WsProcess, attach_ws_summary
 from perfstack.core.errors import ExitCode, PerfstackError
@@ -33,6 +34,9 @@ from perfstack.core.state import runs_dir
 
 SHAPE_FILE = Path(__file__).resolve().parent / "locust" / "shape.py"
 STOP_GRACE_SECONDS = 30.0
+# Locust's warnings about -u/-r/-t under a locustfile's own shape: perfstack passed them,
+# the user did not (with user-given bounds the launcher refuses the run instead)
+OUR_OWN_FLAGS_IGNORED = ("have no impact on LoadShapes", "option(s) will be ignored")
 WS_FINISH_GRACE_SECONDS = 10.0  # the WebSocket child started with Locust; let it end on its own
 ABORTED = "aborted"
 
@@ -198,9 +202,11 @@ def execute(
             env=locust_environment(plan),
             start_new_session=True,  # Ctrl-C reaches us only; we stop Locust with SIGINT
         )
+        echo = LogEcho(plan.log_file, hide=() if plan.bounds else OUR_OWN_FLAGS_IGNORED)
         try:
             ws = _start_ws(plan)
             while child.poll() is None:
+                echo.poll()
                 on_tick(read_live(plan))
                 if live_gate is not None:
                     abort, reason = live_gate.should_abort()
@@ -212,6 +218,7 @@ def execute(
         except KeyboardInterrupt:
             interrupted = True
             _stop_child(child)
+    echo.poll()
     exit_code = child.returncode
     early = interrupted or bool(abort_reason) or exit_code not in (0, 1)
     ws_summary = _finish_ws(ws, early)
