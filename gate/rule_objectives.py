@@ -18,6 +18,7 @@ from gate.model import (
 )
 from gate.shorthands import KINDS, SHORTHANDS
 from gate.thresholds import Comparison, Condition, parse_condition, parse_relative
+from gate.units import dimension_mismatch
 from perfstack.core.durations import parse_duration
 from perfstack.core.yamlnodes import Node, check_keys
 
@@ -44,10 +45,10 @@ def _check_placeholders(node: Node, variables: Mapping[str, str]) -> None:
             )
 
 
-def _condition(node: Node, variables: Mapping[str, str]) -> Condition:
+def _condition(node: Node, variables: Mapping[str, str], sli_unit: str = "") -> Condition:
     text = substitute_variables(node.scalar(), variables, node)
     try:
-        return parse_condition(text)
+        condition = parse_condition(text)
     except ValueError as error:
         hint = (
             " (in YAML, quote conditions that start with '>')"
@@ -55,6 +56,10 @@ def _condition(node: Node, variables: Mapping[str, str]) -> Condition:
             else ""
         )
         raise node.error(f"{error}{hint}") from error
+    mismatch = dimension_mismatch(condition.unit, sli_unit)
+    if mismatch is not None:
+        raise node.error(f"{text!r} {mismatch}")
+    return condition
 
 
 def _relative(node: Node, variables: Mapping[str, str]) -> RelativeCriterion:
@@ -137,11 +142,11 @@ def build_objective(
             ("seconds", "ratio", "rps", "count", "bytes", "bytes_per_second", "")
         )
     if "pass" in items:
-        values["passing"] = _condition(items["pass"], variables)
+        values["passing"] = _condition(items["pass"], variables, str(values.get("unit", "")))
     if "warn" in items:
         if "pass" not in items:
             raise items["warn"].error("'warn' needs a 'pass' condition")
-        values["warning"] = _condition(items["warn"], variables)
+        values["warning"] = _condition(items["warn"], variables, str(values.get("unit", "")))
     if "relative" in items:
         values["relative"] = _relative(items["relative"], variables)
     if "pass" not in items and "relative" not in items:

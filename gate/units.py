@@ -32,6 +32,36 @@ UNITS: dict[str, Decimal] = {
     "rps": Decimal(1),
     "/s": Decimal(1),
 }
+# What each written unit measures; a threshold must measure what its SLI does.
+DIMENSIONS: dict[str, str] = {
+    **dict.fromkeys(("s", "ms", "us", "µs", "min", "h"), "a time"),
+    "%": "a ratio",
+    **dict.fromkeys(("b", "kb", "mb", "gb", "kib", "mib", "gib"), "a size in bytes"),
+    **dict.fromkeys(("rps", "/s"), "a rate"),
+}
+# An SLI's unit -> the dimension its thresholds may be written in (a bare number always).
+SLI_DIMENSIONS: dict[str, tuple[str, str]] = {
+    "seconds": ("a time", "s or ms"),
+    "ratio": ("a ratio", "%"),
+    "rps": ("a rate", "rps"),
+    "bytes": ("a size in bytes", "MB, MiB, GB"),
+    "bytes_per_second": ("", "a bare number of bytes per second"),
+    "count": ("", "a bare number"),
+}
+
+
+def dimension_mismatch(written_unit: str, sli_unit: str) -> str | None:
+    """Why a threshold written in `written_unit` cannot judge an SLI measured in `sli_unit`
+    ("< 500mb" against a latency), or None when it can. A bare number always can."""
+    if not written_unit or sli_unit not in SLI_DIMENSIONS:
+        return None
+    wanted, spelled = SLI_DIMENSIONS[sli_unit]
+    written = DIMENSIONS.get(written_unit.lower(), "")
+    if written == wanted:
+        return None
+    return f"is {written or written_unit}, but the SLI is in {sli_unit} (use {spelled})"
+
+
 # enough digits for any literal a person writes; an absurd exponent overflows to Infinity
 # (as float("1e400") does) instead of raising
 _EXACT = Context(prec=60, traps=[])

@@ -4,6 +4,7 @@ exit code, and none of them passes."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -384,3 +385,50 @@ def test_a_url_that_is_a_web_page_is_named_not_quoted(tmp_path: Path) -> None:
         server.shutdown()
     assert error.startswith("HTTP 501: an HTML page ('Error response'), not a remote-write")
     assert "<" not in error and "\n" not in error
+
+
+WRONG_UNITS = [
+    ("latency_p95", "< 500mb", "is a size in bytes, but the SLI is in seconds (use s or ms)"),
+    ("latency_p95", "< 5%", "is a ratio, but the SLI is in seconds (use s or ms)"),
+    ("error_ratio", "<= 5ms", "is a time, but the SLI is in ratio (use %)"),
+    ("throughput", ">= 10MB", "is a size in bytes, but the SLI is in rps (use rps)"),
+    ("memory_peak", "< 2s", "is a time, but the SLI is in bytes (use MB, MiB, GB)"),
+]
+
+
+@pytest.mark.parametrize(("sli", "condition", "reason"), WRONG_UNITS)
+def test_a_threshold_in_the_wrong_unit_is_a_rule_error_in_check_lint_and_live(
+    sli: str, condition: str, reason: str, run_data, gate_cli, stack, tmp_path: Path, capsys
+) -> None:
+    from gate.live import LiveGate
+    from perfstack.cli import main
+    from perfstack.core.errors import PerfstackError
+
+    run, _record = healthy_run(run_data)
+    rules = write_rules(
+        tmp_path, f"objectives:\n  - name: wrong\n    sli: {sli}\n    pass: '{condition}'\n"
+    )
+    expected = f"{rules}:4: objectives[0].pass: '{condition}' {reason}"
+    capsys.readouterr()
+    assert gate_cli("gate", "check", "--rules", rules, "--testid", run.testid, "--no-push") == 2
+    assert capsys.readouterr().err.strip() == f"perfstack: error: {expected}"
+    assert main(["gate", "lint", str(rules), "--prometheus", stack.prometheus_url]) == 2
+    assert capsys.readouterr().err.strip() == f"perfstack: error: {expected}"
+    with pytest.raises(PerfstackError, match=re.escape(expected)):
+        LiveGate.from_file(rules, stack.prometheus_url, run.testid, run.scenario)
+
+
+def test_thresholds_in_their_sli_units_and_bare_numbers_are_accepted(tmp_path: Path) -> None:
+    from gate.rules import load_rules
+
+    rules = write_rules(
+        tmp_path,
+        "objectives:\n"
+        "  - {name: p95, sli: latency_p95, pass: '< 500ms', warn: '< 1s'}\n"
+        "  - {name: errors, sli: error_ratio, pass: '<= 5%'}\n"
+        "  - {name: rate, sli: throughput, pass: '>= 10rps'}\n"
+        "  - {name: growth, sli: memory_growth, pass: '< 100MB'}\n"
+        "  - {name: bare, sli: latency_p99, pass: '< 0.5'}\n"
+        "  - {name: raw, query: 'vector(1)', pass: '< 5%'}\n",
+    )
+    assert len(load_rules(rules, {}).objectives) == 6
