@@ -162,6 +162,8 @@ def test_prometheus_unreachable_all_run_still_gives_a_record_with_the_loss(demo_
     assert record.requests > 0 and record.failures == 0
     assert record.samples_dropped > 0
     assert f"{record.samples_dropped} samples could not be pushed" in output
+    # said while it happens, not only in the log
+    assert "locust warning: remote write to http://127.0.0.1:" in output
     # one writer: the plugin handed its record over, the parent wrote the only record file
     assert record.extra["role"] == "local" and record.extra["locust_log"].endswith(".locust.log")
     assert sorted(p.name for p in (state / "runs").glob(f"{testid}*")) == [
