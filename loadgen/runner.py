@@ -37,6 +37,9 @@ STOP_GRACE_SECONDS = 30.0
 # Locust's warnings about -u/-r/-t under a locustfile's own shape: perfstack passed them,
 # the user did not (with user-given bounds the launcher refuses the run instead)
 OUR_OWN_FLAGS_IGNORED = ("have no impact on LoadShapes", "option(s) will be ignored")
+# Locust's error for a locustfile without users: the run ends with our own one-line error
+# naming the file (_raise_for_startup_failure), so echoing Locust's would say it twice
+NO_USER_CLASS = "No User class found"
 WS_FINISH_GRACE_SECONDS = 10.0  # the WebSocket child started with Locust; let it end on its own
 ABORTED = "aborted"
 
@@ -202,7 +205,8 @@ def execute(
             env=locust_environment(plan),
             start_new_session=True,  # Ctrl-C reaches us only; we stop Locust with SIGINT
         )
-        echo = LogEcho(plan.log_file, hide=() if plan.bounds else OUR_OWN_FLAGS_IGNORED)
+        hidden = (NO_USER_CLASS,) + (() if plan.bounds else OUR_OWN_FLAGS_IGNORED)
+        echo = LogEcho(plan.log_file, hide=hidden)
         try:
             ws = _start_ws(plan)
             while child.poll() is None:
@@ -303,7 +307,7 @@ def _raise_for_startup_failure(plan: RunPlan, exit_code: int) -> None:
             raise PerfstackError(line[len(IMPORT_ERROR_PREFIX) :], ExitCode.LOCUSTFILE_IMPORT)
         if line.startswith(SHAPE_CONFLICT_PREFIX):
             raise PerfstackError(line[len(SHAPE_CONFLICT_PREFIX) :], ExitCode.USAGE)
-    if "No User class found" in log:
+    if NO_USER_CLASS in log:
         raise PerfstackError(
             f"{plan.locustfile}: no Locust User class found in the locustfile",
             ExitCode.LOCUSTFILE_IMPORT,
