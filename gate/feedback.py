@@ -8,6 +8,7 @@ reported on stderr but never changes the verdict or the exit code.
 from __future__ import annotations
 
 import math
+import time
 
 from prometheus_client import CollectorRegistry, Gauge
 
@@ -57,6 +58,13 @@ def verdict_registry(result: GateResult) -> CollectorRegistry:
         "Time the run was judged at (its end).",
         registry=registry,
     ).set(result.evaluated_at)
+    # Every gate check pushes as its own instance; the verdict alerts take the run's verdict
+    # from the instance with the newest push time, so a re-judged run replaces its old verdict.
+    Gauge(
+        "gate_push_timestamp_seconds",
+        "Time the verdict was pushed at: the newest push of a run is its verdict.",
+        registry=registry,
+    ).set(time.time())
     for entry in result.objectives:
         name = entry.objective.name
         if entry.value is not None:

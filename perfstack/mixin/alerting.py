@@ -13,6 +13,26 @@ from perfstack.mixin import config as c
 from perfstack.mixin import recording as r
 
 LEAK_SUSPECTED = "target:exporter_target_resident_memory_bytes:leak_suspected"  # memory.yml
+VERDICT_PUSHED = "gate_push_timestamp_seconds"  # gate/feedback.py
+
+
+def newest_verdict(selector: str) -> str:
+    """The series of `selector` over the verdict window, from the newest verdict of each run.
+
+    A verdict is one pushed sample, so it is read with last_over_time over
+    config.GATE_VERDICT_WINDOW rather than Prometheus's 5 min lookback. Every `gate check`
+    pushes as its own instance (host:pid): only the instance whose push time is the run's
+    newest counts, so a later verdict (a re-judged run that passed) replaces an earlier
+    FAIL at the next evaluation instead of a window later. Verdicts without a push time
+    (pushed by an older gate) all count: a FAIL is never dropped for lack of one.
+    """
+    window = c.GATE_VERDICT_WINDOW
+    value = f"last_over_time({selector}[{window}])"
+    pushed = f"last_over_time({VERDICT_PUSHED}[{window}])"
+    newest = f"{pushed} == on (testid) group_left max by (testid) ({pushed})"
+    return (
+        f"({value} and on (testid, instance) ({newest})) or ({value} unless on (testid) {pushed})"
+    )
 
 
 def runbook_anchor(alertname: str) -> str:
@@ -108,11 +128,17 @@ def during_run() -> list[dict[str, Any]]:
     ]
 
 
+_OVERALL_FAIL = 'gate_overall_status{status="FAIL"}'
+_OVERALL_WARN = 'gate_overall_status{status="WARN"}'
+_OVERALL_INCONCLUSIVE = 'gate_overall_status{status=~"NO_DATA|ERROR"}'
+_OBJECTIVE_FAIL = 'gate_objective_status{status="FAIL"}'
+
+
 def after_run() -> list[dict[str, Any]]:
     return [
         _alert(
             "GateFailed",
-            'max by (testid, scenario) (gate_overall_status{status="FAIL"}) == 1',
+            f"max by (testid, scenario) ({newest_verdict(_OVERALL_FAIL)}) == 1",
             c.GATE_ALERT_FOR,
             "critical",
             "Gate failed for run {{ $labels.testid }}",
@@ -122,9 +148,10 @@ def after_run() -> list[dict[str, Any]]:
         ),
         _alert(
             "GateRegression",
-            "max by (testid, scenario, objective) (gate_objective_relative_change_ratio)"
+            "max by (testid, scenario, objective) "
+            f"({newest_verdict('gate_objective_relative_change_ratio')})"
             " and on (testid, objective) (max by (testid, objective) "
-            '(gate_objective_status{status="FAIL"}) == 1)',
+            f"({newest_verdict(_OBJECTIVE_FAIL)}) == 1)",
             c.GATE_ALERT_FOR,
             "critical",
             "Run {{ $labels.testid }} regressed on {{ $labels.objective }}",
@@ -134,7 +161,7 @@ def after_run() -> list[dict[str, Any]]:
         ),
         _alert(
             "GateWarning",
-            'max by (testid, scenario) (gate_overall_status{status="WARN"}) == 1',
+            f"max by (testid, scenario) ({newest_verdict(_OVERALL_WARN)}) == 1",
             c.GATE_ALERT_FOR,
             "warning",
             "Gate warned for run {{ $labels.testid }}",
@@ -143,7 +170,7 @@ def after_run() -> list[dict[str, Any]]:
         ),
         _alert(
             "GateInconclusive",
-            'max by (testid, scenario, status) (gate_overall_status{status=~"NO_DATA|ERROR"}) == 1',
+            f"max by (testid, scenario, status) ({newest_verdict(_OVERALL_INCONCLUSIVE)}) == 1",
             c.GATE_ALERT_FOR,
             "warning",
             "Gate could not judge run {{ $labels.testid }} ({{ $labels.status }})",

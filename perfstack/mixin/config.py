@@ -56,6 +56,13 @@ MEMORY_LEAK_SLOPE_BYTES_PER_SECOND = 262144
 # Alert thresholds (after a run, from the verdict the gate pushes). No `for`: a verdict is
 # a single pushed sample, final when it arrives.
 GATE_ALERT_FOR = "0s"
+# Because a verdict is a single sample, Prometheus's 5 min lookback would lose it (and its
+# alert) 5 minutes after the push; the verdict alerts read it back over this window
+# instead. While an alert fires Prometheus re-sends it to Alertmanager every minute
+# (--rules.alert.resend-delay), so it is delivered after an Alertmanager outage of up to
+# the window minus a minute and an evaluation interval (about 28 min); after the window
+# it resolves, so an old FAIL does not page forever.
+GATE_VERDICT_WINDOW = "30m"
 
 ALERT_PREFIX = "Perfstack"
 # The repository has no public home yet (pyproject: example.invalid); change this and run

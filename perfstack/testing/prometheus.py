@@ -7,8 +7,10 @@ must not see; the benchmarks start one each so nothing else writes to it.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,24 @@ from perfstack.core.ports import free_port
 _CONFIG = """\
 global:
   scrape_interval: 15s
-  evaluation_interval: 15s
+  evaluation_interval: {evaluation_interval}
 """
 
 
 class PrometheusProcess:
+    """`rule_files`, `alertmanager` (host:port), `evaluation_interval` and extra `flags`
+    (e.g. a short --query.lookback-delta) let a test scale alerting down to seconds."""
+
     def __init__(
-        self, workdir: Path, binary: str = "prometheus", scrape_targets: tuple[str, ...] = ()
+        self,
+        workdir: Path,
+        binary: str = "prometheus",
+        scrape_targets: tuple[str, ...] = (),
+        *,
+        evaluation_interval: str = "15s",
+        rule_files: Sequence[Path] = (),
+        alertmanager: str | None = None,
+        flags: Sequence[str] = (),
     ) -> None:
         self.workdir = workdir
         self.binary = binary
@@ -34,8 +47,18 @@ class PrometheusProcess:
         self.config_file = workdir / "prometheus.yml"
         self.log_file = workdir / "prometheus.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self.flags = list(flags)
         workdir.mkdir(parents=True, exist_ok=True)
-        config = _CONFIG
+        config = _CONFIG.format(evaluation_interval=evaluation_interval)
+        if rule_files:  # JSON strings are YAML strings: any path quoted safely
+            config += "rule_files:\n" + "".join(
+                f"  - {json.dumps(str(Path(f).resolve()))}\n" for f in rule_files
+            )
+        if alertmanager:
+            config += (
+                "alerting:\n  alertmanagers:\n    - static_configs:\n"
+                f"        - targets: [{json.dumps(alertmanager)}]\n"
+            )
         if scrape_targets:  # a 1 s scrape job: the pull-mode peer of the freshness benchmark
             targets = ", ".join(f'"{t}"' for t in scrape_targets)
             config += (
@@ -62,6 +85,7 @@ class PrometheusProcess:
                 f"--web.listen-address=127.0.0.1:{self.port}",
                 "--web.enable-remote-write-receiver",
                 "--storage.tsdb.retention.time=1d",
+                *self.flags,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 from gate.feedback import push_verdict
 from perfstack.testing import prom_query
 from tests.helpers import wait_until
 
 
 def test_verdict_is_queryable_after_the_push(mixed_result, stack) -> None:
+    before = time.time()
     assert push_verdict(mixed_result, stack.remote_write_url)
+    after = time.time()
     selector = f'testid="{mixed_result.testid}",generator="gate"'
 
     def status_series() -> list:
@@ -38,6 +42,10 @@ def test_verdict_is_queryable_after_the_push(mixed_result, stack) -> None:
     assert [r["metric"]["status"] for r in overall] == ["ERROR"]
     score = prom_query(stack.prometheus_url, f"gate_score_ratio{{{selector}}}")
     assert float(score[0]["value"][1]) == mixed_result.score
+    # the verdict alerts keep a run's newest push (docs/dashboards-and-alerts.md)
+    pushed = prom_query(stack.prometheus_url, f"gate_push_timestamp_seconds{{{selector}}}")
+    assert len(pushed) == 1
+    assert before <= float(pushed[0]["value"][1]) <= after
 
 
 def test_a_failed_push_is_reported_not_raised(mixed_result) -> None:
