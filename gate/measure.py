@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 from gate.model import Objective
 from gate.prometheus import PrometheusClient, Series
+from gate.request_names import parse_request
 from gate.shorthands import SHORTHANDS, selector
 from gate.window import RunWindow, resolve
+from perfstack.core.record import MethodStats
 
 
 @dataclass
@@ -142,13 +144,20 @@ class Measurer:
                 f"percentiles.{key}",
             )
         else:
-            stats = record.names.get(objective.request)
+            ref = parse_request(objective.request)
+            named = record.names.get(ref.name)
+            stats: MethodStats | None = named
+            where = f"names[{ref.name!r}]"
+            if named is not None and ref.method is not None:
+                # a record written before methods were kept has none: Prometheus answers
+                stats = named.methods.get(ref.method)
+                where += f".methods[{ref.method!r}]"
             if stats is None:
                 return None
             value, samples, where = (
                 stats.percentiles.get(key),
                 stats.requests,
-                f"names[{objective.request!r}].percentiles.{key}",
+                f"{where}.percentiles.{key}",
             )
         if value is None or samples <= 0:
             return None

@@ -6,12 +6,13 @@ from __future__ import annotations
 import sys
 from typing import IO
 
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from gate.recommendations import recommend
 from gate.units import format_value
 from gate.verdicts import GateResult, Status
+from perfstack.core.terminal import plain_console, styled
 
 STYLES = {
     Status.PASS: "green",
@@ -26,7 +27,7 @@ def print_table(result: GateResult, file: IO[str] | None = None, width: int | No
     stream = file or sys.stdout
     if width is None and not stream.isatty():
         width = 160  # CI logs: wide enough for the queries, no terminal to ask
-    console = Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    console = plain_console(stream, width)
     table = Table(
         title=f"perfstack gate · {result.rules_name} · run {result.testid}", show_lines=True
     )
@@ -45,7 +46,7 @@ def print_table(result: GateResult, file: IO[str] | None = None, width: int | No
             details.append(f"baseline: {base.reason}")
         table.add_row(
             entry.objective.name + (" (key)" if entry.objective.key else ""),
-            f"[{STYLES[entry.status]}]{entry.status}[/]",
+            styled(str(entry.status), STYLES[entry.status]),
             format_value(entry.value, unit),
             entry.threshold_text,
             "" if base is None else format_value(base.value, unit),
@@ -54,9 +55,12 @@ def print_table(result: GateResult, file: IO[str] | None = None, width: int | No
         )
     console.print(table)
     console.print(
-        f"verdict: [{STYLES[result.status]}]{result.status}[/]  score {result.score:.0%}  "
-        f"({result.reason})"
-        + (f"  baseline: {result.baseline_source}" if result.baseline_source else "")
+        Text.assemble(
+            "verdict: ",
+            styled(str(result.status), STYLES[result.status]),
+            f"  score {result.score:.0%}  ({result.reason})",
+            f"  baseline: {result.baseline_source}" if result.baseline_source else "",
+        )
     )
     if result.skipped:
         console.print(f"not for scenario {result.scenario}: {', '.join(result.skipped)}")

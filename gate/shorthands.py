@@ -1,11 +1,11 @@
 """Built-in SLIs for perfstack's own metrics (docs/metrics.md), as PromQL templates.
 
-Every template is scoped by `$sel` (the run's `testid`, plus `name`/`target` when the
-objective names one) and by `$range` (the run window). Totals are the last value of
-counters that start at zero with the run, summed over instances (several Locust workers
-are several instances) - exact, unlike `increase()`, which extrapolates at the window's
-edges. A counter that never fired has no series at all: `(x or on() 0 * requests)` reads it
-as zero only when requests exist, so a run without data stays NO_DATA.
+Every template is scoped by `$sel` (the run's `testid`, plus `name` (and `method`) or
+`target` when the objective names one) and by `$range` (the run window). Totals are the
+last value of counters that start at zero with the run, summed over instances (several
+Locust workers are several instances) - exact, unlike `increase()`, which extrapolates at
+the window's edges. A counter that never fired has no series at all: `(x or on() 0 *
+requests)` reads it as zero only when requests exist, so a run without data stays NO_DATA.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gate.request_names import parse_request
 from perfstack.core.record import PERCENTILE_KEYS
 from perfstack.metrics.schema import QUANTILE_LABELS
 
@@ -249,10 +250,14 @@ KINDS = ("latency", "errors", "throughput", "websocket", "memory", "cpu", "satur
 
 
 def selector(request: str | None = None, target: str | None = None) -> str:
-    """The label matchers of a shorthand: the run's testid, narrowed by name or target."""
+    """The label matchers of a shorthand: the run's testid, narrowed by request name (and
+    method, for "METHOD name") or target."""
     parts = ['testid="$testid"']
     if request is not None:
-        parts.append(f'name="{escape_label(request)}"')
+        ref = parse_request(request)
+        parts.append(f'name="{escape_label(ref.name)}"')
+        if ref.method is not None:
+            parts.append(f'method="{escape_label(ref.method)}"')
     if target is not None:
         parts.append(f'target="{escape_label(target)}"')
     return ",".join(parts)

@@ -11,17 +11,16 @@ from rich.live import Live
 from rich.table import Table
 
 from perfstack.core.durations import format_duration
-from perfstack.core.record import PERCENTILE_KEYS, RunRecord
+from perfstack.core.record import PERCENTILE_KEYS, MethodStats, RunRecord
+from perfstack.core.terminal import plain_console
 
 PROGRESS_EVERY_SECONDS = 5.0
 
 
 def _console(stream: TextIO | None) -> Console:
     """Wide enough for the summary table in CI logs, where there is no terminal width."""
-    console = Console(file=stream) if stream is not None else Console()
-    if not console.is_terminal:
-        console = Console(file=stream, width=160) if stream is not None else Console(width=160)
-    return console
+    console = plain_console(stream)
+    return console if console.is_terminal else plain_console(stream, width=160)
 
 
 def _ms(seconds: float | None) -> str:
@@ -97,21 +96,36 @@ class LiveView:
         return table
 
 
+def summary_rows(record: RunRecord) -> list[tuple[str, str, MethodStats]]:
+    """(method, name, figures), one row per method of each name as Locust's own stats keep
+    them; a name recorded without methods (older records, WebSocket records) is one row
+    with no method."""
+    rows: list[tuple[str, str, MethodStats]] = []
+    for name, stats in record.names.items():
+        if not stats.methods:
+            rows.append(("", name, stats))
+        rows.extend((method, name, figures) for method, figures in stats.methods.items())
+    return rows
+
+
 def summary_table(record: RunRecord) -> Table:
     table = Table(title=f"run {record.testid} ({record.scenario}): {record.exit_status}")
+    table.add_column("method")
     table.add_column("name")
     table.add_column("requests", justify="right")
     table.add_column("failures", justify="right")
     for key in PERCENTILE_KEYS.values():
         table.add_column(key, justify="right")
-    for name, stats in record.names.items():
+    for method, name, stats in summary_rows(record):
         table.add_row(
+            method,
             name,
             str(stats.requests),
             str(stats.failures),
             *(_ms(stats.percentiles.get(k)) for k in PERCENTILE_KEYS.values()),
         )
     table.add_row(
+        "",
         "total",
         str(record.requests),
         str(record.failures),

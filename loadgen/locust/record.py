@@ -58,7 +58,7 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
         requests=sum(int(values["requests"]) for values in names.values()),
         failures=sum(int(values["failures"]) for values in names.values()),
         errors_by_type=errors,
-        names={name: NameStats(**values) for name, values in names.items()},
+        names={name: NameStats.from_json(values) for name, values in names.items()},
         percentiles=overall,
         name_overflow=name_overflow,
         samples_dropped=own_dropped + sum(int(r.get("samples_dropped", 0)) for r in reports),

@@ -1,9 +1,9 @@
-"""The per-request hot path of the Locust plugin, and the per-name exact histograms.
+"""The per-request hot path of the Locust plugin, and the exact histograms per name and method.
 
 A request costs one dict lookup and one list append (plus a tuple append when it
 failed). About once a second, before each push, `flush()` folds the pending lists into
 the Prometheus histogram (a sort and a bisect per bucket, see batch_histogram), the
-per-name HdrHistograms, the name cap and the error classification. Greenlets never
+per-(name, method) HdrHistograms, the name cap and the error classification. Greenlets never
 preempt each other inside flush() or on_request(), so the hand-over needs no lock.
 Exact histograms travel between processes as deltas (`take_deltas` / `merge_deltas`).
 """
@@ -26,8 +26,8 @@ from perfstack.metrics.schema import NO_STATUS, OVERALL_NAME, HttpMetrics
 RawKey = tuple[str, str, int | None]  # name as Locust gave it, method, status code
 
 
-class NameTotals:
-    """Exact latency histogram and failure count of one request name."""
+class MethodTotals:
+    """Exact latency histogram and failure count of one request name under one method."""
 
     __slots__ = ("failures", "latency", "untimed")
 
@@ -39,6 +39,37 @@ class NameTotals:
     @property
     def requests(self) -> int:
         return self.latency.count + self.untimed
+
+
+class NameTotals:
+    """One request name, kept apart per method as Locust's own stats keep GET and PUT of a
+    name apart; the name's figures over every method are merged from them on demand."""
+
+    __slots__ = ("methods",)
+
+    def __init__(self) -> None:
+        self.methods: dict[str, MethodTotals] = {}
+
+    def of(self, method: str) -> MethodTotals:
+        totals = self.methods.get(method)
+        if totals is None:
+            totals = self.methods[method] = MethodTotals()
+        return totals
+
+    @property
+    def requests(self) -> int:
+        return sum(totals.requests for totals in self.methods.values())
+
+    @property
+    def failures(self) -> int:
+        return sum(totals.failures for totals in self.methods.values())
+
+    @property
+    def latency(self) -> LatencyRecorder:
+        merged = LatencyRecorder()
+        for totals in self.methods.values():
+            merged.merge(totals.latency)
+        return merged
 
 
 class _FlushFirst(Collector):
@@ -107,7 +138,7 @@ class RequestRecorder:
                 self._pending.setdefault(raw_key, []).extend(values)
                 continue
             status = str(status_code) if status_code else NO_STATUS
-            totals, untimed = self._totals(label), 0
+            totals, untimed = self._totals(label).of(method), 0
             try:
                 totals.latency.record_milliseconds(values)
             except (TypeError, ValueError, OverflowError):  # records nothing when it raises
@@ -124,7 +155,7 @@ class RequestRecorder:
             if label is None:
                 self._pending_failures.append(failure)
                 continue
-            self._totals(label).failures += 1
+            self._totals(label).of(method).failures += 1
             error_type = classify(exception, as_status(status_code))
             self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + 1
             key = (label, method, error_type)
@@ -148,7 +179,13 @@ class RequestRecorder:
         self.flush()
         taken, self.totals = self.totals, {}
         errors, self.errors_by_type = self.errors_by_type, {}
-        names = {name: [t.latency.encode(), t.failures, t.untimed] for name, t in taken.items()}
+        names = {
+            name: {
+                method: [t.latency.encode(), t.failures, t.untimed]
+                for method, t in totals.methods.items()
+            }
+            for name, totals in taken.items()
+        }
         return {"names": names, "errors": errors}
 
     def decide_waiting_names(self) -> None:
@@ -162,34 +199,44 @@ class RequestRecorder:
     def merge_deltas(self, deltas: dict[str, Any]) -> None:
         for error_type, count in deltas.get("errors", {}).items():
             self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + int(count)
-        for name, (encoded, failures, untimed) in deltas.get("names", {}).items():
+        for name, methods in deltas.get("names", {}).items():
+            decoded = {
+                method: (LatencyRecorder.decode(encoded), int(failures), int(untimed))
+                for method, (encoded, failures, untimed) in methods.items()
+            }
             # each worker caps the names it saw first; the master caps their union the
             # same way, so the record keeps at most cap + 1 names
-            latency = LatencyRecorder.decode(encoded)
             if name != OVERFLOW_NAME:
-                label = self.guard.resolve(name, count=latency.count + int(untimed))
+                count = sum(latency.count + untimed for latency, _, untimed in decoded.values())
+                label = self.guard.resolve(name, count=count)
                 name = OVERFLOW_NAME if label is None else label  # None only on a worker
             totals = self._totals(name)
-            totals.latency.merge(latency)
-            totals.failures += int(failures)
-            totals.untimed += int(untimed)
+            for method, (latency, failures, untimed) in decoded.items():
+                into = totals.of(method)
+                into.latency.merge(latency)
+                into.failures += failures
+                into.untimed += untimed
 
     # -- run end ---------------------------------------------------------------------------
     def overall(self) -> LatencyRecorder:
         self.flush()
         merged = LatencyRecorder()
         for totals in self.totals.values():
-            merged.merge(totals.latency)
+            for method in totals.methods.values():
+                merged.merge(method.latency)
         return merged
 
     def summary(self) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
-        """Per-name {requests, failures, percentiles} and overall percentiles, keyed p50..max."""
+        """Per-name {requests, failures, percentiles, methods} (`methods`: the same figures
+        per method) and overall percentiles, keyed p50..max."""
         overall = self.overall()
         names = {
             name: {
-                "requests": totals.requests,
-                "failures": totals.failures,
-                "percentiles": keyed(totals.latency.percentiles()),
+                **figures(totals.requests, totals.failures, totals.latency),
+                "methods": {
+                    method: figures(t.requests, t.failures, t.latency)
+                    for method, t in sorted(totals.methods.items())
+                },
             }
             for name, totals in sorted(self.totals.items())
         }
@@ -198,10 +245,15 @@ class RequestRecorder:
     def publish_run_quantiles(self) -> None:
         overall = self.overall()
         for name, totals in self.totals.items():
-            if totals.latency.count:
-                self.metrics.publish_run_quantiles(name, totals.latency.percentiles())
+            latency = totals.latency
+            if latency.count:
+                self.metrics.publish_run_quantiles(name, latency.percentiles())
         if overall.count:
             self.metrics.publish_run_quantiles(OVERALL_NAME, overall.percentiles())
+
+
+def figures(requests: int, failures: int, latency: LatencyRecorder) -> dict[str, Any]:
+    return {"requests": requests, "failures": failures, "percentiles": keyed(latency.percentiles())}
 
 
 def keyed(percentiles: dict[float, float]) -> dict[str, float]:

@@ -24,10 +24,34 @@ PERCENTILE_KEYS = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 1.0: "max"}
 
 
 @dataclass
-class NameStats:
+class MethodStats:
     requests: int = 0
     failures: int = 0
     percentiles: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class NameStats(MethodStats):
+    """One request name over every method, and per method (`methods`, keyed by the method
+    as the generator reported it, e.g. GET). Records written before methods were kept
+    have no `methods`: it reads as empty."""
+
+    methods: dict[str, MethodStats] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, stats: Any, where: str = "names") -> NameStats:
+        """ValueError naming `where` when a count is not a whole number."""
+        counts = _counts(where, stats)
+        methods = stats.get("methods", {})
+        if not isinstance(methods, dict):
+            raise ValueError(f"{where}.methods: expected an object")
+        return cls(
+            **counts,
+            methods={
+                method: MethodStats(**_counts(f"{where}.methods[{method!r}]", figures))
+                for method, figures in methods.items()
+            },
+        )
 
 
 @dataclass
@@ -79,14 +103,21 @@ class RunRecord:
         for key in ("testid", "scenario", "generator", "target", "start"):
             if key not in values:
                 raise ValueError(f"field {key!r} is missing")
-        names = values.get("names", {})
-        for name, stats in names.items():
-            if not isinstance(stats, dict) or not all(
-                _is_kind(stats.get(k, 0), "a whole number") for k in ("requests", "failures")
-            ):
-                raise ValueError(f"names[{name!r}]: expected requests and failures as numbers")
-        values["names"] = {name: NameStats(**stats) for name, stats in names.items()}
+        values["names"] = {
+            name: NameStats.from_json(stats, f"names[{name!r}]")
+            for name, stats in values.get("names", {}).items()
+        }
         return cls(**values)
+
+
+def _counts(where: str, stats: Any) -> dict[str, Any]:
+    if not isinstance(stats, dict) or not all(
+        _is_kind(stats.get(k, 0), "a whole number") for k in ("requests", "failures")
+    ):
+        raise ValueError(f"{where}: expected requests and failures as numbers")
+    if not isinstance(stats.get("percentiles", {}), dict):
+        raise ValueError(f"{where}.percentiles: expected an object")
+    return {k: stats[k] for k in ("requests", "failures", "percentiles") if k in stats}
 
 
 _FIELD_KINDS = {

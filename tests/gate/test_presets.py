@@ -4,12 +4,18 @@ the demo preset passes a healthy `perfstack demo` run."""
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gate.rules import load_rules
 from perfstack.cli import main
+from perfstack.core.processes import stop_children
+from perfstack.testing import free_port
+from tests.helpers import wait_until
+from tests.loadgen.locust_runs import finished_record, run_perfstack, write_locustfile
 
 PRESETS = sorted((Path(__file__).resolve().parents[2] / "gate" / "presets").glob("*.yaml"))
 
@@ -43,7 +49,9 @@ def test_seed_thresholds_are_the_seeds_numbers() -> None:
     regression = next(o for o in seed003.objectives if o.relative is not None)
     assert regression.relative.passing.limit == pytest.approx(0.10)  # type: ignore[union-attr]
     seed004 = by_name["seed004-endpoints"]
-    assert seed004["health check mean under 10ms"].request == "/health"
+    assert seed004["health check mean under 10ms"].request == "GET /health"
+    assert seed004["create mean under 500ms"].request == "POST /api/agents"
+    assert seed004["list mean under 200ms"].request == "GET /api/agents"
     assert seed004["health check mean under 10ms"].passing.limit == pytest.approx(0.010)  # type: ignore[union-attr]
 
 
@@ -54,3 +62,120 @@ def test_demo_default_preset_passes_a_healthy_demo_run(demo_run) -> None:
     assert result["status"] == "PASS", json.dumps(result["objectives"], indent=1)[:3000]
     assert set(statuses.values()) == {"PASS"}
     assert result["rules"]["name"] == "demo-default"
+
+
+# nginx answering 200 to every method and path: a stand-in for the OpenUser API
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+pid {workdir}/nginx.pid;
+error_log {workdir}/nginx-error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {workdir}/body;
+    proxy_temp_path {workdir}/proxy;
+    fastcgi_temp_path {workdir}/fastcgi;
+    uwsgi_temp_path {workdir}/uwsgi;
+    scgi_temp_path {workdir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{ default_type application/json; return 200 "{{}}"; }}
+    }}
+}}
+"""
+
+# Seed 004's load-testing scenarios as its README describes them: OpenUserUser (health
+# checks often, root and user info, agent listing and creation rarely) and
+# AuthenticationUser (registration and login)
+SEED004_LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+class OpenUserUser(HttpUser):
+    wait_time = constant(0.02)
+
+    @task(6)
+    def health(self):
+        self.client.get("/health")
+
+    @task(3)
+    def root(self):
+        self.client.get("/")
+
+    @task(3)
+    def user_info(self):
+        self.client.get("/api/auth/me")
+
+    @task(2)
+    def list_agents(self):
+        self.client.get("/api/agents")
+
+    @task(2)
+    def create_agent(self):
+        self.client.post("/api/agents", json={"name": "agent", "model": "m"})
+
+class AuthenticationUser(HttpUser):
+    wait_time = constant(0.02)
+
+    @task
+    def register(self):
+        self.client.post("/api/auth/register", json={"username": "u", "password": "p"})
+
+    @task(3)
+    def login(self):
+        self.client.post("/api/auth/login", json={"username": "u", "password": "p"})
+"""
+
+
+@pytest.fixture
+def openuser_api(tmp_path: Path) -> Iterator[str]:
+    import httpx
+
+    workdir, port = tmp_path / "nginx", free_port()
+    workdir.mkdir()
+    conf = workdir / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(workdir=workdir, port=port))
+    nginx = subprocess.Popen(
+        ["nginx", "-p", str(workdir), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: httpx.get(url + "/health", timeout=1).status_code == 200)
+        yield url
+    finally:
+        stop_children([nginx], signal_number=15, grace=5)
+
+
+def test_every_seed004_objective_matches_a_run_of_its_scenario(
+    openuser_api: str, stack, tmp_path: Path, capsys
+) -> None:
+    testid = f"seed004-{tmp_path.name}"[:60]
+    state, prefix = tmp_path / "state", tmp_path / "locust-stats"
+    result = run_perfstack(
+        write_locustfile(tmp_path, SEED004_LOCUSTFILE), openuser_api, state,
+        stack.prometheus_url, "-u", "4", "-t", "4s", "--testid", testid,
+        "--", "--json-file", str(prefix),
+    )  # fmt: skip
+    finished_record(state, testid, result)
+    locust = {
+        f"{entry['method']} {entry['name']}": entry["num_requests"]
+        for entry in json.loads(Path(f"{prefix}.json").read_text())
+    }
+    preset = next(p for p in PRESETS if p.stem == "seed004-endpoints")
+    out = tmp_path / "gate.json"
+    main([
+        "gate", "check", "--rules", str(preset), "--testid", testid, "--state-dir", str(state),
+        "--prometheus", stack.prometheus_url, "--json", str(out), "--no-push",
+    ])  # fmt: skip
+    capsys.readouterr()
+    objectives = json.loads(out.read_text())["objectives"]
+    unmatched = [(o["name"], o["status"], o["reason"]) for o in objectives if o["value"] is None]
+    assert not unmatched and all(o["status"] != "ERROR" for o in objectives), unmatched
+    rules = {o.name: o for o in load_rules(preset).objectives}
+    for entry in objectives:
+        request = rules[entry["name"]].request
+        # each endpoint objective counts exactly the requests Locust made to it
+        expected = sum(locust.values()) if request is None else locust[request]
+        assert entry["samples"] == expected, (entry["name"], request, locust)

@@ -46,3 +46,53 @@ def test_summary_lists_names_totals_and_notes():
     assert "run t-2 (smoke): completed" in text
     assert "500.0 ms" in text and "errors: timeout=3" in text
     assert "4 requests over the name cap" in text and "saturated" in text
+
+
+def test_summary_rows_per_method_with_names_and_notes_printed_as_written():
+    from perfstack.core.record import MethodStats
+
+    methods = {"GET": MethodStats(7, 0, {"p95": 0.1}), "PUT": MethodStats(3, 1, {"p95": 0.3})}
+    record = RunRecord(
+        testid="t-3", scenario="smoke", generator="locust", target="http://127.0.0.1:1", start=1.0,
+        end=2.0, requests=12, failures=1, errors_by_type={"http_4xx": 1},
+        names={
+            "/api/items/[id]": NameStats(10, 1, {"p95": 0.3}, methods),
+            "/old [bold]": NameStats(2, 0, {"p95": 0.9}),  # an older record: no methods
+        },
+        exit_status="completed", message="stopped: name ':x:' [red]quoted[/red]",
+    )  # fmt: skip
+    stream = io.StringIO()
+    print_summary(record, "/tmp/[state]/t-3.json", stream=stream)
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in stream.getvalue().splitlines()
+        if line.startswith("│")
+    ]
+    assert "┃ method ┃ name" in stream.getvalue()
+    assert [row[:5] for row in rows] == [
+        ["GET", "/api/items/[id]", "7", "0", "-"],
+        ["PUT", "/api/items/[id]", "3", "1", "-"],
+        ["", "/old [bold]", "2", "0", "-"],
+        ["", "total", "12", "1", "-"],
+    ]
+    assert rows[1][6] == "300.0 ms"  # PUT's own p95
+    text = stream.getvalue()
+    assert "record: /tmp/[state]/t-3.json" in text
+    assert "stopped: name ':x:' [red]quoted[/red]" in text
+
+
+def test_names_paths_and_messages_print_as_written_not_as_markup():
+    record = RunRecord(
+        testid="t-4", scenario="smoke", generator="locust", target="http://127.0.0.1:1", start=1.0,
+        end=2.0, requests=2, names={"/api/items/[id]": NameStats(2, 0, {"p95": 0.1})},
+        errors_by_type={"http_4xx": 1}, message="locustfile says [red]no[/red] :x:",
+    )  # fmt: skip
+    stream = io.StringIO()
+    print_summary(record, "/tmp/[state]/t-4.json", stream=stream)
+    text = stream.getvalue()
+    for expected in (
+        "│ /api/items/[id] │",
+        "record: /tmp/[state]/t-4.json",
+        "locustfile says [red]no[/red] :x:",
+    ):
+        assert expected in text, text

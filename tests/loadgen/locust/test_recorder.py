@@ -48,6 +48,27 @@ def test_requests_land_in_histogram_counter_failures_and_exact_totals():
     assert rec.errors_by_type == {"http_5xx": 1, "connection_refused": 1}
 
 
+def test_methods_of_one_name_are_kept_apart_in_the_exact_totals_and_the_worker_deltas():
+    single, _ = recorder()
+    worker, _ = recorder()
+    master, _ = recorder()
+    for rec in (single, worker):
+        for ms in (10, 20, 30):
+            rec.on_request("GET", "/items/[id]", ms, response=SimpleNamespace(status_code=200))
+        rec.on_request("PUT", "/items/[id]", 400, exception=RuntimeError("x"))
+    master.merge_deltas(worker.take_deltas())
+    for rec in (single, master):
+        names, _ = rec.summary()
+        item = names["/items/[id]"]
+        assert (item["requests"], item["failures"]) == (4, 1)
+        assert item["percentiles"]["max"] == pytest.approx(0.400, rel=0.001)
+        get, put = item["methods"]["GET"], item["methods"]["PUT"]
+        assert (get["requests"], get["failures"]) == (3, 0)
+        assert get["percentiles"]["max"] == pytest.approx(0.030, rel=0.001)
+        assert (put["requests"], put["failures"]) == (1, 1)
+        assert put["percentiles"]["p50"] == pytest.approx(0.400, rel=0.001)
+
+
 def test_overflowing_names_share_one_series_and_are_counted():
     rec, registry = recorder(cap=2)
     for i in range(5):
@@ -295,9 +316,10 @@ def test_the_final_deltas_decide_unanswered_names_alone_and_lose_no_request():
         worker.on_request("GET", name, 2.0)
         worker.on_request("GET", name, 4.0, exception=RuntimeError("x"))
     deltas = worker.take_deltas()
-    assert {name: failures for name, (_, failures, _) in deltas["names"].items()} == {
-        "/a": 1, "_other_": 1,
-    }  # fmt: skip
+    assert {
+        name: {method: failures for method, (_, failures, _) in methods.items()}
+        for name, methods in deltas["names"].items()
+    } == {"/a": {"GET": 1}, "_other_": {"GET": 1}}
     assert isinstance(worker.guard, AgreedNames) and worker.guard.decided_alone == 2
     master, _ = recorder()
     master.merge_deltas(deltas)

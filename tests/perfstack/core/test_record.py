@@ -30,7 +30,9 @@ def test_round_trip_and_json_shape(tmp_path):
     assert path == record_path(tmp_path, "run-1") == tmp_path / "runs" / "run-1.json"
     data = json.loads(path.read_text())
     assert data["duration"] == 10.5
-    assert data["names"]["/a"] == {"requests": 12, "failures": 2, "percentiles": {"p95": 0.25}}
+    assert data["names"]["/a"] == {
+        "requests": 12, "failures": 2, "percentiles": {"p95": 0.25}, "methods": {},
+    }  # fmt: skip
     loaded = load_record(tmp_path, "run-1")
     assert loaded == make("run-1", 1000.0)
     assert not list((tmp_path / "runs").glob(".*tmp"))  # written atomically
@@ -60,6 +62,45 @@ def test_unknown_fields_from_newer_writers_are_ignored(tmp_path):
     (tmp_path / "runs").mkdir()
     (tmp_path / "runs" / "run-2.json").write_text(json.dumps(data))
     assert load_record(tmp_path, "run-2").requests == 12
+
+
+def test_per_method_figures_round_trip_under_their_name(tmp_path):
+    from perfstack.core.record import MethodStats
+
+    methods = {"GET": MethodStats(9, 0, {"p95": 0.2}), "PUT": MethodStats(3, 2, {"p95": 0.5})}
+    written = make("run-m", 1.0)
+    written.names["/a"].methods = methods
+    data = json.loads(write_record(tmp_path, written).read_text())
+    assert data["names"]["/a"]["methods"]["PUT"] == {
+        "requests": 3, "failures": 2, "percentiles": {"p95": 0.5},
+    }  # fmt: skip
+    assert load_record(tmp_path, "run-m").names["/a"].methods == methods
+
+
+def test_an_older_record_without_methods_reads_with_none(tmp_path):
+    data = make("run-old", 1.0).to_json()
+    data["names"] = {"/a": {"requests": 12, "failures": 2, "percentiles": {"p95": 0.25}}}
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "run-old.json").write_text(json.dumps(data))
+    names = load_record(tmp_path, "run-old").names
+    assert names == {"/a": NameStats(12, 2, {"p95": 0.25})} and names["/a"].methods == {}
+
+
+@pytest.mark.parametrize(
+    ("methods", "named"),
+    [
+        ({"GET": {"requests": "many"}}, "names['/a'].methods['GET']: expected requests"),
+        ([], "names['/a'].methods: expected an object"),
+    ],
+)
+def test_a_bad_per_method_figure_names_where_it_is(tmp_path, methods, named):
+    data = make("run-bad", 1.0).to_json()
+    data["names"]["/a"]["methods"] = methods
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "run-bad.json").write_text(json.dumps(data))
+    with pytest.raises(PerfstackError, match=named.replace("[", r"\[")) as raised:
+        load_record(tmp_path, "run-bad")
+    assert raised.value.exit_code == ExitCode.BAD_CONFIG_FILE
 
 
 def record(generator: str, **extra: object) -> RunRecord:
