@@ -14,12 +14,27 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from gate.baselines import BaselineSource, BaselineValue
+from gate.generators import in_prometheus, in_record, skip_reason
 from gate.measure import ForeignSeries, Measurement, Measurer, UnresolvedPlaceholder
 from gate.model import Objective, RuleSet
-from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected, Series
+from gate.prometheus import (
+    PrometheusClient,
+    PrometheusError,
+    PrometheusUnavailable,
+    QueryRejected,
+    Series,
+)
 from gate.relative import compare, unusable_baseline
 from gate.thresholds import SEVERITY, judge_value, shortfall
-from gate.verdicts import BaselineComparison, GateResult, ObjectiveResult, Status, overall, worst
+from gate.verdicts import (
+    BaselineComparison,
+    GateResult,
+    ObjectiveResult,
+    Skipped,
+    Status,
+    overall,
+    worst,
+)
 from gate.window import RunWindow
 
 _POLICY = {
@@ -60,16 +75,30 @@ class Gate:
         self.parallel = parallel
 
     def evaluate(self, window: RunWindow) -> GateResult:
+        skipped = [
+            Skipped(o.name, o.kind, f"not for scenario {window.scenario} (only for "
+                    f"{', '.join(o.scenarios)})")
+            for o in self.rules.objectives
+            if not o.applies_to(window.scenario)
+        ]  # fmt: skip
         applicable = [o for o in self.rules.objectives if o.applies_to(window.scenario)]
-        skipped = [o.name for o in self.rules.objectives if not o.applies_to(window.scenario)]
         not_ready = window.in_progress(self.clock())
         if not_ready:
             results = [self._not_ready(o, window, not_ready) for o in applicable]
         else:
+            ran = self._generators(window)
+            for objective in applicable:
+                why = None if ran is None else skip_reason(objective, ran, window)
+                if why is not None:
+                    skipped.append(Skipped(objective.name, objective.kind, why))
+            skipped_names = {s.name for s in skipped}
+            applicable = [o for o in applicable if o.name not in skipped_names]
             # objectives are independent; Prometheus answers concurrent queries in parallel
             with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
                 results = list(pool.map(lambda o: self.judge(o, window), applicable))
         status, score, reason = overall(results, self.rules.score_pass, self.rules.score_warn)
+        if not results and skipped:
+            reason = f"no objective was judged: all {len(skipped)} skipped"
         return GateResult(
             rules_path=self.rules.path,
             rules_name=self.rules.name,
@@ -87,6 +116,14 @@ class Gate:
             skipped=skipped,
             reason=not_ready or reason + _run_note(window),
         )
+
+    def _generators(self, window: RunWindow) -> set[str] | None:
+        """The generators the run had; None when Prometheus cannot say (then nothing is
+        skipped: the objectives meet the same error when they are judged)."""
+        try:
+            return in_record(window.record) | in_prometheus(self.client, window)
+        except PrometheusError:
+            return None
 
     def _not_ready(self, objective: Objective, window: RunWindow, reason: str) -> ObjectiveResult:
         queries = self.measurer.queries(objective, window)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -64,8 +65,8 @@ def test_malformed_query_is_error_exit_2(run_data, gate_cli, stack, tmp_path: Pa
 
 
 def test_empty_result_is_no_data_exit_3(run_data, gate_cli, stack, tmp_path: Path) -> None:
-    run, record = healthy_run(run_data)
-    text = "objectives:\n  - {name: errors, sli: ws_rtt_p95, pass: '< 1s'}\n"
+    run, record = healthy_run(run_data)  # request counters, but no duration histogram
+    text = "objectives:\n  - {name: mean, sli: latency_mean, pass: '< 1s'}\n"
     result = judge(stack.prometheus_url, text, record)
     assert result.objectives[0].status is Status.NO_DATA
     assert result.objectives[0].value is None  # never read as 0
@@ -432,3 +433,100 @@ def test_thresholds_in_their_sli_units_and_bare_numbers_are_accepted(tmp_path: P
         "  - {name: raw, query: 'vector(1)', pass: '< 5%'}\n",
     )
     assert len(load_rules(rules, {}).objectives) == 6
+
+
+HEALTH_LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+
+class Steady(HttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def health(self):
+        self.client.get("/health")
+"""
+
+
+@pytest.mark.slow
+def test_the_default_preset_judges_an_http_only_run_and_lists_what_it_skipped(
+    demo_target, stack, tmp_path: Path, capsys
+) -> None:
+    """No WebSocket generator and no exporter in the run: their objectives are skipped with
+    a note in every report, and the run gets its HTTP verdict instead of NO_DATA."""
+    from tests.loadgen.locust_runs import run_perfstack, write_locustfile
+
+    state = tmp_path / "state"
+    testid = f"http-only-{tmp_path.name}"[:60]
+    result = run_perfstack(
+        write_locustfile(tmp_path, HEALTH_LOCUSTFILE), demo_target.url, state,
+        stack.prometheus_url, "-u", "2", "-t", "4s", "--testid", testid,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    report, junit, markdown = tmp_path / "g.json", tmp_path / "g.xml", tmp_path / "g.md"
+    preset = Path(__file__).resolve().parents[2] / "gate" / "presets" / "default.yaml"
+    code = _gate_check(
+        state, stack.prometheus_url, preset, "--testid", testid, "--json", str(report),
+        "--junit", str(junit), "--markdown", str(markdown),
+    )  # fmt: skip
+    table = capsys.readouterr().out
+    data = json.loads(report.read_text())
+    assert code == 0, data
+    assert [(o["name"], o["status"]) for o in data["objectives"]] == [
+        ("p95 latency", "PASS"), ("error ratio", "PASS"), ("throughput", "PASS"),
+    ]  # fmt: skip
+    assert data["skipped"] == ["WebSocket connect success", "target memory growth"]
+    reasons = data["skip_reasons"]
+    assert reasons["WebSocket connect success"].startswith("no WebSocket generator in run")
+    assert reasons["target memory growth"].startswith("no resource exporter in run")
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    assert cases["WebSocket connect success"].find("skipped") is not None
+    assert cases["p95 latency"].find("skipped") is None
+    text = markdown.read_text()
+    assert "| WebSocket connect success | ⏭️ skipped |" in text
+    assert "| target memory growth | ⏭️ skipped |" in text
+    assert "skipped (not judged): WebSocket connect success: no WebSocket generator in" in table
+    assert "skipped (not judged): target memory growth: no resource exporter in" in table
+
+
+def test_a_websocket_generator_that_ran_and_produced_nothing_is_no_data(
+    run_data, gate_cli, tmp_path: Path
+) -> None:
+    """The default preset on a run whose WebSocket part ran and pushed nothing: the ws
+    objective is NO_DATA (exit 3), not skipped; the exporter it never had is skipped."""
+    from tests.gate.conftest import IDLE_WS_SUMMARY
+
+    run = run_data()
+    run.write(run.counter(HTTP_TOTAL, 500, name="a", method="GET", status="200"))
+    run.record(requests=500, percentiles={"p95": 0.01}, extra={"ws": IDLE_WS_SUMMARY})
+    report = tmp_path / "g.json"
+    preset = Path(__file__).resolve().parents[2] / "gate" / "presets" / "default.yaml"
+    code = gate_cli(
+        "gate", "check", "--rules", preset, "--testid", run.testid, "--json", report, "--no-push"
+    )
+    data = json.loads(report.read_text())
+    assert code == 3
+    statuses = {o["name"]: o["status"] for o in data["objectives"]}
+    assert statuses == {
+        "p95 latency": "PASS", "error ratio": "PASS", "throughput": "PASS",
+        "WebSocket connect success": "NO_DATA",
+    }  # fmt: skip
+    assert data["skipped"] == ["target memory growth"]
+
+
+def test_only_skipped_objectives_is_no_data_never_a_pass(
+    run_data, gate_cli, stack, tmp_path: Path
+) -> None:
+    run, record = healthy_run(run_data)
+    text = (
+        "objectives:\n  - {name: rtt, sli: ws_rtt_p95, pass: '< 1s'}\n"
+        "  - {name: growth, sli: memory_growth, pass: '< 1GB'}\n"
+    )
+    result = judge(stack.prometheus_url, text, record)
+    assert result.objectives == [] and result.status is Status.NO_DATA
+    assert [s.name for s in result.skipped] == ["rtt", "growth"]
+    assert result.reason.startswith("no objective was judged: all 2 skipped")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
+    assert code == 3
