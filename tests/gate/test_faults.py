@@ -435,6 +435,105 @@ def test_thresholds_in_their_sli_units_and_bare_numbers_are_accepted(tmp_path: P
     assert len(load_rules(rules, {}).objectives) == 6
 
 
+CUT_LOCUSTFILE = """
+import os
+
+from locust import HttpUser, constant, task
+
+CUT = {cut!r}  # the test creates it once pushes can no longer reach Prometheus
+
+
+class Steady(HttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def page(self):
+        if os.path.exists(CUT):
+            self.client.get("/no-such-page", name="/after-cut")  # 404: a failure
+        else:
+            self.client.get("/health", name="/before-cut")
+"""
+
+LOSS_RULES = """
+objectives:
+  - {name: error ratio, sli: error_ratio, pass: "<= 5%", key: true}
+  - {name: requests, sli: request_count, pass: ">= 1"}
+  - {name: p95, sli: latency_p95, pass: "< 5s"}
+  - {name: mean latency, sli: latency_mean, pass: "< 5s"}
+"""
+
+
+def _held(prometheus_url: str, metric: str, testid: str) -> float:
+    from tests.helpers import prom_scalar
+
+    held = prom_scalar(prometheus_url, f'sum(last_over_time({metric}{{testid="{testid}"}}[15m]))')
+    return 0.0 if held is None else held
+
+
+@pytest.mark.slow
+def test_samples_lost_mid_run_never_pass_on_what_prometheus_holds(
+    demo_target, stack, tmp_path: Path
+) -> None:
+    """Prometheus out of reach from the middle of a run to after its end (what a killed and
+    later restarted Prometheus does): it holds the first requests, all successes, while
+    every failure of the run is only in the run record. The gate judges what the record has
+    exactly from the record, the rest is inconclusive; nothing passes on the partial data."""
+    from urllib.parse import urlsplit
+
+    from perfstack.core.record import load_record
+    from tests.gate.relay import Relay
+    from tests.helpers import wait_until
+    from tests.loadgen.locust_runs import start_perfstack, write_locustfile
+
+    cut = tmp_path / "cut"
+    state = tmp_path / "state"
+    testid = f"lost-{tmp_path.name}"[:60]
+    relay = Relay(int(urlsplit(stack.prometheus_url).port or 0))
+    locustfile = write_locustfile(tmp_path, CUT_LOCUSTFILE.format(cut=str(cut)))
+    run = start_perfstack(
+        locustfile, demo_target.url, state, stack.prometheus_url, "-u", "2", "-t", "8s",
+        "--testid", testid, "--remote-write-url", f"{relay.url}/api/v1/write",
+        "--", "--perfstack-push-stop-timeout", "1",
+    )  # fmt: skip
+    try:
+        wait_until(lambda: _held(stack.prometheus_url, HTTP_TOTAL, testid) > 0, timeout=40)
+        relay.cut()
+        cut.touch()
+        output, _ = run.communicate(timeout=60)
+    finally:
+        relay.cut()
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    record = load_record(state, testid)
+    assert record.failures > 0 and record.samples_dropped > 0, output
+    held = _held(stack.prometheus_url, HTTP_TOTAL, testid)
+    assert 0 < held < record.requests
+    assert _held(stack.prometheus_url, "loadgen_http_request_failures_total", testid) == 0
+
+    report = tmp_path / "gate.json"
+    code = _gate_check(
+        state, stack.prometheus_url, write_rules(tmp_path, LOSS_RULES),
+        "--testid", testid, "--json", str(report),
+    )  # fmt: skip
+    assert code == 1  # the error ratio FAILs on the record's figures
+    by_name = {o["name"]: o for o in json.loads(report.read_text())["objectives"]}
+    loss = f"Prometheus holds {held:.0f} of the run's {record.requests} requests"
+    errors = by_name["error ratio"]
+    assert errors["status"] == "FAIL" and errors["source"] == "run record"
+    assert errors["value"] == record.failures / record.requests
+    assert loss in errors["reason"]
+    count = by_name["requests"]
+    assert (count["status"], count["value"], count["source"]) == (
+        "PASS", record.requests, "run record"
+    )  # fmt: skip
+    assert by_name["p95"]["source"] == "run record"
+    assert by_name["p95"]["value"] == record.percentiles["p95"]
+    mean = by_name["mean latency"]  # the record has no mean: inconclusive, not judged
+    assert mean["status"] == "NO_DATA" and mean["value"] is None
+    assert loss in mean["reason"]
+
+
 HEALTH_LOCUSTFILE = """
 from locust import HttpUser, constant, task
 
