@@ -118,3 +118,32 @@ objectives:
     loss = "Prometheus holds 40 of the run's 100 WebSocket messages sent"
     assert rtt.source == "run record" and rtt.value == 0.02 and loss in rtt.reason
     assert disconnects.status is Status.NO_DATA and loss in disconnects.reason
+
+
+def test_when_the_comparison_cannot_be_made_the_run_data_is_not_judged(run_data, stack) -> None:
+    """A Prometheus that fails only the comparison's query (a fake: a real one cannot be
+    made to fail one query on demand): whether data is missing is unknown, so objectives
+    reading the run's data are ERROR; one on the target's own metrics is still judged."""
+    from gate.prometheus import PrometheusUnavailable
+
+    class FailsTheComparison(PrometheusClient):
+        def instant(self, query: str, time: float):
+            if query.startswith(f"sum(last_over_time({FAILURES}{{"):
+                raise PrometheusUnavailable("Prometheus at test timed out (ReadTimeout)")
+            return super().instant(query, time)
+
+    run = run_data()
+    run.write(run.counter(REQUESTS, 500, name="a", method="GET", status="200"))
+    record = run.record(requests=500)
+    text = """
+objectives:
+  - {name: count, sli: request_count, pass: ">= 1"}
+  - {name: target's own, query: "vector(1)", pass: ">= 1"}
+"""
+    with FailsTheComparison(stack.prometheus_url) as client:
+        result = Gate(client, parse_rules(text, "c.yaml")).evaluate(from_record(record))
+    count, own = result.objectives
+    assert count.status is Status.ERROR and count.error_kind == "unavailable"
+    assert "timed out" in count.reason
+    assert own.status is Status.PASS
+    assert int(result.exit_code()) == 4
