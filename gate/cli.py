@@ -29,8 +29,9 @@ EXIT_CODES = epilog(
         ExitCode.USAGE: "invalid rule file or arguments, or a query needs fixing: Prometheus\n"
         "       rejected it (400/422), or it returned several series (on_multi_series: error)\n"
         "       or series of another run",
-        ExitCode.NO_DATA: "no data / inconclusive: an objective had no data or too few samples,\n"
-        "       or the run is still in progress",
+        ExitCode.NO_DATA: "no data / inconclusive: an objective had no data, too few samples or\n"
+        "       only part of the run's data, every objective was skipped, or the run is still\n"
+        "       in progress",
         ExitCode.PROMETHEUS_UNAVAILABLE: "Prometheus unreachable or answering errors (connection,\n"
         "       timeout, 5xx, or a partial answer with warnings)",
         ExitCode.INTERRUPTED: "interrupted",

@@ -14,13 +14,32 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from gate.baselines import BaselineSource, BaselineValue
+from gate.completeness import Loss, find_losses, loss_for
+from gate.generators import in_prometheus, in_record, reads_from, skip_reason
 from gate.measure import ForeignSeries, Measurement, Measurer, UnresolvedPlaceholder
 from gate.model import Objective, RuleSet
-from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected, Series
+from gate.prometheus import (
+    PrometheusClient,
+    PrometheusError,
+    PrometheusUnavailable,
+    QueryRejected,
+    Series,
+)
 from gate.relative import compare, unusable_baseline
 from gate.thresholds import SEVERITY, judge_value, shortfall
-from gate.verdicts import BaselineComparison, GateResult, ObjectiveResult, Status, overall, worst
+from gate.verdicts import (
+    BaselineComparison,
+    GateResult,
+    ObjectiveResult,
+    Skipped,
+    Status,
+    overall,
+    worst,
+)
 from gate.window import RunWindow
+
+# per generator what Prometheus lost of the run; the error when that could not be checked
+Losses = dict[str, Loss] | PrometheusError
 
 _POLICY = {
     "no_data": Status.NO_DATA,
@@ -60,16 +79,31 @@ class Gate:
         self.parallel = parallel
 
     def evaluate(self, window: RunWindow) -> GateResult:
+        skipped = [
+            Skipped(o.name, o.kind, f"not for scenario {window.scenario} (only for "
+                    f"{', '.join(o.scenarios)})")
+            for o in self.rules.objectives
+            if not o.applies_to(window.scenario)
+        ]  # fmt: skip
         applicable = [o for o in self.rules.objectives if o.applies_to(window.scenario)]
-        skipped = [o.name for o in self.rules.objectives if not o.applies_to(window.scenario)]
         not_ready = window.in_progress(self.clock())
         if not_ready:
             results = [self._not_ready(o, window, not_ready) for o in applicable]
         else:
+            ran = self._generators(window)
+            for objective in applicable:
+                why = None if ran is None else skip_reason(objective, ran, window)
+                if why is not None:
+                    skipped.append(Skipped(objective.name, objective.kind, why))
+            skipped_names = {s.name for s in skipped}
+            applicable = [o for o in applicable if o.name not in skipped_names]
+            losses = self._find_losses(window)
             # objectives are independent; Prometheus answers concurrent queries in parallel
             with ThreadPoolExecutor(max_workers=max(1, self.parallel)) as pool:
-                results = list(pool.map(lambda o: self.judge(o, window), applicable))
+                results = list(pool.map(lambda o: self.judge(o, window, losses), applicable))
         status, score, reason = overall(results, self.rules.score_pass, self.rules.score_warn)
+        if not results and skipped:
+            reason = f"no objective was judged: all {len(skipped)} skipped"
         return GateResult(
             rules_path=self.rules.path,
             rules_name=self.rules.name,
@@ -88,16 +122,32 @@ class Gate:
             reason=not_ready or reason + _run_note(window),
         )
 
+    def _generators(self, window: RunWindow) -> set[str] | None:
+        """The generators the run had; None when Prometheus cannot say (then nothing is
+        skipped: the objectives meet the same error when they are judged)."""
+        try:
+            return in_record(window.record) | in_prometheus(self.client, window)
+        except PrometheusError:
+            return None
+
+    def _find_losses(self, window: RunWindow) -> Losses:
+        try:
+            return find_losses(self.client, window)
+        except PrometheusError as error:
+            return error  # whether data is missing is unknown: objectives reading it ERROR
+
     def _not_ready(self, objective: Objective, window: RunWindow, reason: str) -> ObjectiveResult:
         queries = self.measurer.queries(objective, window)
         return ObjectiveResult(
             objective, Status.NO_DATA, None, queries[-1], window.eval_time, reason=reason
         )
 
-    def judge(self, objective: Objective, window: RunWindow) -> ObjectiveResult:
+    def judge(
+        self, objective: Objective, window: RunWindow, losses: Losses | None = None
+    ) -> ObjectiveResult:
         started = time.perf_counter()
         try:
-            result = self._judge(objective, window)
+            result = self._judge(objective, window, {} if losses is None else losses)
         except QueryRejected as error:
             result = self._error(
                 objective, window, "query", f"Prometheus rejected the query: {error}"
@@ -120,8 +170,38 @@ class Gate:
             objective, Status.ERROR, None, query, window.eval_time, reason=reason, error_kind=kind
         )
 
-    def _judge(self, objective: Objective, window: RunWindow) -> ObjectiveResult:
-        measured = self.measurer.measure(objective, window)
+    def _measure(
+        self, objective: Objective, window: RunWindow, loss: Loss | None
+    ) -> Measurement | ObjectiveResult:
+        """The objective's numbers; from the run record when Prometheus lost part of the
+        data it reads, and a NO_DATA verdict when the record has no exact figure for it."""
+        if loss is None:
+            return self.measurer.measure(objective, window)
+        measured = self.measurer.from_record(objective, window, counts=True)
+        if measured is None:
+            return ObjectiveResult(
+                objective,
+                Status.NO_DATA,
+                None,
+                self.measurer.queries(objective, window)[-1],
+                window.eval_time,
+                reason=f"not judged: {loss.reason}, and the run record has no exact figure "
+                "for this objective (Prometheus' partial data is never judged)",
+            )
+        measured.notes.append(f"judged from the run record's exact figures: {loss.reason}")
+        return measured
+
+    def _judge(self, objective: Objective, window: RunWindow, losses: Losses) -> ObjectiveResult:
+        if isinstance(losses, PrometheusError):
+            # whether Prometheus holds the whole run is unknown: no objective that reads the
+            # run's pushed data is judged (raw queries elsewhere still are)
+            if reads_from(objective) or "testid" in (objective.query or ""):
+                raise losses
+            losses = {}
+        loss = loss_for(objective, losses)
+        measured = self._measure(objective, window, loss)
+        if isinstance(measured, ObjectiveResult):
+            return measured
         base: BaselineValue | None = None
         if objective.relative is not None and self.baseline is not None and measured.series:
             base = self.baseline.get(objective)  # once: the worst series is chosen against it too
@@ -140,12 +220,19 @@ class Gate:
         status = absolute
         compared = absolute in (Status.PASS, Status.WARN, Status.FAIL) and result.value is not None
         if objective.relative is not None and compared:
-            result.intervals = self._intervals(objective, window)
+            # Prometheus' intervals of a run it holds only part of would be compared as the
+            # whole run's: the change is then the point change of the record's exact value
+            result.intervals = [] if loss is not None else self._intervals(objective, window)
             comparison = self._relative(objective, result, base)
             if comparison is not None:
                 result.baseline = comparison
                 status = worst(status, comparison.status)
-        elif self.collect_intervals and objective.sli is not None and result.value is not None:
+        elif (
+            self.collect_intervals
+            and objective.sli is not None
+            and result.value is not None
+            and loss is None
+        ):
             result.intervals = self._intervals(objective, window)
         result.status = status
         return result

@@ -8,6 +8,7 @@ everything else is an instant query at the window's evaluation time.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gate.model import Objective
@@ -15,7 +16,7 @@ from gate.prometheus import PrometheusClient, Series
 from gate.request_names import parse_request
 from gate.shorthands import SHORTHANDS, selector
 from gate.window import RunWindow, resolve
-from perfstack.core.record import MethodStats
+from perfstack.core.record import MethodStats, RunRecord
 
 
 @dataclass
@@ -26,6 +27,19 @@ class Measurement:
     samples: int | None = None
     samples_query: str | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def _per_second(requests: int, failures: int, duration: float) -> float | None:
+    return requests / duration if duration > 0 else None
+
+
+# shorthand -> (the record's figures it is computed from, value from requests, failures and
+# duration); read from the record when Prometheus lost part of the run
+RECORD_COUNTS: dict[str, tuple[str, Callable[[int, int, float], float | None]]] = {
+    "request_count": ("requests", lambda requests, _failures, _duration: float(requests)),
+    "error_ratio": ("failures / requests", lambda requests, failures, _d: failures / requests),
+    "throughput": ("requests / duration", _per_second),
+}
 
 
 class UnresolvedPlaceholder(Exception):
@@ -130,42 +144,51 @@ class Measurer:
         return query, [value for _, value in result[0].points if math.isfinite(value)]
 
     def _from_record(self, objective: Objective, window: RunWindow) -> Measurement | None:
+        return self.from_record(objective, window)
+
+    def from_record(
+        self, objective: Objective, window: RunWindow, counts: bool = False
+    ) -> Measurement | None:
+        """The run record's exact value of a shorthand, or None when it has none.
+
+        Percentiles always (exact, where Prometheus' histogram interpolates); with `counts`
+        also the request count, error ratio and throughput - the gate asks for those only
+        when Prometheus lost part of the run, since otherwise they are the same numbers."""
         record = window.record
         if record is None or objective.sli is None:
             return None
         shorthand = SHORTHANDS[objective.sli]
-        key = shorthand.record_percentile
-        if key is None or record.generator != shorthand.record_generator:
+        if record.generator != shorthand.record_generator:
             return None  # a WebSocket run's record holds RTT percentiles, not HTTP latency
-        if objective.request is None:
-            value, samples, where = (
-                record.percentiles.get(key),
-                record.requests,
-                f"percentiles.{key}",
-            )
-        else:
+        stats: RunRecord | MethodStats | None = record
+        where = ""
+        if objective.request is not None:
             ref = parse_request(objective.request)
             named = record.names.get(ref.name)
-            stats: MethodStats | None = named
-            where = f"names[{ref.name!r}]"
+            stats, where = named, f"names[{ref.name!r}]."
             if named is not None and ref.method is not None:
                 # a record written before methods were kept has none: Prometheus answers
                 stats = named.methods.get(ref.method)
-                where += f".methods[{ref.method!r}]"
-            if stats is None:
-                return None
-            value, samples, where = (
-                stats.percentiles.get(key),
-                stats.requests,
-                f"{where}.percentiles.{key}",
-            )
-        if value is None or samples <= 0:
+                where = f"names[{ref.name!r}].methods[{ref.method!r}]."
+        if stats is None or stats.requests <= 0:
+            return None
+        key = shorthand.record_percentile
+        if key is not None:
+            value: float | None = stats.percentiles.get(key)
+            where += f"percentiles.{key}"
+        elif counts and objective.sli in RECORD_COUNTS:
+            field_name, exact = RECORD_COUNTS[objective.sli]
+            value = exact(stats.requests, stats.failures, record.duration or 0.0)
+            where += field_name
+        else:
+            return None
+        if value is None:
             return None
         return Measurement(
             [Series({}, float(value))],
             f"run record {record.testid}: {where} (exact)",
             source="run record",
-            samples=int(samples),
+            samples=int(stats.requests),
         )
 
     def _prom(self) -> PrometheusClient:

@@ -95,6 +95,11 @@ class PrometheusClient:
         }
         return self._parsed(self._matrix, self._get("/api/v1/query_range", params))
 
+    def label_values(self, label: str, match: str, start: float, end: float) -> list[str]:
+        """Values of `label` on the series `match` selects between start and end."""
+        params = {"match[]": match, "start": _fmt_time(start), "end": _fmt_time(end)}
+        return self._parsed(_strings, self._get(f"/api/v1/label/{label}/values", params))
+
     def _parsed(self, parse: Callable[[Any], list[T]], data: Any) -> list[T]:
         """An answer that is JSON but not the API's shape is an unavailable Prometheus (a
         proxy's error page, a truncated body), never an empty result."""
@@ -161,7 +166,13 @@ class PrometheusClient:
                 f"Prometheus at {self.url} answered with warnings, the result may be partial: "
                 + _one_line(body["warnings"])
             )
-        return body["data"]  # a dict for queries, the formatted text for format_query
+        return body["data"]  # a dict for queries, a list for label values, text for format_query
+
+
+def _strings(data: Any) -> list[str]:
+    if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+        raise ValueError(f"expected a list of strings, got {data!r:.80}")
+    return list(data)
 
 
 def _one_line(warnings: Any) -> str:

@@ -2,7 +2,8 @@
 
 Shape (documented in docs/gate.md, checked by tests/gate/test_report_json.py):
 top level `schema`, `status`, `exit_code`, `score`, `testid`, `scenario`, `rules`,
-`window`, `baseline`, `reason`, `skipped`, `objectives[]`; each objective `name`, `kind`,
+`window`, `baseline`, `reason`, `skipped` (names), `skip_reasons` ({name: why}),
+`objectives[]`; each objective `name`, `kind`,
 `sli`, `status`, `value`, `unit`, `threshold`, `samples`, `min_samples`, `query`, `source`,
 `evaluated_at`, `series[]`, `baseline`, `intervals`, `reason`, `recommendation`.
 Non-finite numbers are written as the strings "NaN", "+Inf", "-Inf" (JSON has no NaN).
@@ -86,7 +87,8 @@ def result_json(result: GateResult, strict: bool = False) -> dict[str, Any]:
         "window": {"start": result.start, "end": result.end, "evaluated_at": result.evaluated_at},
         "baseline": result.baseline_source,
         "reason": result.reason,
-        "skipped": result.skipped,
+        "skipped": [skipped.name for skipped in result.skipped],
+        "skip_reasons": {skipped.name: skipped.reason for skipped in result.skipped},
         "objectives": [objective_json(entry) for entry in result.objectives],
     }
 

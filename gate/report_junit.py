@@ -1,9 +1,10 @@
 """JUnit XML: one test case per objective, so CI systems list the gate's verdicts natively.
 
 FAIL is a <failure>, ERROR an <error>, NO_DATA a <failure type="NO_DATA"> (it must not
-look green), WARN passes with the warning in <system-out>. The message carries value,
-threshold and the resolved query. Valid against tests/gate/junit.xsd (the common
-Jenkins/Ant structure).
+look green), WARN passes with the warning in <system-out>; an objective the gate skipped
+(another scenario, a generator the run did not have) is a <skipped> test case. The
+message carries value, threshold and the resolved query. Valid against
+tests/gate/junit.xsd (the common Jenkins/Ant structure).
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ def junit_tree(result: GateResult) -> ET.ElementTree:
     failures = sum(1 for e in result.objectives if e.status in (Status.FAIL, Status.NO_DATA))
     errors = sum(1 for e in result.objectives if e.status is Status.ERROR)
     elapsed = sum(e.elapsed for e in result.objectives)
+    tests = len(result.objectives) + len(result.skipped)
     suites = ET.Element(
         "testsuites",
         name="perfstack gate",
-        tests=str(len(result.objectives)),
+        tests=str(tests),
         failures=str(failures),
         errors=str(errors),
         time=f"{elapsed:.3f}",
@@ -55,10 +57,10 @@ def junit_tree(result: GateResult) -> ET.ElementTree:
         suites,
         "testsuite",
         name=f"gate {result.rules_name} ({result.testid})",
-        tests=str(len(result.objectives)),
+        tests=str(tests),
         failures=str(failures),
         errors=str(errors),
-        skipped="0",
+        skipped=str(len(result.skipped)),
         time=f"{elapsed:.3f}",
         timestamp=datetime.fromtimestamp(result.evaluated_at, UTC).strftime("%Y-%m-%dT%H:%M:%S"),
         hostname="localhost",
@@ -91,6 +93,15 @@ def junit_tree(result: GateResult) -> ET.ElementTree:
             element.text = _detail(entry)
         else:
             ET.SubElement(case, "system-out").text = _detail(entry)
+    for skipped in result.skipped:  # listed, so a skipped objective is seen not to be judged
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            name=skipped.name,
+            classname=f"perfstack.gate.{skipped.kind}",
+            time="0.000",
+        )
+        ET.SubElement(case, "skipped", message=skipped.reason)
     return ET.ElementTree(suites)
 
 

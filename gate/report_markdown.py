@@ -1,5 +1,6 @@
 """Markdown report (`--markdown FILE`, appended to $GITHUB_STEP_SUMMARY when set): a
-requirement-validation table, then recommendations for what did not pass."""
+requirement-validation table (skipped objectives last, with why), then recommendations for
+what did not pass."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ ICONS = {
     Status.NO_DATA: "❔",
     Status.ERROR: "💥",
 }
+
+SKIPPED_ICON = "⏭️"
 
 
 def _cell(text: str) -> str:
@@ -55,6 +58,9 @@ def render_markdown(result: GateResult) -> str:
             )
             + " |"
         )
+    for skipped in result.skipped:
+        cells = (skipped.name, f"{SKIPPED_ICON} skipped", "", "", "", "", skipped.reason)
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     advice = [(e.objective.name, e.reason, recommend(e)) for e in result.objectives if recommend(e)]
     if advice:
         lines += ["", "### Recommendations", ""]

@@ -62,8 +62,8 @@ def print_table(result: GateResult, file: IO[str] | None = None, width: int | No
             f"  baseline: {result.baseline_source}" if result.baseline_source else "",
         )
     )
-    if result.skipped:
-        console.print(f"not for scenario {result.scenario}: {', '.join(result.skipped)}")
+    for skipped in result.skipped:
+        console.print(f"skipped (not judged): {skipped.name}: {skipped.reason}")
     for entry in result.objectives:
         advice = recommend(entry)
         if advice:

@@ -58,6 +58,16 @@ class BaselineComparison:
         return separator.join(parts)
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """An objective not judged for this run, and why: it is for other scenarios, or it
+    reads data of a generator the run did not have. Never a pass, never counted."""
+
+    name: str
+    kind: str
+    reason: str
+
+
 @dataclass
 class ObjectiveResult:
     objective: Objective
@@ -101,7 +111,7 @@ class GateResult:
     score_pass: float | None
     score_warn: float | None
     baseline_source: str | None = None
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     reason: str = ""
 
     def exit_code(self, strict: bool = False) -> ExitCode:

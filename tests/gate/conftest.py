@@ -39,6 +39,19 @@ def testid() -> str:
     return f"gate-{uuid.uuid4().hex[:10]}"
 
 
+def generator_of(metric: str) -> str:
+    """The `generator` label the process that pushes `metric` puts on it."""
+    if metric.startswith("loadgen_ws_"):
+        return "ws"
+    if metric.startswith("exporter_"):
+        return "exporter"
+    return "locust"
+
+
+# the summary of a WebSocket generator that ran beside Locust and produced nothing
+IDLE_WS_SUMMARY = {"mode": "echo", "messages": {"sent": 0}, "connections": {"attempts": 0}}
+
+
 class RunData:
     """A finished run in the past: its record and helpers to write its metrics."""
 
@@ -57,7 +70,7 @@ class RunData:
             "__name__": metric,
             "testid": self.testid,
             "scenario": self.scenario,
-            "generator": "locust",
+            "generator": generator_of(metric),
             "instance": "test:1",
             **extra,
         }
@@ -159,7 +172,8 @@ def mixed_result(run_data: Callable[..., RunData], stack: object, tmp_path: Path
             "loadgen_http_request_failures_total", 50, name="a", method="GET", error_type="http_5xx"
         ),
     )
-    record = run.record(requests=500, failures=50)
+    # the WebSocket generator ran and produced nothing: its objective is NO_DATA, not skipped
+    record = run.record(requests=500, failures=50, extra={"ws": IDLE_WS_SUMMARY})
     baseline = tmp_path / "main.json"
     baseline.write_text(
         json.dumps(

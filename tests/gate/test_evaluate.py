@@ -10,7 +10,7 @@ from gate.rules import parse_rules
 from gate.verdicts import Status
 from gate.window import from_record
 from perfstack.core.errors import ExitCode
-from tests.gate.conftest import write_rules
+from tests.gate.conftest import IDLE_WS_SUMMARY, write_rules
 
 BUCKETS = (0.1, 0.2, 0.4, float("inf"))
 
@@ -53,7 +53,7 @@ def http_run(run_data, **record_fields):
 
 
 def test_no_data_policies(run_data, stack) -> None:
-    _, record = http_run(run_data)
+    _, record = http_run(run_data, extra={"ws": IDLE_WS_SUMMARY})  # ran, produced nothing
     text = """
 objectives:
   - {name: default, sli: ws_rtt_p95, pass: "< 1s"}
@@ -88,7 +88,8 @@ objectives:
 """
     result = evaluate(stack, text, record)
     assert [r.objective.name for r in result.objectives] == ["always"]
-    assert result.skipped == ["peak only"] and result.status is Status.PASS
+    assert [s.name for s in result.skipped] == ["peak only"] and result.status is Status.PASS
+    assert result.skipped[0].reason == "not for scenario gatetest (only for peak)"
 
 
 def test_record_percentiles_win_over_the_histogram(run_data, stack) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -64,8 +65,8 @@ def test_malformed_query_is_error_exit_2(run_data, gate_cli, stack, tmp_path: Pa
 
 
 def test_empty_result_is_no_data_exit_3(run_data, gate_cli, stack, tmp_path: Path) -> None:
-    run, record = healthy_run(run_data)
-    text = "objectives:\n  - {name: errors, sli: ws_rtt_p95, pass: '< 1s'}\n"
+    run, record = healthy_run(run_data)  # request counters, but no duration histogram
+    text = "objectives:\n  - {name: mean, sli: latency_mean, pass: '< 1s'}\n"
     result = judge(stack.prometheus_url, text, record)
     assert result.objectives[0].status is Status.NO_DATA
     assert result.objectives[0].value is None  # never read as 0
@@ -432,3 +433,199 @@ def test_thresholds_in_their_sli_units_and_bare_numbers_are_accepted(tmp_path: P
         "  - {name: raw, query: 'vector(1)', pass: '< 5%'}\n",
     )
     assert len(load_rules(rules, {}).objectives) == 6
+
+
+CUT_LOCUSTFILE = """
+import os
+
+from locust import HttpUser, constant, task
+
+CUT = {cut!r}  # the test creates it once pushes can no longer reach Prometheus
+
+
+class Steady(HttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def page(self):
+        if os.path.exists(CUT):
+            self.client.get("/no-such-page", name="/after-cut")  # 404: a failure
+        else:
+            self.client.get("/health", name="/before-cut")
+"""
+
+LOSS_RULES = """
+objectives:
+  - {name: error ratio, sli: error_ratio, pass: "<= 5%", key: true}
+  - {name: requests, sli: request_count, pass: ">= 1"}
+  - {name: p95, sli: latency_p95, pass: "< 5s"}
+  - {name: mean latency, sli: latency_mean, pass: "< 5s"}
+"""
+
+
+def _held(prometheus_url: str, metric: str, testid: str) -> float:
+    from tests.helpers import prom_scalar
+
+    held = prom_scalar(prometheus_url, f'sum(last_over_time({metric}{{testid="{testid}"}}[15m]))')
+    return 0.0 if held is None else held
+
+
+@pytest.mark.slow
+def test_samples_lost_mid_run_never_pass_on_what_prometheus_holds(
+    demo_target, stack, tmp_path: Path
+) -> None:
+    """Prometheus out of reach from the middle of a run to after its end (what a killed and
+    later restarted Prometheus does): it holds the first requests, all successes, while
+    every failure of the run is only in the run record. The gate judges what the record has
+    exactly from the record, the rest is inconclusive; nothing passes on the partial data."""
+    from urllib.parse import urlsplit
+
+    from perfstack.core.record import load_record
+    from tests.gate.relay import Relay
+    from tests.helpers import wait_until
+    from tests.loadgen.locust_runs import start_perfstack, write_locustfile
+
+    cut = tmp_path / "cut"
+    state = tmp_path / "state"
+    testid = f"lost-{tmp_path.name}"[:60]
+    relay = Relay(int(urlsplit(stack.prometheus_url).port or 0))
+    locustfile = write_locustfile(tmp_path, CUT_LOCUSTFILE.format(cut=str(cut)))
+    run = start_perfstack(
+        locustfile, demo_target.url, state, stack.prometheus_url, "-u", "2", "-t", "8s",
+        "--testid", testid, "--remote-write-url", f"{relay.url}/api/v1/write",
+        "--", "--perfstack-push-stop-timeout", "1",
+    )  # fmt: skip
+    try:
+        wait_until(lambda: _held(stack.prometheus_url, HTTP_TOTAL, testid) > 0, timeout=40)
+        relay.cut()
+        cut.touch()
+        output, _ = run.communicate(timeout=60)
+    finally:
+        relay.cut()
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    record = load_record(state, testid)
+    assert record.failures > 0 and record.samples_dropped > 0, output
+    held = _held(stack.prometheus_url, HTTP_TOTAL, testid)
+    assert 0 < held < record.requests
+    assert _held(stack.prometheus_url, "loadgen_http_request_failures_total", testid) == 0
+
+    report = tmp_path / "gate.json"
+    code = _gate_check(
+        state, stack.prometheus_url, write_rules(tmp_path, LOSS_RULES),
+        "--testid", testid, "--json", str(report),
+    )  # fmt: skip
+    assert code == 1  # the error ratio FAILs on the record's figures
+    by_name = {o["name"]: o for o in json.loads(report.read_text())["objectives"]}
+    loss = f"Prometheus holds {held:.0f} of the run's {record.requests} requests"
+    errors = by_name["error ratio"]
+    assert errors["status"] == "FAIL" and errors["source"] == "run record"
+    assert errors["value"] == record.failures / record.requests
+    assert loss in errors["reason"]
+    count = by_name["requests"]
+    assert (count["status"], count["value"], count["source"]) == (
+        "PASS", record.requests, "run record"
+    )  # fmt: skip
+    assert by_name["p95"]["source"] == "run record"
+    assert by_name["p95"]["value"] == record.percentiles["p95"]
+    mean = by_name["mean latency"]  # the record has no mean: inconclusive, not judged
+    assert mean["status"] == "NO_DATA" and mean["value"] is None
+    assert loss in mean["reason"]
+
+
+HEALTH_LOCUSTFILE = """
+from locust import HttpUser, constant, task
+
+
+class Steady(HttpUser):
+    wait_time = constant(0.05)
+
+    @task
+    def health(self):
+        self.client.get("/health")
+"""
+
+
+@pytest.mark.slow
+def test_the_default_preset_judges_an_http_only_run_and_lists_what_it_skipped(
+    demo_target, stack, tmp_path: Path, capsys
+) -> None:
+    """No WebSocket generator and no exporter in the run: their objectives are skipped with
+    a note in every report, and the run gets its HTTP verdict instead of NO_DATA."""
+    from tests.loadgen.locust_runs import run_perfstack, write_locustfile
+
+    state = tmp_path / "state"
+    testid = f"http-only-{tmp_path.name}"[:60]
+    result = run_perfstack(
+        write_locustfile(tmp_path, HEALTH_LOCUSTFILE), demo_target.url, state,
+        stack.prometheus_url, "-u", "2", "-t", "4s", "--testid", testid,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    report, junit, markdown = tmp_path / "g.json", tmp_path / "g.xml", tmp_path / "g.md"
+    preset = Path(__file__).resolve().parents[2] / "gate" / "presets" / "default.yaml"
+    code = _gate_check(
+        state, stack.prometheus_url, preset, "--testid", testid, "--json", str(report),
+        "--junit", str(junit), "--markdown", str(markdown),
+    )  # fmt: skip
+    table = capsys.readouterr().out
+    data = json.loads(report.read_text())
+    assert code == 0, data
+    assert [(o["name"], o["status"]) for o in data["objectives"]] == [
+        ("p95 latency", "PASS"), ("error ratio", "PASS"), ("throughput", "PASS"),
+    ]  # fmt: skip
+    assert data["skipped"] == ["WebSocket connect success", "target memory growth"]
+    reasons = data["skip_reasons"]
+    assert reasons["WebSocket connect success"].startswith("no WebSocket generator in run")
+    assert reasons["target memory growth"].startswith("no resource exporter in run")
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    assert cases["WebSocket connect success"].find("skipped") is not None
+    assert cases["p95 latency"].find("skipped") is None
+    text = markdown.read_text()
+    assert "| WebSocket connect success | ⏭️ skipped |" in text
+    assert "| target memory growth | ⏭️ skipped |" in text
+    assert "skipped (not judged): WebSocket connect success: no WebSocket generator in" in table
+    assert "skipped (not judged): target memory growth: no resource exporter in" in table
+
+
+def test_a_websocket_generator_that_ran_and_produced_nothing_is_no_data(
+    run_data, gate_cli, tmp_path: Path
+) -> None:
+    """The default preset on a run whose WebSocket part ran and pushed nothing: the ws
+    objective is NO_DATA (exit 3), not skipped; the exporter it never had is skipped."""
+    from tests.gate.conftest import IDLE_WS_SUMMARY
+
+    run = run_data()
+    run.write(run.counter(HTTP_TOTAL, 500, name="a", method="GET", status="200"))
+    run.record(requests=500, percentiles={"p95": 0.01}, extra={"ws": IDLE_WS_SUMMARY})
+    report = tmp_path / "g.json"
+    preset = Path(__file__).resolve().parents[2] / "gate" / "presets" / "default.yaml"
+    code = gate_cli(
+        "gate", "check", "--rules", preset, "--testid", run.testid, "--json", report, "--no-push"
+    )
+    data = json.loads(report.read_text())
+    assert code == 3
+    statuses = {o["name"]: o["status"] for o in data["objectives"]}
+    assert statuses == {
+        "p95 latency": "PASS", "error ratio": "PASS", "throughput": "PASS",
+        "WebSocket connect success": "NO_DATA",
+    }  # fmt: skip
+    assert data["skipped"] == ["target memory growth"]
+
+
+def test_only_skipped_objectives_is_no_data_never_a_pass(
+    run_data, gate_cli, stack, tmp_path: Path
+) -> None:
+    run, record = healthy_run(run_data)
+    text = (
+        "objectives:\n  - {name: rtt, sli: ws_rtt_p95, pass: '< 1s'}\n"
+        "  - {name: growth, sli: memory_growth, pass: '< 1GB'}\n"
+    )
+    result = judge(stack.prometheus_url, text, record)
+    assert result.objectives == [] and result.status is Status.NO_DATA
+    assert [s.name for s in result.skipped] == ["rtt", "growth"]
+    assert result.reason.startswith("no objective was judged: all 2 skipped")
+    code = gate_cli(
+        "gate", "check", "--rules", write_rules(tmp_path, text), "--testid", run.testid, "--no-push"
+    )
+    assert code == 3

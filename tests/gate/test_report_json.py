@@ -20,6 +20,7 @@ TOP_LEVEL = {
     "baseline",
     "reason",
     "skipped",
+    "skip_reasons",
     "objectives",
 }
 OBJECTIVE = {

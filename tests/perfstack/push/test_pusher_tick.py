@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import RemoteWritePusher
-from perfstack.testing import PrometheusProcess
+from perfstack.testing import PrometheusProcess, free_port
 from tests.helpers import prom_scalar, wait_until
 
 
@@ -67,3 +67,23 @@ def test_tick_refuses_a_started_pusher() -> None:
             pusher.tick()
     finally:
         pusher.stop(stale=False, timeout=0)
+
+
+def test_stop_of_a_tick_driven_pusher_keeps_to_its_stop_timeout() -> None:
+    """The Locust plugin's pusher at the end of a run with Prometheus away: stop() may spend
+    `stop_timeout` on the backlog, not that again waiting for what it could not send."""
+    budget = 2.0
+    registry = CollectorRegistry()
+    Counter("unsent", "never reaches anyone", registry=registry).inc()
+    config = PushConfig(
+        url=f"http://127.0.0.1:{free_port()}/api/v1/write", stop_timeout=budget,
+        min_backoff=0.05, max_backoff=0.1, self_metrics=False,
+    )  # fmt: skip
+    pusher = RemoteWritePusher(registry, config)
+    pusher.tick()  # refused: queued for a retry
+    started = time.monotonic()
+    assert pusher.stop() is False
+    elapsed = time.monotonic() - started
+    # bounded by the configured budget, not a fixed time: twice the budget was the defect
+    assert budget * 0.9 <= elapsed < budget * 1.5, elapsed
+    assert pusher.stats.samples_dropped["unsent_at_stop"] > 0
