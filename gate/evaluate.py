@@ -21,6 +21,7 @@ from gate.relative import compare, unusable_baseline
 from gate.thresholds import SEVERITY, judge_value, shortfall
 from gate.verdicts import BaselineComparison, GateResult, ObjectiveResult, Status, overall, worst
 from gate.window import RunWindow
+from perfstack.core.record import COMPLETED
 
 _POLICY = {
     "no_data": Status.NO_DATA,
@@ -262,7 +263,7 @@ class Gate:
 def _run_note(window: RunWindow) -> str:
     """A run that was interrupted or hit errors is judged on what it measured, but says so."""
     record = window.record
-    if record is None or record.exit_status in ("ok", "running", ""):
+    if record is None or record.exit_status in (COMPLETED, "ok", "running", ""):
         return ""
     return f"; note: the run ended {record.exit_status}" + (
         f" ({record.message})" if record.message else ""
