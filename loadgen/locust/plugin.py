@@ -27,6 +27,7 @@ from loadgen.locust.live_status import LiveStatusWriter
 from loadgen.locust.names import AgreedNames, NameGuard
 from loadgen.locust.record import build_record
 from loadgen.locust.recorder import RequestRecorder
+from loadgen.locust.run_end import stop_origin
 from loadgen.locust.settings import PluginSettings, add_arguments
 from loadgen.locust.swarms import Swarms
 from perfstack.core.identity import RunIdentity, new_testid
@@ -96,6 +97,7 @@ class PluginRun:
         listeners = self.environment.events
         runner = self.environment.runner
         listeners.test_start.add_listener(self.on_test_start)
+        listeners.test_stopping.add_listener(self.on_test_stopping)
         listeners.test_stop.add_listener(self.on_test_stop)
         listeners.quit.add_listener(self.on_quit)
         if self.role != "master":
@@ -162,6 +164,10 @@ class PluginRun:
 
     def on_run_message(self, environment: Environment, msg: Any, **_: Any) -> None:
         self._received = dict(msg.data or {})
+
+    def on_test_stopping(self, environment: Environment, **_: Any) -> None:
+        if self.role != "worker":
+            self.swarms.stopping(stop_origin())
 
     def on_test_stop(self, environment: Environment, **_: Any) -> None:
         self.end = time.time()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from loadgen.annotations import grafana_url
 from loadgen.locust.names import AgreedNames, NameGuard
 from loadgen.locust.recorder import RequestRecorder
+from loadgen.locust.run_end import ending, plan_of
 from loadgen.locust.settings import PluginSettings
 from loadgen.locust.swarms import Swarms
 from perfstack.core.identity import RunIdentity
@@ -47,6 +48,9 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
     decided_alone = sum(int(r.get("names_decided_alone", 0)) for r in reports)
     instances = [run.identity.instance] if run.role == "local" else sorted(run.worker_reports)
     swarms = run.swarms
+    status, message = ending(
+        plan_of(run.environment), swarms.last_stopped_by, swarms.load_before_stop
+    )
     return RunRecord(
         testid=run.identity.testid,
         scenario=run.identity.scenario,
@@ -69,8 +73,9 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
         or any(bool(r.get("saturated")) for r in reports),
         prometheus_url=run.settings.prometheus_url,
         grafana_url=grafana_url(run.settings.state_dir),
-        exit_status="completed",
+        exit_status=status,
         exit_code=exit_code,
+        message=message,
         swarms=swarms.to_json(),
         extra={
             "locust_exit_code": exit_code,

@@ -24,6 +24,8 @@ class Swarm:
     began: float = field(default_factory=time.monotonic)
     end: float | None = None
     seconds: float = 0.0  # monotonic, set when it stops
+    stopping_after: float | None = None  # monotonic seconds until its stop began
+    stopped_by: tuple[str, str] | None = None  # which of Locust's own ends (run_end.py)
     users: int = 0  # peak
     requests: int = 0
     failures: int = 0
@@ -53,6 +55,14 @@ class Swarms:
         if self.current is not None:
             self.current.users = max(self.current.users, users)
 
+    def stopping(self, origin: tuple[str, str] | None) -> None:
+        """The running swarm's stop has begun (test_stopping); the first one says who
+        stopped it (a stop may begin again when the first was cut short)."""
+        swarm = self.current
+        if swarm is not None and swarm.stopping_after is None:
+            swarm.stopping_after = time.monotonic() - swarm.began
+            swarm.stopped_by = origin
+
     def stopped(self, now: float, counts: tuple[int, int]) -> None:
         """Close the running swarm with the run's cumulative (requests, failures) now."""
         swarm, self.current = self.current, None
@@ -66,6 +76,21 @@ class Swarms:
     @property
     def load_seconds(self) -> float:
         return sum(swarm.seconds for swarm in self.done)
+
+    @property
+    def last_stopped_by(self) -> tuple[str, str] | None:
+        return self.done[-1].stopped_by if self.done else None
+
+    @property
+    def load_before_stop(self) -> float:
+        """Seconds of load before the last stop began: a locustfile's `runner.quit()` from
+        a task can be cut short by Locust killing that task, and the test then only ends
+        later (at --run-time), with no users left in between."""
+        if not self.done:
+            return 0.0
+        last = self.done[-1]
+        until = last.seconds if last.stopping_after is None else last.stopping_after
+        return self.load_seconds - last.seconds + until
 
     def to_json(self) -> list[dict[str, Any]]:
         return [swarm.to_json() for swarm in self.done]

@@ -27,6 +27,8 @@ def plugin_run(
         environment=SimpleNamespace(
             stats=SimpleNamespace(total=locust_total),
             host="http://x",
+            parsed_options=None,  # nothing planned: whatever ended the run is its end
+            shape_class=None,
         ),
         recorder=recorder,
         guard=recorder.guard,
