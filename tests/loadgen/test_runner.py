@@ -296,6 +296,10 @@ def test_a_locustfile_shape_without_bounds_plays_as_written(demo_target, stack, 
     assert record.requests > 0 and record.users == 2
     assert record.duration is not None and record.duration < 15  # the shape's 4 s, not 60 s
     assert record.exit_status == "completed" and record.message == ""
+    # the panel's countdown: the shape alone knows when it ends, so no false "remaining"
+    progress = [line for line in result.stdout.splitlines() if " remaining=" in line]
+    assert progress, result.stdout
+    assert all("remaining=decided by the shape StagesShape" in line for line in progress)
 
 
 QUITTING_LOCUSTFILE = """
