@@ -37,6 +37,7 @@ from gate.verdicts import (
     worst,
 )
 from gate.window import RunWindow
+from perfstack.core.record import COMPLETED
 
 # per generator what Prometheus lost of the run; the error when that could not be checked
 Losses = dict[str, Loss] | PrometheusError
@@ -349,7 +350,7 @@ class Gate:
 def _run_note(window: RunWindow) -> str:
     """A run that was interrupted or hit errors is judged on what it measured, but says so."""
     record = window.record
-    if record is None or record.exit_status in ("ok", "running", ""):
+    if record is None or record.exit_status in (COMPLETED, "ok", "running", ""):
         return ""
     return f"; note: the run ended {record.exit_status}" + (
         f" ({record.message})" if record.message else ""

@@ -5,6 +5,10 @@ Queries are evaluated at `eval_time = end + settle`, with `$range` reaching back
 run's start, so the verdict does not depend on when the gate runs. `settle` (default 5 s)
 covers the generators' final push, which is stamped when they stop, a moment after the
 end the run record states.
+
+A run started and stopped several times from Locust's web UI spans idle time between its
+swarms: `$range` still reaches from the first start to the last end (every sample of the
+run), while `$duration_seconds`, the divisor of per-second rates, is the time load ran.
 """
 
 from __future__ import annotations
@@ -43,6 +47,13 @@ class RunWindow:
         return 0.0 if self.end is None else max(0.0, self.end - self.start)
 
     @property
+    def load_seconds(self) -> float:
+        """The time load ran: the record's swarms when it lists them, else the window."""
+        if self.record is not None and self.record.swarms and self.record.duration is not None:
+            return self.record.duration
+        return self.duration
+
+    @property
     def eval_time(self) -> float:
         return (self.end if self.end is not None else self.start) + self.settle
 
@@ -68,7 +79,7 @@ class RunWindow:
             # a range reaching back to the start from the evaluation time: the same as $range,
             # so `increase(x[$duration])` at end + settle still covers the whole run
             duration=promql_duration(max(self.duration, 0.001) + self.settle),
-            duration_seconds=f"{max(self.duration, 0.001):.3f}",
+            duration_seconds=f"{max(self.load_seconds, 0.001):.3f}",
             range=promql_duration(max(self.duration, 0.001) + self.settle),
         )
         if window is not None:

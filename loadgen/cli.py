@@ -11,7 +11,7 @@ from gate.live import LiveGate
 from loadgen.annotations import grafana_url
 from loadgen.live_view import LiveView, print_summary
 from loadgen.locust.names import DEFAULT_MAX_NAMES
-from loadgen.runner import ABORTED, RunPlan, execute, ws_arguments
+from loadgen.runner import RunPlan, execute, ws_arguments
 from loadgen.scenarios import Scenario, resolve_scenario, ws_url_for_host
 from loadgen.target_url import validate_target
 from loadgen.ws import cli as ws_cli
@@ -22,7 +22,7 @@ from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.identity import new_testid, testid_argument, validate_scenario_name
 from perfstack.core.ports import free_port
 from perfstack.core.processes import sigterm_as_interrupt
-from perfstack.core.record import RunRecord, record_path
+from perfstack.core.record import ABORTED, QUIT_EARLY, RunRecord, record_path
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
 
@@ -230,6 +230,9 @@ def run_command(args: argparse.Namespace) -> int:
     if record.exit_status == ABORTED:
         print(f"perfstack: run stopped early by the {record.message}")
         return ExitCode.GATE_FAIL
+    if record.exit_status == QUIT_EARLY:  # not a run that went to its end: CI must not read 0
+        print(f"perfstack: warning: the run ended early: {record.message}", file=sys.stderr)
+        return ExitCode.RUN_ENDED_EARLY
     return _exit_code(record)
 
 

@@ -36,13 +36,25 @@ def status_fields(live: dict[str, Any] | None, planned: float, now: float) -> di
     return {
         "state": str(live.get("state", "")),
         "elapsed": format_duration(elapsed),
-        "remaining": format_duration(max(0.0, planned - elapsed)),
+        "remaining": _remaining(live, planned, elapsed),
         "users": str(live.get("users", 0)),
         "rps": f"{float(live.get('rps') or 0):.1f}",
         "p95": _ms(live.get("p95_seconds")),
         "errors": f"{float(live.get('error_ratio') or 0) * 100:.2f}%",
         "requests": str(live.get("requests", 0)),
     }
+
+
+def _remaining(live: dict[str, Any], planned: float, elapsed: float) -> str:
+    """The countdown follows what Locust plays: the length the generator reports when it
+    knows one (a scenario's stages), else the planned --duration; a locustfile's own load
+    shape that states no length ends when its tick() says so, and no countdown can know."""
+    reported = live.get("planned_seconds")  # the plugin's: a positive number or None
+    if isinstance(reported, int | float):
+        planned = float(reported)
+    elif live.get("shape"):
+        return f"decided by the shape {live['shape']}"
+    return format_duration(max(0.0, planned - elapsed))
 
 
 class LiveView:

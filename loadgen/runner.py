@@ -29,7 +29,15 @@ from loadgen.scenarios import SCENARIO_ENV, Scenario
 from loadgen.ws.runner import WsProcess, attach_ws_summary
 from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.processes import stop_children
-from perfstack.core.record import RunRecord, joined_with_existing, read_record_file, write_record
+from perfstack.core.record import (
+    ABORTED,
+    INTERRUPTED,
+    QUIT_EARLY,
+    RunRecord,
+    joined_with_existing,
+    read_record_file,
+    write_record,
+)
 from perfstack.core.state import runs_dir
 
 SHAPE_FILE = Path(__file__).resolve().parent / "locust" / "shape.py"
@@ -41,7 +49,6 @@ OUR_OWN_FLAGS_IGNORED = ("have no impact on LoadShapes", "option(s) will be igno
 # naming the file (_raise_for_startup_failure), so echoing Locust's would say it twice
 NO_USER_CLASS = "No User class found"
 WS_FINISH_GRACE_SECONDS = 10.0  # the WebSocket child started with Locust; let it end on its own
-ABORTED = "aborted"
 
 
 class AbortCheck(Protocol):
@@ -224,7 +231,8 @@ def execute(
             _stop_child(child)
     echo.poll()
     exit_code = child.returncode
-    early = interrupted or bool(abort_reason) or exit_code not in (0, 1)
+    quit_early = _handed_status(plan) == QUIT_EARLY
+    early = interrupted or bool(abort_reason) or quit_early or exit_code not in (0, 1)
     ws_summary = _finish_ws(ws, early)
     _raise_for_startup_failure(plan, exit_code)
     if plan.locust_record_file.is_file():
@@ -242,7 +250,7 @@ def execute(
         )
         record.exit_status, record.exit_code = "error", exit_code
     if interrupted:
-        record.exit_status = "interrupted"
+        record.exit_status = INTERRUPTED
     if abort_reason:
         record.exit_status, record.exit_code, record.message = ABORTED, 1, abort_reason
     record.extra["locust_log"] = str(plan.log_file)
@@ -253,6 +261,15 @@ def execute(
     if interrupted:
         raise KeyboardInterrupt
     return record
+
+
+def _handed_status(plan: RunPlan) -> str:
+    """The exit status of the record the plugin handed over ("" when none, or unreadable:
+    reading it for the record proper reports that)."""
+    try:
+        return read_record_file(plan.locust_record_file).exit_status
+    except (OSError, PerfstackError):
+        return ""
 
 
 def _start_ws(plan: RunPlan) -> WsProcess | None:

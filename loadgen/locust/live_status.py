@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import gevent
 
+from loadgen.locust.run_end import plan_of
 from loadgen.locust.settings import PluginSettings
 from perfstack.core.identity import RunIdentity
 from perfstack.metrics.health import GeneratorHealth
@@ -39,6 +40,7 @@ def live_snapshot(run: LiveRun, environment: Environment, now: float) -> dict[st
     total = environment.stats.total
     p95_ms = total.get_current_response_time_percentile(0.95) if total.num_requests else None
     runner = environment.runner
+    plan = plan_of(environment)
     return {
         "testid": run.identity.testid if run.identity else "",
         "scenario": run.identity.scenario if run.identity else "",
@@ -54,6 +56,10 @@ def live_snapshot(run: LiveRun, environment: Environment, now: float) -> dict[st
         "error_ratio": total.fail_ratio,
         "prometheus_url": run.settings.prometheus_url,
         "saturated": run.health.was_saturated,
+        # what the countdown follows: the planned length when known; a load shape that
+        # states none decides alone when the run ends
+        "planned_seconds": plan.seconds if plan is not None else None,
+        "shape": plan.shape if plan is not None else None,
     }
 
 

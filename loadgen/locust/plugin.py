@@ -27,7 +27,9 @@ from loadgen.locust.live_status import LiveStatusWriter
 from loadgen.locust.names import AgreedNames, NameGuard
 from loadgen.locust.record import build_record
 from loadgen.locust.recorder import RequestRecorder
+from loadgen.locust.run_end import stop_origin
 from loadgen.locust.settings import PluginSettings, add_arguments
+from loadgen.locust.swarms import Swarms
 from perfstack.core.identity import RunIdentity, new_testid
 from perfstack.core.record import joined_with_existing, write_record, write_record_file
 from perfstack.metrics.health import GeneratorHealth
@@ -80,6 +82,7 @@ class PluginRun:
         self.start: float | None = None
         self.end: float | None = None
         self.peak_users = 0
+        self.swarms = Swarms()
         self.final_report_due = False
         self.worker_reports: dict[str, dict[str, Any]] = {}  # instance -> last cumulative info
         self.final_reports_from: set[str] = set()  # worker client ids
@@ -94,6 +97,7 @@ class PluginRun:
         listeners = self.environment.events
         runner = self.environment.runner
         listeners.test_start.add_listener(self.on_test_start)
+        listeners.test_stopping.add_listener(self.on_test_stopping)
         listeners.test_stop.add_listener(self.on_test_stop)
         listeners.quit.add_listener(self.on_quit)
         if self.role != "master":
@@ -109,6 +113,8 @@ class PluginRun:
 
     # -- run lifecycle ----------------------------------------------------------------------------
     def on_test_start(self, environment: Environment, **_: Any) -> None:
+        if self.role != "worker":
+            self.swarms.started(time.time(), self.recorder.counts())
         if self.identity is not None:
             if isinstance(self.guard, AgreedNames):
                 self.guard.resume()
@@ -121,7 +127,8 @@ class PluginRun:
         else:
             testid = self.settings.testid or new_testid(self.settings.scenario)
             scenario = self.settings.scenario
-            self.start = time.time()
+            assert self.swarms.current is not None
+            self.start = self.swarms.current.start
             options = environment.parsed_options
             if options is not None:  # copied into every worker's options with the spawn message
                 options.perfstack_testid = testid
@@ -158,6 +165,10 @@ class PluginRun:
     def on_run_message(self, environment: Environment, msg: Any, **_: Any) -> None:
         self._received = dict(msg.data or {})
 
+    def on_test_stopping(self, environment: Environment, **_: Any) -> None:
+        if self.role != "worker":
+            self.swarms.stopping(stop_origin())
+
     def on_test_stop(self, environment: Environment, **_: Any) -> None:
         self.end = time.time()
         if self.role == "worker":
@@ -166,6 +177,7 @@ class PluginRun:
         self.final_report_due = True
         if self.role == "master":
             self._collect_final_reports()
+        self.swarms.stopped(self.end, self.recorder.counts())
 
     def _collect_final_reports(self) -> None:
         """Have every worker stop and report now, and wait for those reports.
@@ -181,6 +193,7 @@ class PluginRun:
         expected = {client.id for client in runner.clients.all} - missing_state
         if not expected:
             return
+        self.final_reports_from.clear()  # the web UI may stop several swarms, each reported
         runner.send_message(STOP_MESSAGE, {})
         deadline = time.monotonic() + FINAL_REPORT_TIMEOUT
         while not expected <= self.final_reports_from and time.monotonic() < deadline:
@@ -233,6 +246,8 @@ class PluginRun:
             return
         self.finished = True
         self.end = self.end or time.time()
+        if self.role != "worker":
+            self.swarms.stopped(self.end, self.recorder.counts())  # no-op once test_stop ran
         self._set_users({})
         if self.live is not None:
             self.live.stop()
@@ -323,6 +338,7 @@ class PluginRun:
         if self.finished or self.identity is None or runner is None:
             return
         self.peak_users = max(self.peak_users, runner.user_count)
+        self.swarms.saw_users(runner.user_count)
         if self.role != "master":
             self._set_users(dict(runner.user_classes_count))
 

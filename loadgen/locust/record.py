@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from loadgen.annotations import grafana_url
 from loadgen.locust.names import AgreedNames, NameGuard
 from loadgen.locust.recorder import RequestRecorder
+from loadgen.locust.run_end import ending, plan_of
 from loadgen.locust.settings import PluginSettings
+from loadgen.locust.swarms import Swarms
 from perfstack.core.identity import RunIdentity
 from perfstack.core.record import NameStats, RunRecord
 from perfstack.metrics.health import GeneratorHealth
@@ -32,6 +34,7 @@ class FinishedRun(Protocol):
     health: GeneratorHealth
     pusher: RemoteWritePusher | None
     worker_reports: dict[str, dict[str, Any]]
+    swarms: Swarms
 
 
 def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
@@ -44,6 +47,10 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
     name_overflow = run.guard.overflow_count + sum(int(r.get("name_overflow", 0)) for r in reports)
     decided_alone = sum(int(r.get("names_decided_alone", 0)) for r in reports)
     instances = [run.identity.instance] if run.role == "local" else sorted(run.worker_reports)
+    swarms = run.swarms
+    status, message = ending(
+        plan_of(run.environment), swarms.last_stopped_by, swarms.load_before_stop
+    )
     return RunRecord(
         testid=run.identity.testid,
         scenario=run.identity.scenario,
@@ -66,8 +73,10 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
         or any(bool(r.get("saturated")) for r in reports),
         prometheus_url=run.settings.prometheus_url,
         grafana_url=grafana_url(run.settings.state_dir),
-        exit_status="completed",
+        exit_status=status,
         exit_code=exit_code,
+        message=message,
+        swarms=swarms.to_json(),
         extra={
             "locust_exit_code": exit_code,
             "role": run.role,

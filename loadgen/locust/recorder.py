@@ -217,6 +217,12 @@ class RequestRecorder:
                 into.failures += failures
                 into.untimed += untimed
 
+    def counts(self) -> tuple[int, int]:
+        """(requests, failures) recorded so far, over every name (a master: merged so far)."""
+        self.flush()
+        totals = self.totals.values()
+        return sum(t.requests for t in totals), sum(t.failures for t in totals)
+
     # -- run end ---------------------------------------------------------------------------
     def overall(self) -> LatencyRecorder:
         self.flush()

@@ -21,6 +21,12 @@ class PerfstackScenarioShape(LoadTestShape):
         payload = os.environ.get(SCENARIO_ENV)
         self.scenario = Scenario.from_dict(json.loads(payload)) if payload else None
 
+    @property
+    def planned_seconds(self) -> float | None:
+        """Read by the plugin (loadgen/locust/run_end.py): the live view's countdown, and
+        whether the run ended before its planned end."""
+        return self.scenario.duration if self.scenario is not None else None
+
     def tick(self) -> tuple[int, float] | None:
         if self.scenario is None:
             return None

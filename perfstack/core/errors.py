@@ -29,6 +29,7 @@ class ExitCode(IntEnum):
     NOTIFICATION_TIMEOUT = 19
     TARGET_ACCESS_DENIED = 20
     RECORD_NOT_WRITTEN = 21  # the run was measured and reported, its record file not written
+    RUN_ENDED_EARLY = 22  # the locustfile quit the run before its planned end (record kept)
     INTERRUPTED = 130
 
 
@@ -50,6 +51,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.NOTIFICATION_TIMEOUT: "alerts listen: timed out before the expected notifications",
     ExitCode.TARGET_ACCESS_DENIED: "permission denied reading a target process",
     ExitCode.RECORD_NOT_WRITTEN: "the run record could not be written (results were printed)",
+    ExitCode.RUN_ENDED_EARLY: "run: the locustfile quit the run before its planned end",
     ExitCode.INTERRUPTED: "interrupted",
 }
 

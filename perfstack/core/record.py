@@ -19,6 +19,9 @@ from perfstack.core.identity import validate_testid
 from perfstack.core.state import runs_dir
 
 RECORD_VERSION = 1
+# `exit_status` values (docs/run-record.md). A run ended by its own locustfile (or by an error
+# in it) before the end it planned is not "completed": the gate notes it like "interrupted"
+COMPLETED, INTERRUPTED, ABORTED, QUIT_EARLY = "completed", "interrupted", "aborted", "quit_early"
 # quantile -> its key in the record's `percentiles` (and every generator's summary)
 PERCENTILE_KEYS = {0.5: "p50", 0.9: "p90", 0.95: "p95", 0.99: "p99", 1.0: "max"}
 
@@ -74,15 +77,26 @@ class RunRecord:
     generator_saturated: bool = False
     prometheus_url: str = ""
     grafana_url: str = ""
-    exit_status: str = "running"  # completed | interrupted | aborted | error | running
+    # completed | interrupted | aborted | quit_early | error | running
+    exit_status: str = "running"
     exit_code: int | None = None
     message: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # the spans load ran in, in order: {start, end, duration, users, requests, failures}.
+    # One for a headless run; one per start/stop of Locust's web UI, so the idle time
+    # between them is no part of `duration`. A swarm's own `duration` is measured on the
+    # monotonic clock (start and end are wall-clock times, for Prometheus)
+    swarms: list[dict[str, Any]] = field(default_factory=list)
     version: int = RECORD_VERSION
 
     @property
     def duration(self) -> float | None:
-        return None if self.end is None else max(0.0, self.end - self.start)
+        """How long load ran: the sum of the swarms when they are known, else end - start."""
+        if self.end is None:
+            return None
+        if self.swarms:
+            return sum(float(swarm["duration"]) for swarm in self.swarms)
+        return max(0.0, self.end - self.start)
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -107,6 +121,13 @@ class RunRecord:
             name: NameStats.from_json(stats, f"names[{name!r}]")
             for name, stats in values.get("names", {}).items()
         }
+        for index, swarm in enumerate(values.get("swarms", [])):
+            if not isinstance(swarm, dict) or not all(
+                _is_kind(swarm.get(key), "a number") for key in ("start", "end", "duration")
+            ):
+                raise ValueError(
+                    f"swarms[{index}]: expected an object with start, end and duration numbers"
+                )
         return cls(**values)
 
 
@@ -143,6 +164,7 @@ _FIELD_KINDS = {
     "exit_code": "a whole number or null",
     "message": "a string",
     "extra": "an object",
+    "swarms": "a list",
     "version": "a whole number",
 }
 

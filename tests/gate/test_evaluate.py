@@ -239,3 +239,37 @@ objectives:
     assert default.baseline is not None and default.baseline.change is None
     assert default.baseline.reason.startswith("the baseline is below zero (-10)")
     assert ignored.baseline is None
+
+
+def test_a_run_quit_early_is_judged_like_an_interrupted_one(run_data, stack) -> None:
+    run = run_data()
+    run.write(run.counter("loadgen_http_requests_total", 100, name="a", method="GET", status="200"))
+    rules = "objectives:\n  - {name: n, sli: request_count, pass: '>= 1'}\n"
+    early = run.record(requests=100)
+    early.exit_status, early.message = "quit_early", "Locust quit after 1.2s of the planned 6s"
+    result = evaluate(stack, rules, early)
+    assert result.status is Status.PASS and result.objectives[0].value == 100.0
+    assert result.reason.endswith(
+        "note: the run ended quit_early (Locust quit after 1.2s of the planned 6s)"
+    )
+    # a run that went to its end has nothing to note
+    record = run.record(requests=100)
+    record.exit_status = "completed"
+    completed = evaluate(stack, rules, record)
+    assert completed.status is Status.PASS and "note:" not in completed.reason
+
+
+def test_throughput_of_web_ui_swarms_divides_by_the_time_load_ran(run_data, stack) -> None:
+    # 20 s from the first swarm's start to the last one's end, load in 4 s + 6 s of it
+    run = run_data(duration=20.0)
+    run.write(run.counter("loadgen_http_requests_total", 100, name="a", method="GET", status="200"))
+    swarms = [
+        {"start": run.start, "end": run.start + 4.0, "duration": 4.0},
+        {"start": run.end - 6.0, "end": run.end, "duration": 6.0},
+    ]
+    record = run.record(requests=100, swarms=swarms)
+    rules = "objectives:\n  - {name: rps, sli: throughput, pass: '>= 1rps'}\n"
+    entry = evaluate(stack, rules, record).objectives[0]
+    assert entry.status is Status.PASS and entry.value == 10.0  # 100 requests / 10 s of load
+    # every sample of the span is still selected: the range reaches back to the first start
+    assert from_record(record).placeholders({})["range"] == "25s"

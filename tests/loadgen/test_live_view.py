@@ -96,3 +96,15 @@ def test_names_paths_and_messages_print_as_written_not_as_markup():
         "locustfile says [red]no[/red] :x:",
     ):
         assert expected in text, text
+
+
+def test_remaining_follows_the_shape_actually_played():
+    # a scenario's shape reports its length: it wins over the 60 s default --duration
+    scenario = status_fields(LIVE | {"planned_seconds": 300.0, "shape": "S"}, 60, now=1090.0)
+    assert (scenario["elapsed"], scenario["remaining"]) == ("1m30s", "3m30s")
+    # a locustfile's own shape states none: no countdown at all, never a false 0s
+    own = status_fields(LIVE | {"planned_seconds": None, "shape": "StagesShape"}, 60, now=1300.0)
+    assert (own["elapsed"], own["remaining"]) == ("5m00s", "decided by the shape StagesShape")
+    # without a shape the planned --duration counts down, as before
+    plain = status_fields(LIVE | {"planned_seconds": 45.0, "shape": None}, 60, now=1030.0)
+    assert plain["remaining"] == "15s"

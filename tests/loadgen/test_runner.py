@@ -5,6 +5,7 @@ Also the command line handed to Locust (pure)."""
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from loadgen.runner import SHAPE_FILE, RunPlan, locust_command
 from loadgen.scenarios import resolve_scenario
 from perfstack.core import processes
+from perfstack.core.record import load_record
 from perfstack.core.settings import PROMETHEUS
 from perfstack.stack import lifecycle as stack_lifecycle
 from perfstack.testing import free_port, prom_query
@@ -293,3 +295,74 @@ def test_a_locustfile_shape_without_bounds_plays_as_written(demo_target, stack, 
     record = finished_record(tmp_path / "state", testid, result)
     assert record.requests > 0 and record.users == 2
     assert record.duration is not None and record.duration < 15  # the shape's 4 s, not 60 s
+    assert record.exit_status == "completed" and record.message == ""
+    # the panel's countdown: the shape alone knows when it ends, so no false "remaining"
+    progress = [line for line in result.stdout.splitlines() if " remaining=" in line]
+    assert progress, result.stdout
+    assert all("remaining=decided by the shape StagesShape" in line for line in progress)
+
+
+QUITTING_LOCUSTFILE = """
+import time
+
+from locust import HttpUser, LoadTestShape, constant, task
+
+FIRST = []
+
+
+class Browse(HttpUser):
+    wait_time = constant(0.1)
+
+    @task
+    def health(self):
+        self.client.get("/health")
+        FIRST.append(time.monotonic())
+        if FIRST[-1] - FIRST[0] > 1.0:
+            self.environment.runner.quit()  # the locustfile ends the run itself
+"""
+
+QUITTING_SHAPE = """
+
+class StagesShape(LoadTestShape):
+    stages = [
+        {"duration": 2, "users": 2, "spawn_rate": 2},
+        {"duration": 4, "users": 1, "spawn_rate": 1},
+    ]
+
+    def tick(self):
+        run_time = self.get_run_time()
+        for stage in self.stages:
+            if run_time < stage["duration"]:
+                return stage["users"], stage["spawn_rate"]
+        return None
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "flags", "planned"),
+    [
+        (QUITTING_LOCUSTFILE + QUITTING_SHAPE, [], ", before the load shape StagesShape ended"),
+        (QUITTING_LOCUSTFILE, ["-t", "6s", "-u", "2"], " of the planned 6s"),
+    ],
+    ids=["own-shape", "duration"],
+)
+def test_a_run_the_locustfile_quits_early_is_not_completed(
+    demo_target, stack, tmp_path, body, flags, planned
+):
+    from tests.loadgen.locust_runs import run_perfstack
+
+    testid = f"quits-{tmp_path.name}"[:60]
+    result = run_perfstack(
+        write_locustfile(tmp_path, body), demo_target.url, tmp_path / "state",
+        stack.prometheus_url, *flags, "--testid", testid,
+    )  # fmt: skip
+    assert result.returncode == 22, result.stdout + result.stderr
+    record = load_record(tmp_path / "state", testid)
+    assert record.exit_status == "quit_early" and record.requests > 0
+    # how far the load got: the task quits 1 s after the first request
+    elapsed = re.fullmatch(rf"Locust quit after (\d+\.\d)s{re.escape(planned)}", record.message)
+    assert elapsed is not None, record.message
+    assert 1.0 < float(elapsed[1]) < 3.5 and record.duration is not None
+    assert float(elapsed[1]) <= round(record.duration, 1)
+    warning = result.stderr.strip().splitlines()[-1]
+    assert warning == f"perfstack: warning: the run ended early: {record.message}"

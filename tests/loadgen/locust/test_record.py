@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from loadgen.locust.record import build_record
 from loadgen.locust.recorder import RequestRecorder
+from loadgen.locust.swarms import Swarms
 from perfstack.core.identity import RunIdentity
 
 
@@ -23,7 +24,12 @@ def plugin_run(
         start=100.0,
         end=110.0,
         role=role,
-        environment=SimpleNamespace(stats=SimpleNamespace(total=locust_total), host="http://x"),
+        environment=SimpleNamespace(
+            stats=SimpleNamespace(total=locust_total),
+            host="http://x",
+            parsed_options=None,  # nothing planned: whatever ended the run is its end
+            shape_class=None,
+        ),
         recorder=recorder,
         guard=recorder.guard,
         worker_reports=reports,
@@ -31,6 +37,7 @@ def plugin_run(
         peak_users=4,
         health=SimpleNamespace(was_saturated=False),
         settings=SimpleNamespace(prometheus_url="http://p", state_dir=tmp_path),
+        swarms=Swarms(),
     )
 
 

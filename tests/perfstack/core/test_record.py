@@ -146,3 +146,30 @@ def test_a_record_file_round_trips_outside_the_runs_folder(tmp_path):
     with pytest.raises(PerfstackError, match="not a valid run record") as raised:
         read_record_file(path)
     assert raised.value.exit_code == ExitCode.BAD_CONFIG_FILE
+
+
+def test_the_duration_of_a_run_with_swarms_is_the_time_load_ran(tmp_path):
+    record = make("swarms-1", 1000.0)  # 1000.0 .. 1010.5
+    record.swarms = [
+        {"start": 1000.0, "end": 1002.5, "duration": 2.5, "users": 2, "requests": 5, "failures": 1},
+        {"start": 1007.0, "end": 1010.5, "duration": 3.5, "users": 3, "requests": 7, "failures": 1},
+    ]
+    assert record.duration == 6.0  # not the 10.5 s from the first start to the last end
+    record.swarms[1]["duration"] = 3.25  # the monotonic clock's, when the wall clock stepped
+    assert record.duration == 5.75
+    read = load_record(tmp_path, write_record(tmp_path, record).stem)
+    assert read.swarms == record.swarms and read.to_json()["duration"] == 5.75
+    assert make("plain-1", 1000.0).duration == 10.5  # no swarms listed: end - start
+
+
+def test_a_swarm_without_its_times_is_one_line_naming_it(tmp_path):
+    swarm = {"start": 1000.0, "end": None, "duration": 2.0}
+    data = make("swarms-2", 1000.0).to_json() | {"swarms": [swarm]}
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "swarms-2.json").write_text(json.dumps(data))
+    with pytest.raises(PerfstackError) as error:
+        load_record(tmp_path, "swarms-2")
+    assert error.value.exit_code == ExitCode.BAD_CONFIG_FILE
+    assert str(error.value).endswith(
+        "not a valid run record: swarms[0]: expected an object with start, end and duration numbers"
+    )
