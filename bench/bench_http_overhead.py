@@ -48,7 +48,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -60,33 +59,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from perfstack.testing import PrometheusProcess, free_port
+from perfstack.testing import PrometheusProcess, start_nginx
 
 GOAL_OVERHEAD = 0.03
 VARIANTS = ("none", "imported", "perfstack", "naive")
 
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {workdir}/nginx.pid;
-error_log {workdir}/nginx-error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {workdir}/body;
-    proxy_temp_path {workdir}/proxy;
-    fastcgi_temp_path {workdir}/fastcgi;
-    uwsgi_temp_path {workdir}/uwsgi;
-    scgi_temp_path {workdir}/scgi;
-    keepalive_requests 1000000;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ default_type text/plain; return 200 "ok\\n"; }}
-    }}
-}}
-"""
 
 LOCUSTFILE = """
 import json, os, sys, psutil
@@ -247,26 +224,6 @@ class Static(FastHttpUser):
 """
 
 
-def start_nginx(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    config = workdir / "nginx.conf"
-    config.write_text(NGINX_CONF.format(workdir=workdir, port=port))
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    process = subprocess.Popen(
-        [binary, "-c", str(config), "-p", str(workdir)], stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit(f"nginx did not start; see {workdir}/nginx-error.log")
-
-
 LOCUSTFILE_NAME = "bench_locustfile.py"
 
 
@@ -278,7 +235,10 @@ def bench_services() -> Iterator[tuple[Path, str, str]]:
     with tempfile.TemporaryDirectory(prefix="bench-http-") as tmp:
         workdir = Path(tmp)
         (workdir / LOCUSTFILE_NAME).write_text(LOCUSTFILE)
-        nginx, target = start_nginx(workdir)
+        try:
+            nginx, target = start_nginx(workdir / "nginx")
+        except RuntimeError as error:
+            raise SystemExit(str(error)) from None
         try:
             prometheus = PrometheusProcess(workdir / "prometheus").start()
             try:

@@ -4,7 +4,6 @@ the demo preset passes a healthy `perfstack demo` run."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +12,7 @@ import pytest
 from gate.rules import load_rules
 from perfstack.cli import main
 from perfstack.core.processes import stop_children
-from perfstack.testing import free_port
-from tests.helpers import wait_until
+from perfstack.testing import start_nginx
 from tests.loadgen.locust_runs import finished_record, run_perfstack, write_locustfile
 
 PRESETS = sorted((Path(__file__).resolve().parents[2] / "gate" / "presets").glob("*.yaml"))
@@ -64,27 +62,6 @@ def test_demo_default_preset_passes_a_healthy_demo_run(demo_run) -> None:
     assert result["rules"]["name"] == "demo-default"
 
 
-# nginx answering 200 to every method and path: a stand-in for the OpenUser API
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {workdir}/nginx.pid;
-error_log {workdir}/nginx-error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {workdir}/body;
-    proxy_temp_path {workdir}/proxy;
-    fastcgi_temp_path {workdir}/fastcgi;
-    uwsgi_temp_path {workdir}/uwsgi;
-    scgi_temp_path {workdir}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{ default_type application/json; return 200 "{{}}"; }}
-    }}
-}}
-"""
-
 # Seed 004's load-testing scenarios as its README describes them: OpenUserUser (health
 # checks often, root and user info, agent listing and creation rarely) and
 # AuthenticationUser (registration and login)
@@ -129,20 +106,9 @@ class AuthenticationUser(HttpUser):
 
 @pytest.fixture
 def openuser_api(tmp_path: Path) -> Iterator[str]:
-    import httpx
-
-    workdir, port = tmp_path / "nginx", free_port()
-    workdir.mkdir()
-    conf = workdir / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(workdir=workdir, port=port))
-    nginx = subprocess.Popen(
-        ["nginx", "-p", str(workdir), "-c", str(conf)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
+    """nginx answering 200 to every method and path: a stand-in for the OpenUser API."""
+    nginx, url = start_nginx(tmp_path / "nginx", body="{}", content_type="application/json")
     try:
-        wait_until(lambda: httpx.get(url + "/health", timeout=1).status_code == 200)
         yield url
     finally:
         stop_children([nginx], signal_number=15, grace=5)
