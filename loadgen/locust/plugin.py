@@ -21,6 +21,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadgen.annotations import Annotator
+from loadgen.locust import in_flight
 from loadgen.locust.greenlet_lag import GreenletLagTicker
 from loadgen.locust.listener import RecorderListener
 from loadgen.locust.live_status import LiveStatusWriter
@@ -43,6 +44,7 @@ NAMES_ANSWER = "perfstack_names_answer"  # master -> worker: which of them are a
 FINAL_REPORT_TIMEOUT = 15.0
 NAMES_SETTLE_TIMEOUT = 3.0  # at the end, how long a worker waits for answers about new names
 REPORT_KEY = "perfstack"
+IN_FLIGHT_KEY = "perfstack_in_flight"  # in every worker report: [count, oldest age in s]
 log = logging.getLogger("perfstack")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per push drowns Locust's log
 
@@ -88,16 +90,21 @@ class PluginRun:
         self.finished = False
         self._received: dict[str, Any] = {}
         self._settler: gevent.Greenlet | None = None
+        self.flight_codes: in_flight.FrameCodes | None = None
+        self.worker_in_flight: dict[str, in_flight.InFlight] = {}  # client id -> last report
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self) -> None:
         listeners = self.environment.events
         runner = self.environment.runner
         listeners.test_start.add_listener(self.on_test_start)
+        listeners.test_stopping.add_listener(self.on_test_stopping)
         listeners.test_stop.add_listener(self.on_test_stop)
         listeners.quit.add_listener(self.on_quit)
         if self.role != "master":
             self.request_listener.attach()
+            self.flight_codes = in_flight.FrameCodes()
+            in_flight.install(self.flight_codes)
         if self.role == "worker" and runner is not None:
             runner.register_message(RUN_MESSAGE, self.on_run_message)
             runner.register_message(STOP_MESSAGE, self.on_stop_message)
@@ -157,6 +164,21 @@ class PluginRun:
 
     def on_run_message(self, environment: Environment, msg: Any, **_: Any) -> None:
         self._received = dict(msg.data or {})
+
+    def on_test_stopping(self, environment: Environment, **_: Any) -> None:
+        """Before Locust kills the users: the requests in flight get a moment to land, so
+        only those still hanging then are counted as `in_flight_at_stop` (in_flight)."""
+        runner = environment.runner
+        if self.flight_codes is None or runner is None:
+            return
+        left = in_flight.let_land(self.flight_codes, lambda: runner.user_greenlets)
+        if left.count:
+            log.warning(
+                "perfstack: %d requests still in flight at stop (oldest %.1f s): counted as"
+                " failures (in_flight_at_stop)",
+                left.count,
+                left.oldest_seconds or 0.0,
+            )
 
     def on_test_stop(self, environment: Environment, **_: Any) -> None:
         self.end = time.time()
@@ -262,6 +284,8 @@ class PluginRun:
 
     # -- distributed ----------------------------------------------------------------------------
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
+        flights = self.in_flight()
+        data[IN_FLIGHT_KEY] = [flights.count, flights.oldest_seconds]
         if not self.final_report_due:
             return  # exact histograms travel once, with the report that follows test_stop
         self.final_report_due = False
@@ -276,6 +300,9 @@ class PluginRun:
         }
 
     def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
+        flights = data.get(IN_FLIGHT_KEY)
+        if isinstance(flights, list) and len(flights) == 2:
+            self.worker_in_flight[client_id] = in_flight.InFlight(int(flights[0]), flights[1])
         report = data.get(REPORT_KEY)
         if not report:
             return
@@ -303,6 +330,18 @@ class PluginRun:
         questions = guard.take_questions()
         if questions:
             runner.send_message(NAMES_MESSAGE, {"names": questions})
+
+    def in_flight(self) -> in_flight.InFlight:
+        """Requests in flight now: this process's users, or on a master the sum of the
+        workers' last reports (Locust sends one every 3 s)."""
+        if self.role == "master":
+            reports = list(self.worker_in_flight.values())
+            ages = [r.oldest_seconds for r in reports if r.oldest_seconds is not None]
+            return in_flight.InFlight(sum(r.count for r in reports), max(ages, default=None))
+        runner = self.environment.runner
+        if self.flight_codes is None or runner is None:
+            return in_flight.InFlight()
+        return in_flight.live_flights(self.flight_codes, runner.user_greenlets)
 
     # -- periodic work, all on the lag ticker's one greenlet -------------------------------------
     def _on_tick(self) -> None:
