@@ -11,9 +11,9 @@ fire the event, so a request is in flight exactly when one of their frames is on
 user's stack with that local set and no `EventHook.fire` frame above it. Three moments
 look at those frames:
 
-- When the run starts stopping (`let_land`, on Locust's `test_stopping`): the requests
-  in flight get up to STOP_GRACE_SECONDS to complete, so a healthy run's last requests
-  count as what they are.
+- When the run starts stopping (`StopWatch.let_land`, on Locust's `test_stopping`): the
+  requests in flight get up to STOP_GRACE_SECONDS to complete, so a healthy run's last
+  requests count as what they are; requests started after this moment are not counted.
 - When a user is killed while the run stops: `User.run` (final in Locust) calls the
   user's `on_stop` inside its `except GreenletExit`, while the exception's traceback
   still holds every frame it unwound. `install` wraps `User.run`, so that each user's
@@ -202,22 +202,54 @@ def run_is_stopping(user: Any) -> bool:
     return getattr(runner, "state", None) == STATE_CLEANUP
 
 
-def _reporting_on_stop(
-    codes: FrameCodes, user: Any, on_stop: Callable[[], Any]
-) -> Callable[[], Any]:
-    def stopping() -> Any:
-        error = sys.exc_info()[1]
-        if isinstance(error, GreenletExit) and run_is_stopping(user):
-            try:
-                report(codes.flights(traceback_frames(error.__traceback__)))
-            except Exception:
-                log.exception("perfstack: could not report a request in flight at stop")
-        return on_stop()
+class StopWatch:
+    """When the run began stopping, and the requests in flight then.
 
-    return stopping
+    Only requests already in flight when the run began stopping are counted: one a user
+    starts during the grace (its think time ended, or its task goes on to its next
+    request) belongs to after the run's end, and is cut as Locust cuts it. A stall shows
+    in the requests that were waiting when the run stopped."""
+
+    def __init__(self, codes: FrameCodes) -> None:
+        self.codes = codes
+        self.stopping_at: float | None = None  # time.perf_counter(); None: count all
+
+    def let_land(self, greenlets: Callable[[], Iterable[Any]]) -> InFlight:
+        """On `test_stopping`: wait up to STOP_GRACE_SECONDS for the requests in flight
+        now to complete (a healthy run's last requests take milliseconds); returns what
+        is still in flight then, to be counted when the users are killed."""
+        import gevent
+
+        self.stopping_at = time.perf_counter()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while True:
+            left = live_flights(self.codes, greenlets(), started_before=self.stopping_at)
+            if not left.count or time.monotonic() >= deadline:
+                return left
+            gevent.sleep(0.01)
+
+    def killed(self, error: GreenletExit, user: Any) -> int:
+        """A user killed while the run stops: report its request in flight, if any."""
+        if not run_is_stopping(user):
+            return 0
+        cutoff = self.stopping_at
+        flights = self.codes.flights(traceback_frames(error.__traceback__))
+        return report(f for f in flights if cutoff is None or f.started <= cutoff)
+
+    def reporting_on_stop(self, user: Any, on_stop: Callable[[], Any]) -> Callable[[], Any]:
+        def stopping() -> Any:
+            error = sys.exc_info()[1]
+            if isinstance(error, GreenletExit):
+                try:
+                    self.killed(error, user)
+                except Exception:
+                    log.exception("perfstack: could not report a request in flight at stop")
+            return on_stop()
+
+        return stopping
 
 
-def install(codes: FrameCodes | None = None) -> bool:
+def install(watch: StopWatch) -> bool:
     """Wrap `locust.User.run` (once per process) so that each user's `on_stop` reports
     the request it was killed in. False when Locust's `User.run` is not the one this
     module knows (nothing installed then)."""
@@ -229,30 +261,15 @@ def install(codes: FrameCodes | None = None) -> bool:
     if original is None or original.__qualname__ != "User.run":
         log.warning("perfstack: unknown locust User.run: requests in flight at stop are lost")
         return False
-    codes = codes or FrameCodes()
 
     def run(user: Any) -> Any:
-        user.on_stop = _reporting_on_stop(codes, user, user.on_stop)
+        user.on_stop = watch.reporting_on_stop(user, user.on_stop)
         return original(user)
 
     setattr(run, INSTALLED, True)
     run.__wrapped__ = original  # type: ignore[attr-defined]
     setattr(User, "run", run)  # noqa: B010 (User.run is declared final)
     return True
-
-
-def let_land(codes: FrameCodes, greenlets: Callable[[], Iterable[Any]]) -> InFlight:
-    """Wait up to STOP_GRACE_SECONDS for the requests in flight now to complete (a
-    healthy run's last requests take milliseconds); what is still in flight then is
-    returned. Requests started meanwhile are not waited for."""
-    import gevent
-
-    stopping_at, deadline = time.perf_counter(), time.monotonic() + STOP_GRACE_SECONDS
-    while True:
-        left = live_flights(codes, greenlets(), started_before=stopping_at)
-        if not left.count or time.monotonic() >= deadline:
-            return left
-        gevent.sleep(0.01)
 
 
 def uninstall() -> None:

@@ -90,7 +90,7 @@ class PluginRun:
         self.finished = False
         self._received: dict[str, Any] = {}
         self._settler: gevent.Greenlet | None = None
-        self.flight_codes: in_flight.FrameCodes | None = None
+        self.stop_watch: in_flight.StopWatch | None = None
         self.worker_in_flight: dict[str, in_flight.InFlight] = {}  # client id -> last report
 
     # -- wiring ------------------------------------------------------------------------------
@@ -103,8 +103,8 @@ class PluginRun:
         listeners.quit.add_listener(self.on_quit)
         if self.role != "master":
             self.request_listener.attach()
-            self.flight_codes = in_flight.FrameCodes()
-            in_flight.install(self.flight_codes)
+            self.stop_watch = in_flight.StopWatch(in_flight.FrameCodes())
+            in_flight.install(self.stop_watch)
         if self.role == "worker" and runner is not None:
             runner.register_message(RUN_MESSAGE, self.on_run_message)
             runner.register_message(STOP_MESSAGE, self.on_stop_message)
@@ -169,9 +169,9 @@ class PluginRun:
         """Before Locust kills the users: the requests in flight get a moment to land, so
         only those still hanging then are counted as `in_flight_at_stop` (in_flight)."""
         runner = environment.runner
-        if self.flight_codes is None or runner is None:
+        if self.stop_watch is None or runner is None:
             return
-        left = in_flight.let_land(self.flight_codes, lambda: runner.user_greenlets)
+        left = self.stop_watch.let_land(lambda: runner.user_greenlets)
         if left.count:
             log.warning(
                 "perfstack: %d requests still in flight at stop (oldest %.1f s): counted as"
@@ -339,9 +339,9 @@ class PluginRun:
             ages = [r.oldest_seconds for r in reports if r.oldest_seconds is not None]
             return in_flight.InFlight(sum(r.count for r in reports), max(ages, default=None))
         runner = self.environment.runner
-        if self.flight_codes is None or runner is None:
+        if self.stop_watch is None or runner is None:
             return in_flight.InFlight()
-        return in_flight.live_flights(self.flight_codes, runner.user_greenlets)
+        return in_flight.live_flights(self.stop_watch.codes, runner.user_greenlets)
 
     # -- periodic work, all on the lag ticker's one greenlet -------------------------------------
     def _on_tick(self) -> None:

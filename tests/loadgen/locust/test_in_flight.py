@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from perfstack.core.record import load_record
 from perfstack.testing import prom_query
 from tests.helpers import wait_until
@@ -47,15 +49,23 @@ def read_live(path: Path) -> dict:
         return {}
 
 
+@pytest.mark.parametrize(
+    "processes",
+    [None, pytest.param(2, marks=pytest.mark.slow)],
+    ids=["single", "master+2workers"],
+)
 def test_requests_hanging_at_stop_are_failures_with_their_time_and_shown_live(
-    stack, demo_target_factory, tmp_path: Path
+    stack, demo_target_factory, tmp_path: Path, processes: int | None
 ) -> None:
+    """With workers, their reports (every 3 s) carry the requests in flight to the
+    master's live view, and the hanging requests ride in their final reports."""
     target = demo_target_factory()
-    state, testid = tmp_path / "state", f"inflight-{tmp_path.name}"[:60]
+    state, testid = tmp_path / "state", f"inflight-{processes or 1}-{tmp_path.name}"[:60]
+    distributed = ["--processes", str(processes)] if processes else []
     run = start_perfstack(
         write_locustfile(tmp_path, BOTH_CLIENTS), target.url, state, stack.prometheus_url,
-        "-u", str(USERS), "-r", str(USERS), "-t", "12s", "--testid", testid,
-        "--", "--json-file", str(tmp_path / "final"),
+        "-u", str(USERS), "-r", str(USERS), "-t", "20s" if processes else "12s",
+        "--testid", testid, *distributed, "--", "--json-file", str(tmp_path / "final"),
     )  # fmt: skip
     live_file = state / "runs" / f"{testid}.live"
     try:
@@ -69,7 +79,7 @@ def test_requests_hanging_at_stop_are_failures_with_their_time_and_shown_live(
                 and view.get("state") == "running"
                 and view
             ),
-            timeout=10,
+            timeout=15 if processes else 10,
         )
         output, _ = run.communicate(timeout=60)
     finally:
@@ -126,16 +136,17 @@ def test_requests_hanging_at_stop_are_failures_with_their_time_and_shown_live(
 INSTALLED_LOCUST = """
 import json
 from locust.user.users import User
-from loadgen.locust.in_flight import START_LOCAL, FrameCodes, install, uninstall
+from loadgen.locust.in_flight import START_LOCAL, FrameCodes, StopWatch, install, uninstall
 codes = FrameCodes()
+watch = StopWatch(codes)
 original = User.run
 out = {
     "start_local": [START_LOCAL in c.co_varnames for c in (codes.http, codes.fast)],
     "locals": [n in codes.http.co_varnames for n in ("complete_url", "start_time", "context")]
     + [n in codes.fast.co_varnames for n in ("built_url", "start_time", "context")]
     + ["prep" in codes.prepare.co_varnames],
-    "installed": install(codes),
-    "again": install(codes),
+    "installed": install(watch),
+    "again": install(watch),
     "wrapped": User.run is not original and User.run.__wrapped__ is original,
 }
 uninstall()
@@ -205,3 +216,42 @@ def test_requests_landing_soon_after_the_stop_count_as_what_they_are(
     assert (record.requests, record.failures, record.errors_by_type) == (3, 0, {})
     assert record.percentiles["p50"] >= 0.8
     assert record.extra["locust_requests"] == 3
+
+
+BUSY_DURING_THE_GRACE = """
+from locust import FastHttpUser, HttpUser, constant, task
+
+class Slow(FastHttpUser):
+    fixed_count = 1
+    wait_time = constant(0)  # a 0.6 s request in flight when the run stops: the grace waits
+    @task
+    def slow(self):
+        self.client.get("/api/latency", name="slow")
+
+class Busy(HttpUser):
+    fixed_count = 3
+    wait_time = constant(0.01)  # starts new 0.1 s requests all through that grace
+    @task
+    def items(self):
+        self.client.get("/api/items?limit=2", name="busy")
+"""
+
+
+def test_requests_started_after_the_stop_began_are_cut_not_counted(
+    stack, demo_target_factory, tmp_path: Path
+) -> None:
+    """While the grace waits for the slow request in flight at the stop, the busy users
+    go on starting requests; those belong to after the run's end and are not failures, so
+    this healthy run ends without any."""
+    target = demo_target_factory(latency_ms=100, latency_distribution="fixed:500")
+    state, testid = tmp_path / "state", f"busy-{tmp_path.name}"[:60]
+    run = start_perfstack(
+        write_locustfile(tmp_path, BUSY_DURING_THE_GRACE), target.url, state,
+        stack.prometheus_url, "-u", "4", "-r", "4", "-t", "3s", "--testid", testid,
+    )  # fmt: skip
+    output, _ = run.communicate(timeout=60)
+    assert run.returncode == 0, output
+    record = load_record(state, testid)
+    assert record.names["slow"].requests >= 2 and record.names["busy"].requests > 10
+    assert (record.failures, record.errors_by_type) == (0, {})
+    assert record.extra["locust_failures"] == 0
