@@ -37,7 +37,7 @@ class LiveRun(Protocol):
     start: float | None
     health: GeneratorHealth
 
-    def in_flight(self) -> InFlight: ...
+    def requests_in_flight(self) -> InFlight: ...
 
 
 def recent_rate(per_second: dict[int, int], now: float, lag: int = 0) -> float:
@@ -55,7 +55,7 @@ def live_snapshot(run: LiveRun, environment: Environment, now: float) -> dict[st
     total = environment.stats.total
     p95_ms = total.get_current_response_time_percentile(0.95) if total.num_requests else None
     runner = environment.runner
-    flights = run.in_flight()
+    flights = run.requests_in_flight()
     lag = WORKER_REPORT_LAG_SECONDS if run.role == "master" else 0
     return {
         "testid": run.identity.testid if run.identity else "",

@@ -284,7 +284,7 @@ class PluginRun:
 
     # -- distributed ----------------------------------------------------------------------------
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
-        flights = self.in_flight()
+        flights = self.requests_in_flight()
         data[IN_FLIGHT_KEY] = [flights.count, flights.oldest_seconds]
         if not self.final_report_due:
             return  # exact histograms travel once, with the report that follows test_stop
@@ -331,7 +331,7 @@ class PluginRun:
         if questions:
             runner.send_message(NAMES_MESSAGE, {"names": questions})
 
-    def in_flight(self) -> in_flight.InFlight:
+    def requests_in_flight(self) -> in_flight.InFlight:
         """Requests in flight now: this process's users, or on a master the sum of the
         workers' last reports (Locust sends one every 3 s)."""
         if self.role == "master":
