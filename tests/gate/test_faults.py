@@ -431,7 +431,6 @@ def test_a_stall_outlasting_the_run_fails_the_gate(
     # began, and it was counted when the users were killed, just before the record's end
     assert record.end is not None
     hung_at_least = record.end - stalled_at - 0.5 - 0.5  # think time, and scheduling slack
-    assert hung_at_least > 1
     assert record.percentiles["p95"] >= hung_at_least
 
     rules = write_rules(tmp_path, STALL_RULES)
