@@ -27,6 +27,10 @@ def _ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
 
 
+def _age(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.1f} s"
+
+
 def status_fields(live: dict[str, Any] | None, planned: float, now: float) -> dict[str, str]:
     if not live or not live.get("start"):
         return {"state": "starting"}
@@ -39,6 +43,8 @@ def status_fields(live: dict[str, Any] | None, planned: float, now: float) -> di
         "remaining": _remaining(live, planned, elapsed),
         "users": str(live.get("users", 0)),
         "rps": f"{float(live.get('rps') or 0):.1f}",
+        "in_flight": str(live.get("in_flight", 0)),
+        "oldest_in_flight": _age(live.get("oldest_in_flight_seconds")),
         "p95": _ms(live.get("p95_seconds")),
         "errors": f"{float(live.get('error_ratio') or 0) * 100:.2f}%",
         "requests": str(live.get("requests", 0)),

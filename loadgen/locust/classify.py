@@ -12,7 +12,10 @@ import socket
 import ssl
 from collections.abc import Iterator
 
+from loadgen.locust.in_flight import RequestInFlightAtStop
+
 ERROR_TYPES = (
+    "in_flight_at_stop",
     "connection_refused",
     "connection_reset",
     "timeout",
@@ -34,6 +37,8 @@ def classify(exception: BaseException | None, status_code: int | None) -> str:
         return "http_4xx"
     if exception is None:
         return "other"
+    if isinstance(exception, RequestInFlightAtStop):
+        return "in_flight_at_stop"  # no response: killed while waiting for it
     causes = list(_chain(exception))
     # Types first over the whole chain: a wrapper's message often quotes its cause's text.
     for classifier in (_by_builtin_type, _by_type_name, _by_text):

@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import gevent
 
+from loadgen.locust.in_flight import InFlight
 from loadgen.locust.run_end import plan_of
 from loadgen.locust.settings import PluginSettings
 from perfstack.core.identity import RunIdentity
 from perfstack.metrics.health import GeneratorHealth
 
 INTERVAL_SECONDS = 1.0
+RATE_WINDOW_SECONDS = 3  # whole seconds the live rate averages over
+WORKER_REPORT_LAG_SECONDS = 3  # Locust's workers report every 3 s: their last seconds are partial
 
 if TYPE_CHECKING:
     from locust.env import Environment  # importing locust patches the standard library
@@ -35,12 +38,27 @@ class LiveRun(Protocol):
     start: float | None
     health: GeneratorHealth
 
+    def requests_in_flight(self) -> InFlight: ...
+
+
+def recent_rate(per_second: dict[int, int], now: float, lag: int = 0) -> float:
+    """Completions per second over the last RATE_WINDOW_SECONDS whole seconds before `now`
+    (less `lag`). Locust's own `current_rps` ends its window at the last completed
+    request, so it keeps showing the old rate while every request hangs; this one falls
+    to 0 once nothing completes."""
+    end = int(now) - lag  # the current second is still being counted
+    return sum(per_second.get(t, 0) for t in range(end - RATE_WINDOW_SECONDS, end)) / float(
+        RATE_WINDOW_SECONDS
+    )
+
 
 def live_snapshot(run: LiveRun, environment: Environment, now: float) -> dict[str, Any]:
     total = environment.stats.total
     p95_ms = total.get_current_response_time_percentile(0.95) if total.num_requests else None
     runner = environment.runner
     plan = plan_of(environment)
+    flights = run.requests_in_flight()
+    lag = WORKER_REPORT_LAG_SECONDS if run.role == "master" else 0
     return {
         "testid": run.identity.testid if run.identity else "",
         "scenario": run.identity.scenario if run.identity else "",
@@ -51,7 +69,9 @@ def live_snapshot(run: LiveRun, environment: Environment, now: float) -> dict[st
         "workers": len(getattr(runner, "clients", {}) or {}) if run.role == "master" else 0,
         "requests": total.num_requests,
         "failures": total.num_failures,
-        "rps": total.current_rps,
+        "rps": recent_rate(total.num_reqs_per_sec, now, lag),
+        "in_flight": flights.count,
+        "oldest_in_flight_seconds": flights.oldest_seconds,
         "p95_seconds": p95_ms / 1000.0 if p95_ms else None,
         "error_ratio": total.fail_ratio,
         "prometheus_url": run.settings.prometheus_url,

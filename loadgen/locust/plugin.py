@@ -21,6 +21,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadgen.annotations import Annotator
+from loadgen.locust import in_flight
 from loadgen.locust.greenlet_lag import GreenletLagTicker
 from loadgen.locust.listener import RecorderListener
 from loadgen.locust.live_status import LiveStatusWriter
@@ -45,6 +46,7 @@ NAMES_ANSWER = "perfstack_names_answer"  # master -> worker: which of them are a
 FINAL_REPORT_TIMEOUT = 15.0
 NAMES_SETTLE_TIMEOUT = 3.0  # at the end, how long a worker waits for answers about new names
 REPORT_KEY = "perfstack"
+IN_FLIGHT_KEY = "perfstack_in_flight"  # in every worker report: [count, oldest age in s]
 log = logging.getLogger("perfstack")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per push drowns Locust's log
 
@@ -91,6 +93,8 @@ class PluginRun:
         self.finished = False
         self._received: dict[str, Any] = {}
         self._settler: gevent.Greenlet | None = None
+        self.stop_watch: in_flight.StopWatch | None = None
+        self.worker_in_flight: dict[str, in_flight.InFlight] = {}  # client id -> last report
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -102,6 +106,8 @@ class PluginRun:
         listeners.quit.add_listener(self.on_quit)
         if self.role != "master":
             self.request_listener.attach()
+            self.stop_watch = in_flight.StopWatch(in_flight.FrameCodes())
+            in_flight.install(self.stop_watch)
         if self.role == "worker" and runner is not None:
             runner.register_message(RUN_MESSAGE, self.on_run_message)
             runner.register_message(STOP_MESSAGE, self.on_stop_message)
@@ -166,8 +172,22 @@ class PluginRun:
         self._received = dict(msg.data or {})
 
     def on_test_stopping(self, environment: Environment, **_: Any) -> None:
+        """Before Locust kills the users: which of Locust's ends began the stop (swarms), and
+        the requests in flight get a moment to land, so only those still hanging then are
+        counted as `in_flight_at_stop` (in_flight)."""
         if self.role != "worker":
             self.swarms.stopping(stop_origin())
+        runner = environment.runner
+        if self.stop_watch is None or runner is None:
+            return
+        left = self.stop_watch.let_land(lambda: runner.user_greenlets)
+        if left.count:
+            log.warning(
+                "perfstack: %d requests still in flight at stop (oldest %.1f s): counted as"
+                " failures (in_flight_at_stop)",
+                left.count,
+                left.oldest_seconds or 0.0,
+            )
 
     def on_test_stop(self, environment: Environment, **_: Any) -> None:
         self.end = time.time()
@@ -277,6 +297,8 @@ class PluginRun:
 
     # -- distributed ----------------------------------------------------------------------------
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
+        flights = self.requests_in_flight()
+        data[IN_FLIGHT_KEY] = [flights.count, flights.oldest_seconds]
         if not self.final_report_due:
             return  # exact histograms travel once, with the report that follows test_stop
         self.final_report_due = False
@@ -291,6 +313,9 @@ class PluginRun:
         }
 
     def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
+        flights = data.get(IN_FLIGHT_KEY)
+        if isinstance(flights, list) and len(flights) == 2:
+            self.worker_in_flight[client_id] = in_flight.InFlight(int(flights[0]), flights[1])
         report = data.get(REPORT_KEY)
         if not report:
             return
@@ -318,6 +343,18 @@ class PluginRun:
         questions = guard.take_questions()
         if questions:
             runner.send_message(NAMES_MESSAGE, {"names": questions})
+
+    def requests_in_flight(self) -> in_flight.InFlight:
+        """Requests in flight now: this process's users, or on a master the sum of the
+        workers' last reports (Locust sends one every 3 s)."""
+        if self.role == "master":
+            reports = list(self.worker_in_flight.values())
+            ages = [r.oldest_seconds for r in reports if r.oldest_seconds is not None]
+            return in_flight.InFlight(sum(r.count for r in reports), max(ages, default=None))
+        runner = self.environment.runner
+        if self.stop_watch is None or runner is None:
+            return in_flight.InFlight()
+        return in_flight.live_flights(self.stop_watch.codes, runner.user_greenlets)
 
     # -- periodic work, all on the lag ticker's one greenlet -------------------------------------
     def _on_tick(self) -> None:

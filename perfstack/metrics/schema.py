@@ -30,6 +30,7 @@ ERROR_TYPES = (
     "http_4xx",
     "http_5xx",
     "tls",
+    "in_flight_at_stop",
     "other",
 )
 OVERALL_NAME = "_overall_"

@@ -363,6 +363,88 @@ def test_sigterm_stops_the_load_and_keeps_an_interrupted_record(
     assert record.end - record.start < 50  # stopped, not run to its 60 s
 
 
+STALLED_LOCUSTFILE = """
+from locust import FastHttpUser, HttpUser, constant, task
+
+class Fast(FastHttpUser):
+    fixed_count = 3
+    wait_time = constant(0.5)
+    @task
+    def items(self):
+        self.client.get("/api/items?limit=5", name="/api/items")
+
+class Classic(HttpUser):
+    fixed_count = 2
+    wait_time = constant(0.5)
+    @task
+    def items(self):
+        self.client.get("/api/items?limit=5", name="/api/items")
+"""
+STALL_RULES = """
+objectives:
+  - {name: p95 latency, sli: latency_p95, pass: '< 500ms'}
+  - {name: errors, sli: error_ratio, pass: '<= 5%'}
+"""
+
+
+def test_a_stall_outlasting_the_run_fails_the_gate(
+    demo_target_factory, stack, gate_cli, tmp_path: Path
+) -> None:
+    """The target stops answering 3 s into an 8 s run and stays stalled past its end:
+    every user hangs in one request when the run stops. Those requests are failures with
+    their time from start to stop, so latency and errors both FAIL (before, the run had
+    no failure and its p95 was that of the requests before the stall: a PASS)."""
+    from perfstack.core.record import load_record
+    from tests.helpers import wait_until
+    from tests.loadgen.locust_runs import start_perfstack, write_locustfile
+
+    users, target = 5, demo_target_factory()
+    testid = f"stall-{tmp_path.name}"[:60]
+    live = stack.state_dir / "runs" / f"{testid}.live"
+    run = start_perfstack(
+        write_locustfile(tmp_path, STALLED_LOCUSTFILE), target.url, stack.state_dir,
+        stack.prometheus_url, "-u", str(users), "-r", str(users), "-t", "8s", "--testid", testid,
+    )  # fmt: skip
+
+    def elapsed() -> float:
+        try:
+            view = json.loads(live.read_text())
+        except (OSError, ValueError):
+            return 0.0
+        return (view.get("now") or 0.0) - (view.get("start") or float("inf"))
+
+    try:
+        wait_until(lambda: elapsed() >= 3, timeout=30)
+        stalled_at = time.time()
+        target.set_knobs(stall_seconds=60)  # longer than the run; released below
+        output, _ = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+        target.set_knobs(stall_seconds=0)
+    assert run.returncode == 0, output
+    record = load_record(stack.state_dir, testid)
+    assert record.errors_by_type == {"in_flight_at_stop": users}
+    assert record.failures == users
+    assert record.failures / record.requests > 0.05  # what the objective sees
+    # every user sent its hanging request at most a think time (0.5 s) after the stall
+    # began, and it was counted when the users were killed, just before the record's end
+    assert record.end is not None
+    hung_at_least = record.end - stalled_at - 0.5 - 0.5  # think time, and scheduling slack
+    assert record.percentiles["p95"] >= hung_at_least
+
+    rules = write_rules(tmp_path, STALL_RULES)
+    code = gate_cli("gate", "check", "--rules", rules, "--testid", testid, "--no-push")
+    assert code == 1
+    result = judge(stack.prometheus_url, STALL_RULES, record)
+    by_name = {entry.objective.name: entry for entry in result.objectives}
+    assert by_name["p95 latency"].status is Status.FAIL
+    assert by_name["p95 latency"].value == record.percentiles["p95"]
+    assert by_name["errors"].status is Status.FAIL
+    assert by_name["errors"].value == pytest.approx(record.failures / record.requests)
+
+
 def test_a_url_that_is_a_web_page_is_named_not_quoted(tmp_path: Path) -> None:
     """`--prometheus` pointing at a web server: the push error is one line, no HTML."""
     import threading

@@ -94,3 +94,12 @@ def test_unknown_failures_are_other():
     assert classify(RuntimeError("assertion in a task"), 200) == "other"
     assert classify(None, None) == "other"
     assert set(ERROR_TYPES) >= {"connection_refused", "timeout", "tls", "dns", "other"}
+
+
+def test_a_request_in_flight_at_stop_has_its_own_type():
+    from loadgen.locust.in_flight import RequestInFlightAtStop
+
+    assert classify(RequestInFlightAtStop(), None) == "in_flight_at_stop"
+    assert "in_flight_at_stop" in ERROR_TYPES
+    # its text names no cause that the text rules would read as another type
+    assert classify(RuntimeError(str(RequestInFlightAtStop())), None) == "other"
