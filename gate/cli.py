@@ -52,7 +52,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     rules = load_rule_file(_rules_path(args), args.var)
     result = evaluate_from_args(args, rules)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    print_table(result)
+    print_table(result, verbose=args.verbose)
     if args.json:
         write_json(result, Path(args.json), args.strict)
     if args.junit:
@@ -147,6 +147,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     check.add_argument("--baseline-last", type=int, help="compare against the last N passing runs")
     check.add_argument("--baseline-aggregate", choices=("mean", "median", "p90"), default="median")
     check.add_argument("--strict", action="store_true", help="warnings fail the gate (exit 1)")
+    check.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print each objective's resolved query, evaluation time and samples",
+    )
     check.add_argument("--json", metavar="FILE", help="write the result as JSON")
     check.add_argument(
         "--junit", metavar="FILE", help="write JUnit XML (one test case per objective)"
