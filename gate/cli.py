@@ -11,7 +11,7 @@ from gate.arguments import evaluate_from_args, load_rule_file, rule_variables
 from gate.baseline_cli import register_baseline
 from gate.report_json import write_json
 from gate.report_junit import write_junit
-from gate.report_markdown import write_markdown
+from gate.report_markdown import CHART_MODES, report_url_argument, write_markdown
 from gate.report_table import print_table
 from gate.sources import history_dir
 from gate.verdicts import GateResult
@@ -57,7 +57,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         write_json(result, Path(args.json), args.strict)
     if args.junit:
         write_junit(result, Path(args.junit))
-    write_markdown(result, Path(args.markdown) if args.markdown else None)
+    write_markdown(
+        result,
+        Path(args.markdown) if args.markdown else None,
+        chart_mode=args.markdown_charts,
+        report_url=args.report_url,
+    )
     try:
         write_json(result, history_dir(state_dir) / f"{result.testid}.json", args.strict)
     except OSError as error:
@@ -161,6 +166,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--markdown",
         metavar="FILE",
         help="write a Markdown report (also appended to $GITHUB_STEP_SUMMARY)",
+    )
+    check.add_argument(
+        "--markdown-charts",
+        choices=CHART_MODES,
+        default="auto",
+        help="Mermaid charts in the Markdown report (auto: on GitHub Actions and GitLab CI,"
+        " which draw them)",
+    )
+    check.add_argument(
+        "--report-url",
+        type=report_url_argument,
+        metavar="URL",
+        help="link the Markdown report to the HTML report there (e.g. the CI artifact)",
     )
     check.add_argument(
         "--no-push", action="store_true", help="do not push the verdict to Prometheus"
