@@ -165,6 +165,53 @@ def test_long_names_and_thresholds_still_take_two_lines_at_100_columns(
     )
 
 
+def test_the_default_preset_on_a_demo_like_run_fits_100_columns(
+    run_data, gate_cli, monkeypatch, capsys
+) -> None:
+    """`perfstack gate check` with the demo preset on fixture data of all three generators
+    (HTTP with exact percentiles in the record, WebSocket, exporter), errors over the
+    limit: at COLUMNS=100 each objective is one row of at most two lines, the FAIL's
+    reason under the table; --verbose adds the queries and evaluation time."""
+    run = run_data()
+    http = {"name": "/api/flaky", "method": "GET"}
+    run.write(
+        run.counter("loadgen_http_requests_total", 500, status="200", **http),
+        run.counter("loadgen_http_request_failures_total", 40, error_type="http_5xx", **http),
+        run.counter("loadgen_ws_connect_duration_seconds_count", 19),
+        run.counter("loadgen_ws_connection_errors_total", 1, phase="connect", error_type="refused"),
+        run.gauge("exporter_target_resident_memory_bytes", 40e6, target="demo"),
+    )
+    run.record(requests=500, failures=40, percentiles={"p95": 0.125})
+    monkeypatch.setenv("COLUMNS", "100")
+    argv = ("gate", "check", "--rules", DEFAULT_PRESET, "--testid", run.testid, "--no-push")
+    assert gate_cli(*argv) == 1
+    text = capsys.readouterr().out
+    assert all(len(line) <= 100 for line in text.splitlines()), text
+    header, rows = table_rows(text)
+    assert cells(header) == ["objective", "verdict", "value", "threshold", "source"]
+    assert all(1 <= len(row) <= 2 for row in rows), text
+    assert [row_cells(row) for row in rows] == [
+        ["p95 latency (key)", "PASS", "125.0ms", "pass < 500ms; warn < 1s", "record p95 exact"],
+        ["error ratio (key)", "FAIL", "8.00%", "pass <= 5%", "prometheus"],
+        ["throughput", "PASS", "25.0/s", "pass >= 1rps", "prometheus"],
+        ["WebSocket connect success", "PASS", "95.00%", "pass >= 90%", "prometheus"],
+        ["target memory growth", "PASS", "0.0MB", "pass < 100MB", "prometheus"],
+    ]
+    assert "verdict: FAIL" in text
+    assert "FAIL error ratio: 8.00% against pass <= 5%" in text
+    assert 'testid="' not in text
+
+    assert gate_cli(*argv, "--verbose") == 1
+    verbose = capsys.readouterr().out
+    assert f"    query      run record {run.testid}: percentiles.p95 (exact)\n" in verbose
+    assert re.search(
+        r"^    query      \(sum\(last_over_time\(loadgen_http_request_failures_total\{testid=",
+        verbose,
+        re.M,
+    )
+    assert re.search(r"^    evaluated  \d+\.\d{3} \(\d{4}-\d\d-\d\dT", verbose, re.M)
+
+
 @pytest.mark.slow
 def test_the_demo_verdict_at_100_columns_no_row_over_two_lines(
     demo_run, tmp_path: Path, monkeypatch, capsys
