@@ -11,7 +11,7 @@ from gate.arguments import evaluate_from_args, load_rule_file, rule_variables
 from gate.baseline_cli import register_baseline
 from gate.report_json import write_json
 from gate.report_junit import write_junit
-from gate.report_markdown import write_markdown
+from gate.report_markdown import CHART_MODES, report_url_argument, write_markdown
 from gate.report_table import print_table
 from gate.sources import history_dir
 from gate.verdicts import GateResult
@@ -52,12 +52,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     rules = load_rule_file(_rules_path(args), args.var)
     result = evaluate_from_args(args, rules)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    print_table(result)
+    print_table(result, verbose=args.verbose)
     if args.json:
         write_json(result, Path(args.json), args.strict)
     if args.junit:
         write_junit(result, Path(args.junit))
-    write_markdown(result, Path(args.markdown) if args.markdown else None)
+    write_markdown(
+        result,
+        Path(args.markdown) if args.markdown else None,
+        chart_mode=args.markdown_charts,
+        report_url=args.report_url,
+    )
     try:
         write_json(result, history_dir(state_dir) / f"{result.testid}.json", args.strict)
     except OSError as error:
@@ -147,6 +152,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     check.add_argument("--baseline-last", type=int, help="compare against the last N passing runs")
     check.add_argument("--baseline-aggregate", choices=("mean", "median", "p90"), default="median")
     check.add_argument("--strict", action="store_true", help="warnings fail the gate (exit 1)")
+    check.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print each objective's resolved query, evaluation time and samples",
+    )
     check.add_argument("--json", metavar="FILE", help="write the result as JSON")
     check.add_argument(
         "--junit", metavar="FILE", help="write JUnit XML (one test case per objective)"
@@ -155,6 +166,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--markdown",
         metavar="FILE",
         help="write a Markdown report (also appended to $GITHUB_STEP_SUMMARY)",
+    )
+    check.add_argument(
+        "--markdown-charts",
+        choices=CHART_MODES,
+        default="auto",
+        help="Mermaid charts in the Markdown report (auto: on GitHub Actions and GitLab CI,"
+        " which draw them)",
+    )
+    check.add_argument(
+        "--report-url",
+        type=report_url_argument,
+        metavar="URL",
+        help="link the Markdown report to the HTML report there (e.g. the CI artifact)",
     )
     check.add_argument(
         "--no-push", action="store_true", help="do not push the verdict to Prometheus"

@@ -42,6 +42,20 @@ RECORD_COUNTS: dict[str, tuple[str, Callable[[int, int, float], float | None]]] 
 }
 
 
+def record_query(testid: str, figure: str) -> str:
+    """The query text of a value read from the run record (`figure` names the field)."""
+    return f"run record {testid}: {figure} (exact)"
+
+
+def record_figure(query: str) -> str:
+    """The figure a `record_query` names, short: `names['/a'].percentiles.p95` is `p95`,
+    `failures / requests` is `failures/requests`."""
+    figure = query.partition(": ")[2].removesuffix(" (exact)")
+    if "]." in figure:
+        figure = figure.rpartition("].")[2]  # request names may hold dots: cut after them
+    return figure.rpartition(".")[2].replace(" ", "")
+
+
 class UnresolvedPlaceholder(Exception):
     pass
 
@@ -186,7 +200,7 @@ class Measurer:
             return None
         return Measurement(
             [Series({}, float(value))],
-            f"run record {record.testid}: {where} (exact)",
+            record_query(record.testid, where),
             source="run record",
             samples=int(stats.requests),
         )

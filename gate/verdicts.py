@@ -86,14 +86,20 @@ class ObjectiveResult:
 
     @property
     def threshold_text(self) -> str:
-        parts = []
+        return "; ".join(part for part in self.threshold_lines if part)
+
+    @property
+    def threshold_lines(self) -> tuple[str, str]:
+        """The absolute criteria (`pass < 1s; warn < 2s`) and the relative one (`vs baseline
+        <= +10%`), either empty when the objective has none."""
+        absolute = []
         if self.objective.passing is not None:
-            parts.append(f"pass {self.objective.passing.text}")
+            absolute.append(f"pass {self.objective.passing.text}")
         if self.objective.warning is not None:
-            parts.append(f"warn {self.objective.warning.text}")
-        if self.objective.relative is not None:
-            parts.append(f"vs baseline {self.objective.relative.passing.text}")
-        return "; ".join(parts)
+            absolute.append(f"warn {self.objective.warning.text}")
+        relative = self.objective.relative
+        against = "" if relative is None else f"vs baseline {relative.passing.text}"
+        return "; ".join(absolute), against
 
 
 @dataclass
