@@ -42,7 +42,7 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from greenlet import GreenletExit
+from gevent import GreenletExit
 
 log = logging.getLogger("perfstack")
 
