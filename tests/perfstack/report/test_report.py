@@ -22,7 +22,8 @@ from tests.fixtures.demo_run import DemoRun
 from tests.loadgen.locust_runs import finished_record, run_perfstack
 from tests.perfstack.cli_runner import run_cli
 
-READY = "window.Bokeh !== undefined && Bokeh.documents.length > 0"
+# every plot drawn (what Bokeh's own browser tests wait for)
+READY = "window.Bokeh !== undefined && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 
 # every Bokeh plot in the page: its name and the number of points of each line
 CHARTS = """(() => {
