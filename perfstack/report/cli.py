@@ -15,15 +15,14 @@ from perfstack.report.html import write_report
 
 
 def make_report(request: ReportRequest, output: Path) -> Path:
-    """Gather and write the report; an unwritable output is one line, exit 16 (as any
-    file the command cannot use)."""
+    """Gather and write the report; an unwritable output is one line naming it, exit 23."""
     data = gather(request)
     try:
         return write_report(data, output)
     except OSError as error:
         raise PerfstackError(
             f"-o {output}: could not write the report: {error.strerror or error}",
-            ExitCode.BAD_CONFIG_FILE,
+            ExitCode.REPORT_NOT_WRITTEN,
         ) from error
 
 

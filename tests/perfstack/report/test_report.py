@@ -57,6 +57,16 @@ TABLES = """(() => {
   return out;
 })()"""
 
+# each plot's x range as drawn
+RANGES = """(() => {
+  const out = {};
+  for (const doc of Bokeh.documents)
+    for (const m of doc.all_models)
+      if (m.renderers !== undefined && m.x_range !== undefined)
+        out[m.name] = [m.x_range.start, m.x_range.end];
+  return out;
+})()"""
+
 # the text of the vertical marks (stage boundaries, abort) of each plot
 MARKS = """(() => {
   const out = {};
@@ -71,7 +81,7 @@ MARKS = """(() => {
   return out;
 })()"""
 
-PAGE = f"({{charts: {CHARTS}, tables: {TABLES}, marks: {MARKS}}})"
+PAGE = f"({{charts: {CHARTS}, tables: {TABLES}, marks: {MARKS}, ranges: {RANGES}}})"
 
 HTTP_CHARTS = {"requests_by_name", "latency_by_name", "active_users", "generator_cpu"}
 WS_CHARTS = {"ws_open", "ws_messages", "ws_rtt"}
@@ -324,7 +334,25 @@ def test_live_gate_abort_is_marked_and_the_run_keeps_its_exit_code(
     expected = f"live gate abort: {record.message}"
     time_charts = [name for name in marks if name != "latency_distribution"]
     assert "requests_by_name" in time_charts
+    assert record.end is not None
     for name in time_charts:
         assert expected in marks[name], name  # on every chart over the run's time
+        # ... and in view: each chart spans the whole run, past its last point
+        start, end = opened.visit.value["ranges"][name]
+        assert start <= 0 and end >= record.end - record.start, (name, start, end)
     assert opened.tables["summary"][9]["exit status"][0].startswith("aborted")
     assert "failures_by_name" in opened.charts  # failures happened: the chart has them
+
+
+def test_unwritable_output_is_one_line_naming_it_and_exit_23(
+    http_run: RunRecord, stack: StackSettings, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    out = blocker / "report.html"
+    result = run_cli("report", "--testid", http_run.testid, "-o", out,
+                     "--state-dir", stack.state_dir,
+                     "--prometheus", stack.prometheus_url)  # fmt: skip
+    assert result.returncode == 23, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"perfstack: error: -o {out}: could not write the report")
