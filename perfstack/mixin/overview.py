@@ -75,6 +75,11 @@ def latency_by_name(q: str) -> str:
     )
 
 
+def generator_saturated() -> str:
+    """1 while a generator process is saturated (over 90% of a core for 10 s), else 0."""
+    return f"max by (generator, instance) (loadgen_generator_saturated{{{T}}})"
+
+
 def failures_by_name() -> str:
     """Failed requests per second per request name and method (the HTML report draws it)."""
     return f"sum by (name, method) (rate(loadgen_http_request_failures_total{{{NAMES}}}[{RATE}]))"

@@ -20,7 +20,7 @@ PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("max
 
 _Y_FORMAT = {
     "s": ("seconds", "0.000"),
-    "bytes": ("bytes", "0.0 b"),
+    "bytes": ("bytes", "0.00 b"),
     "percentunit": ("share", "0.[0]%"),
     "reqps": ("per second", "0.[00]"),
     "ops": ("per second", "0.[00]"),
@@ -89,6 +89,9 @@ def time_chart(
             _mark(fig, at, text, "#555555")
     if abort is not None:
         _mark(fig, abort[0], abort[1], "#d62728")
+    if spec.limit is not None:
+        fig.add_layout(Span(location=spec.limit, dimension="width", line_color="#d62728",
+                            line_dash="dashed", line_alpha=0.6))  # fmt: skip
     fig.legend.click_policy = "hide"
     fig.legend.location = "top_left"
     fig.legend.label_text_font_size = "8pt"

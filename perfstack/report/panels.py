@@ -23,6 +23,7 @@ class ChartSpec:
     unit: str  # "reqps", "s", "bytes", "percentunit" or "" (the dashboards' units)
     queries: tuple[tuple[str, str], ...]  # (PromQL with Grafana variables, legend format)
     stages: bool = False  # mark the scenario's stage boundaries on it
+    limit: float | None = None  # a horizontal line: where the value turns bad
 
 
 def _panel(build: Callable[[], dict[str, Any]], title: str) -> tuple[tuple[str, str], ...]:
@@ -112,9 +113,13 @@ def chart_specs() -> list[ChartSpec]:
         ),
         ChartSpec(
             "generator_cpu",
-            "Generator CPU (share of one core; saturated above 90% for 10 s)",
+            "Generator CPU (share of one core) and saturation (1 = over 90% for 10 s)",
             GENERATORS,
             "percentunit",
-            _panel(overview.build, "Generator CPU (share of one core)"),
+            (
+                *_panel(overview.build, "Generator CPU (share of one core)"),
+                (overview.generator_saturated(), "saturated {{generator}} {{instance}}"),
+            ),
+            limit=0.9,
         ),
     ]

@@ -171,6 +171,11 @@ def test_demo_report_opens_offline_without_errors_and_every_chart_has_points(
     assert [line["label"] for line in charts["active_users"]["lines"]] == [
         demo_report.record.testid
     ]  # the graph's one series, not also the stat panel of the same title
+    # generator CPU and its saturation flag (0: the demo's generators are not saturated)
+    generator = {line["label"]: line["y"] for line in charts["generator_cpu"]["lines"]}
+    saturated = [label for label in generator if label.startswith("saturated ")]
+    assert saturated and all(set(generator[label]) == {0.0} for label in saturated)
+    assert len(generator) > len(saturated)
     assert demo_report.tables["not_measured"] == [] or all(
         "none in this run" in text for text in demo_report.tables["not_measured"]
     )
