@@ -7,11 +7,23 @@ from pathlib import Path
 from typing import Any
 
 from gate.window import DEFAULT_SETTLE
-from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.core.errors import ExitCode, PerfstackError, epilog
 from perfstack.core.identity import testid_argument
 from perfstack.core.state import default_state_dir, state_dir_argument
 from perfstack.report.data import ReportRequest, gather
 from perfstack.report.html import write_report
+
+EXIT_CODES = epilog(
+    {
+        ExitCode.OK: "report written",
+        ExitCode.USAGE: "invalid arguments or rule file, or Prometheus rejected a query",
+        ExitCode.NO_DATA: "no run record, the run still in progress, or no series of the run\n"
+        "       in Prometheus (no report is written)",
+        ExitCode.PROMETHEUS_UNAVAILABLE: "Prometheus unreachable or answering errors",
+        ExitCode.REPORT_NOT_WRITTEN: "the report file could not be written",
+        ExitCode.INTERRUPTED: "interrupted",
+    }
+)
 
 
 def make_report(request: ReportRequest, output: Path) -> Path:
@@ -49,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="write a run's HTML report (verdicts, charts; one offline file)",
         description="Write one self-contained HTML report of a run: the gate's verdicts, "
         "charts over the run's time from Prometheus, the run record's exact figures.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--testid", type=testid_argument, help="the run (default: the last run record)"
