@@ -85,6 +85,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--allow-remote-host", action="store_true", help="allow a target other than localhost"
     )
     parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write perfstack's HTML report of the run there at its end (docs/report.md)",
+    )
+    parser.add_argument(
         "--gate",
         metavar="RULES",
         help="gate rule file: its abort_on_fail objectives are judged during the run and stop "
@@ -229,11 +234,38 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"perfstack: warning: {record.extra['ws_error']}", file=sys.stderr)
     if record.exit_status == ABORTED:
         print(f"perfstack: run stopped early by the {record.message}")
-        return ExitCode.GATE_FAIL
-    if record.exit_status == QUIT_EARLY:  # not a run that went to its end: CI must not read 0
+        code = int(ExitCode.GATE_FAIL)
+    elif record.exit_status == QUIT_EARLY:  # not a run that went to its end: CI must not read 0
         print(f"perfstack: warning: the run ended early: {record.message}", file=sys.stderr)
-        return ExitCode.RUN_ENDED_EARLY
-    return _exit_code(record)
+        code = int(ExitCode.RUN_ENDED_EARLY)
+    else:
+        code = _exit_code(record)
+    if args.report:
+        code = _write_report(args, plan, code)
+    return code
+
+
+def _write_report(args: argparse.Namespace, plan: RunPlan, code: int) -> int:
+    """`--report FILE`: the run's HTML report, judged with the --gate rules when given.
+    A report that could not be written is an error line; its exit code is the command's
+    only when the run itself exited 0 (a failed run keeps its own code)."""
+    # imported here: Bokeh loads only when a report is asked for
+    from perfstack.report.cli import make_report
+    from perfstack.report.data import ReportRequest
+
+    request = ReportRequest(
+        testid=plan.testid,
+        state_dir=plan.state_dir,
+        prometheus=plan.prometheus_url,
+        rules=Path(args.gate) if args.gate else None,
+    )
+    try:
+        path = make_report(request, Path(args.report))
+    except PerfstackError as error:
+        print(f"perfstack: error: report not written: {error.message}", file=sys.stderr)
+        return code or int(error.exit_code)
+    print(f"report: {path}")
+    return code
 
 
 def _live_gate(args: argparse.Namespace, plan: RunPlan) -> LiveGate | None:

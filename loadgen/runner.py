@@ -254,6 +254,9 @@ def execute(
     if abort_reason:
         record.exit_status, record.exit_code, record.message = ABORTED, 1, abort_reason
     record.extra["locust_log"] = str(plan.log_file)
+    if plan.scenario is not None:
+        # the stages as played (scaled by --users/--duration): the report marks their starts
+        record.extra["stages"] = plan.scenario.to_dict()["stages"]
     if ws is not None:
         _attach_ws(record, plan, ws, ws_summary)
     write_record(plan.state_dir, joined_with_existing(plan.state_dir, record))

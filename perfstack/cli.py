@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "gate.cli",  # gate, baseline
     "perfstack.alerts.cli",  # alerts listen
     "perfstack.demo_run.cli",  # demo
+    "perfstack.report.cli",  # report
 )
 
 

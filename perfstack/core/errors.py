@@ -30,6 +30,7 @@ class ExitCode(IntEnum):
     TARGET_ACCESS_DENIED = 20
     RECORD_NOT_WRITTEN = 21  # the run was measured and reported, its record file not written
     RUN_ENDED_EARLY = 22  # the locustfile quit the run before its planned end (record kept)
+    REPORT_NOT_WRITTEN = 23  # report: the HTML file could not be written
     INTERRUPTED = 130
 
 
@@ -52,6 +53,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.TARGET_ACCESS_DENIED: "permission denied reading a target process",
     ExitCode.RECORD_NOT_WRITTEN: "the run record could not be written (results were printed)",
     ExitCode.RUN_ENDED_EARLY: "run: the locustfile quit the run before its planned end",
+    ExitCode.REPORT_NOT_WRITTEN: "report: the HTML report file could not be written",
     ExitCode.INTERRUPTED: "interrupted",
 }
 

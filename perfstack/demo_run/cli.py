@@ -101,6 +101,14 @@ def _gate_argv(settings: StackSettings, testid: str, rules: Path) -> list[str]:
     )
 
 
+def _report_argv(settings: StackSettings, testid: str, rules: Path, output: Path) -> list[str]:
+    return _perfstack(
+        "report",
+        *("--testid", testid, "--rules", rules, "-o", output),
+        *("--prometheus", settings.prometheus_url, "--state-dir", settings.state_dir),
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     _ensure_stack(settings)
@@ -121,10 +129,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"the load run failed (exit {locust.returncode}); logs in {settings.state_dir}",
             ExitCode(locust.returncode) if known else ExitCode.USAGE,
         )
-    gate = subprocess.run(_gate_argv(settings, testid, args.rules or _gate_rules()), check=False)
+    rules = args.rules or _gate_rules()
+    gate = subprocess.run(_gate_argv(settings, testid, rules), check=False)
+    report_path = args.report or settings.state_dir / "reports" / f"{testid}.html"
+    report = subprocess.run(  # its one stdout line is printed below with the other paths
+        _report_argv(settings, testid, rules, report_path), stdout=subprocess.DEVNULL, check=False
+    )
     _print_where_to_look(settings, testid, settings.state_dir / "runs" / f"{testid}.json")
+    if report.returncode == ExitCode.OK:
+        print(f"report:        {report_path}")
     print(f"demo finished in {time.monotonic() - started:.0f}s")
-    return gate.returncode
+    # the verdict is the demo's answer; a report that was not written fails a passing demo
+    return gate.returncode or report.returncode
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -140,6 +156,11 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--rules", type=Path, help="gate rule file (default: the demo preset)")
     parser.add_argument("--testid", type=testid_argument, help="run id (default: generated)")
+    parser.add_argument(
+        "--report",
+        type=Path,
+        help="where to write the run's HTML report (default: STATE_DIR/reports/TESTID.html)",
+    )
     parser.add_argument(
         "--target-port",
         type=int,

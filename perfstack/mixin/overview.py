@@ -66,6 +66,25 @@ def _per_name_columns() -> dict[str, Any]:
     }
 
 
+def latency_by_name(q: str) -> str:
+    """Latency quantile `q` per request name and method, from the run's histograms."""
+    return (
+        f"histogram_quantile({q}, sum by (name, method, le) (rate("
+        f"loadgen_http_request_duration_seconds_bucket"
+        f"{{{NAMES}, {c.STATUS_FILTER}}}[{RATE}])))"
+    )
+
+
+def generator_saturated() -> str:
+    """1 while a generator process is saturated (over 90% of a core for 10 s), else 0."""
+    return f"max by (generator, instance) (loadgen_generator_saturated{{{T}}})"
+
+
+def failures_by_name() -> str:
+    """Failed requests per second per request name and method (the HTML report draws it)."""
+    return f"sum by (name, method) (rate(loadgen_http_request_failures_total{{{NAMES}}}[{RATE}]))"
+
+
 def build() -> dict[str, Any]:
     sla = c.LATENCY_SLA_SECONDS
     quantile = f'{r.HTTP_DURATION_QUANTILE}{{{T}, quantile="%s"}}'
@@ -177,14 +196,7 @@ def build() -> dict[str, Any]:
             (
                 timeseries(
                     "p95 latency by name",
-                    [
-                        query(
-                            "histogram_quantile(0.95, sum by (name, method, le) (rate("
-                            f"loadgen_http_request_duration_seconds_bucket"
-                            f"{{{NAMES}, {c.STATUS_FILTER}}}[{RATE}])))",
-                            "{{method}} {{name}}",
-                        )
-                    ],
+                    [query(latency_by_name("0.95"), "{{method}} {{name}}")],
                     unit="s",
                     red_at=c.LATENCY_SLA_SECONDS,
                 ),

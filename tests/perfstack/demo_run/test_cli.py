@@ -42,3 +42,9 @@ def test_demo_pushed_http_websocket_and_exporter_series(demo_run: DemoRun) -> No
 
 def test_demo_stops_the_target_it_started(demo_run: DemoRun) -> None:
     assert not (demo_run.state_dir / "targets" / "demo-target.json").exists()
+
+
+def test_demo_wrote_its_html_report_and_printed_where(demo_run: DemoRun) -> None:
+    expected = demo_run.state_dir / "reports" / f"{demo_run.testid}.html"
+    assert f"report:        {expected}\n" in demo_run.stdout
+    assert expected.stat().st_size > 1_000_000  # BokehJS inlined: the page needs no network

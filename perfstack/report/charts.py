@@ -1,0 +1,132 @@
+"""The report's charts as Bokeh figures: lines over seconds since the run's start (a
+baseline run dashed on the same relative axis), stage boundaries and a live-gate abort as
+vertical marks, and the per-name latency distribution from the run record."""
+
+from __future__ import annotations
+
+from itertools import cycle
+
+from bokeh.models import ColumnDataSource, HoverTool, NumeralTickFormatter
+from bokeh.models.annotations import Label, Span
+from bokeh.models.ranges import Range1d
+from bokeh.palettes import Category10_10
+from bokeh.plotting import figure
+
+from perfstack.core.record import RunRecord
+from perfstack.report.data import Chart, Line
+
+WIDTH, HEIGHT = 1100, 320
+PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("max", 100.0))
+
+_Y_FORMAT = {
+    "s": ("seconds", "0.000"),
+    "bytes": ("bytes", "0.00 b"),
+    "percentunit": ("share", "0.[0]%"),
+    "reqps": ("per second", "0.[00]"),
+    "ops": ("per second", "0.[00]"),
+    "": ("", "0.[00]"),
+}
+
+
+def _figure(name: str, title: str, x_label: str, unit: str) -> figure:
+    fig = figure(
+        name=name,
+        title=title,
+        width=WIDTH,
+        height=HEIGHT,
+        x_axis_label=x_label,
+        y_axis_label=_Y_FORMAT[unit][0],
+        tools="pan,wheel_zoom,box_zoom,reset,save",
+        toolbar_location="right",
+    )
+    fig.yaxis.formatter = NumeralTickFormatter(format=_Y_FORMAT[unit][1])
+    fig.add_tools(HoverTool(tooltips=[("", "@label"), ("x", "@x{0.0}"), ("value", "@y{0.000}")]))
+    return fig
+
+
+def _draw(fig: figure, lines: list[Line], dashed: bool, prefix: str = "") -> None:
+    for line, color in zip(lines, cycle(Category10_10), strict=False):
+        if not line.x:
+            continue
+        label = f"{prefix}{line.label}"
+        source = ColumnDataSource(
+            {"x": list(line.x), "y": list(line.y), "label": [label] * len(line.x)}
+        )
+        fig.line(
+            "x",
+            "y",
+            source=source,
+            color=color,
+            line_width=2,
+            line_dash="dashed" if dashed else "solid",
+            legend_label=label,
+        )
+
+
+def _mark(fig: figure, at: float, text: str, color: str) -> None:
+    fig.add_layout(Span(location=at, dimension="height", line_color=color, line_dash="dotted"))
+    fig.add_layout(Label(x=at, y=5, y_units="screen", text=text, text_font_size="9pt",
+                         text_color=color))  # fmt: skip
+
+
+def time_chart(
+    chart: Chart,
+    stages: list[tuple[float, str]],
+    abort: tuple[float, str] | None,
+    seconds: float,
+    baseline_name: str = "",
+) -> figure:
+    """The chart over [0, seconds]: the whole run on every chart (and both runs of an
+    overlay), so a mark past the last point (an abort) is still in view."""
+    spec = chart.spec
+    fig = _figure(spec.key, spec.title, "seconds since the run's start", spec.unit)
+    fig.x_range = Range1d(start=0.0, end=seconds)
+    _draw(fig, chart.lines, dashed=False)
+    if baseline_name:
+        _draw(fig, chart.baseline, dashed=True, prefix=f"baseline {baseline_name}: ")
+    if spec.stages:
+        for at, text in stages:
+            _mark(fig, at, text, "#555555")
+    if abort is not None:
+        _mark(fig, abort[0], abort[1], "#d62728")
+    if spec.limit is not None:
+        fig.add_layout(Span(location=spec.limit, dimension="width", line_color="#d62728",
+                            line_dash="dashed", line_alpha=0.6))  # fmt: skip
+    fig.legend.click_policy = "hide"
+    fig.legend.location = "top_left"
+    fig.legend.label_text_font_size = "8pt"
+    return fig
+
+
+def distribution_chart(record: RunRecord) -> figure | None:
+    """Each name's exact percentiles (HdrHistogram, as recorded) as a latency-by-percentile
+    curve, in milliseconds; None when the run recorded no request."""
+    fig = _figure(
+        "latency_distribution",
+        "Latency distribution by name (exact, from the run record)",
+        "percentile",
+        "",
+    )
+    fig.yaxis.axis_label = "milliseconds"
+    drawn = False
+    names = sorted(record.names.items())
+    for (name, stats), color in zip(names, cycle(Category10_10), strict=False):
+        points = [(rank, stats.percentiles[key]) for key, rank in PERCENTILES
+                  if key in stats.percentiles]  # fmt: skip
+        if not points:
+            continue
+        source = ColumnDataSource(
+            {
+                "x": [rank for rank, _ in points],
+                "y": [seconds * 1000.0 for _, seconds in points],
+                "label": [name] * len(points),
+            }
+        )
+        fig.line("x", "y", source=source, color=color, line_width=2, legend_label=name)
+        fig.scatter("x", "y", source=source, color=color, size=6)
+        drawn = True
+    if not drawn:
+        return None
+    fig.legend.location = "top_left"
+    fig.legend.click_policy = "hide"
+    return fig

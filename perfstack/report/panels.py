@@ -1,0 +1,125 @@
+"""Which charts the report draws, with the dashboards' own queries: each chart names the
+panel of a generated dashboard it copies (or the overview's query builder it calls), so a
+query is written once, in perfstack/mixin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from perfstack.mixin import overview, resources, websocket
+from perfstack.mixin.recording import QUANTILES
+
+HTTP, WEBSOCKET, RESOURCES, GENERATORS = "HTTP", "WebSocket", "Target resources", "Generators"
+SECTIONS = (HTTP, WEBSOCKET, RESOURCES, GENERATORS)
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    key: str  # the chart's id in the page (the Bokeh model's name)
+    title: str
+    section: str
+    unit: str  # "reqps", "s", "bytes", "percentunit" or "" (the dashboards' units)
+    queries: tuple[tuple[str, str], ...]  # (PromQL with Grafana variables, legend format)
+    stages: bool = False  # mark the scenario's stage boundaries on it
+    limit: float | None = None  # a horizontal line: where the value turns bad
+
+
+def _panel(build: Callable[[], dict[str, Any]], title: str) -> tuple[tuple[str, str], ...]:
+    """The queries of the dashboard's graph `title`, with their legends (a stat panel of
+    the same title is not it)."""
+    dashboard = build()
+    found = tuple(
+        (target["expr"], target.get("legendFormat", ""))
+        for panel in dashboard["panels"]
+        if panel["title"] == title and panel["type"] == "timeseries"
+        for target in panel.get("targets", [])
+    )
+    if not found:
+        raise LookupError(f"no graph {title!r} in dashboard {dashboard['title']!r}")
+    return found
+
+
+def chart_specs() -> list[ChartSpec]:
+    by_name = "{{method}} {{name}}"
+    return [
+        ChartSpec(
+            "requests_by_name",
+            "Requests per second by name",
+            HTTP,
+            "reqps",
+            _panel(overview.build, "Requests per second by name"),
+        ),
+        ChartSpec(
+            "failures_by_name",
+            "Failures per second by name",
+            HTTP,
+            "reqps",
+            ((overview.failures_by_name(), by_name),),
+        ),
+        ChartSpec(
+            "latency_by_name",
+            "Latency p50 / p95 / p99 by name",
+            HTTP,
+            "s",
+            tuple(
+                (overview.latency_by_name(q), f"p{int(float(q) * 100)} {by_name}")
+                for q in QUANTILES
+            ),
+        ),
+        ChartSpec(
+            "active_users",
+            "Active users (stage boundaries marked)",
+            HTTP,
+            "",
+            _panel(overview.build, "Active users"),
+            stages=True,
+        ),
+        ChartSpec(
+            "ws_open",
+            "WebSocket open connections",
+            WEBSOCKET,
+            "",
+            _panel(websocket.build, "Open connections"),
+        ),
+        ChartSpec(
+            "ws_messages",
+            "WebSocket messages per second",
+            WEBSOCKET,
+            "ops",
+            _panel(websocket.build, "Messages per second"),
+        ),
+        ChartSpec(
+            "ws_rtt",
+            "WebSocket round-trip time",
+            WEBSOCKET,
+            "s",
+            _panel(websocket.build, "Round-trip time"),
+        ),
+        ChartSpec(
+            "target_rss",
+            "Target resident memory (RSS) per process",
+            RESOURCES,
+            "bytes",
+            _panel(resources.build, "Resident memory (RSS)"),
+        ),
+        ChartSpec(
+            "target_cpu",
+            "Target CPU per process (share of one core)",
+            RESOURCES,
+            "percentunit",
+            _panel(resources.build, "Target CPU (share of one core)"),
+        ),
+        ChartSpec(
+            "generator_cpu",
+            "Generator CPU (share of one core) and saturation (1 = over 90% for 10 s)",
+            GENERATORS,
+            "percentunit",
+            (
+                *_panel(overview.build, "Generator CPU (share of one core)"),
+                (overview.generator_saturated(), "saturated {{generator}} {{instance}}"),
+            ),
+            limit=0.9,
+        ),
+    ]
