@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import yaml
 
 from perfstack.testing import prom_query
 
@@ -59,3 +60,25 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
         check=True, capture_output=True,
     )  # fmt: skip
     return cert, key
+
+
+def webhook_alertmanager_config(path: Path, webhook_url: str) -> Path:
+    """An Alertmanager config sending every alert, grouped by run and alert, to one test
+    webhook within a second or two; written to `path`."""
+    config = {
+        "route": {
+            "receiver": "test-webhook",
+            "group_by": ["testid", "alertname"],
+            "group_wait": "1s",
+            "group_interval": "5s",
+            "repeat_interval": "1h",
+        },
+        "receivers": [
+            {
+                "name": "test-webhook",
+                "webhook_configs": [{"url": webhook_url, "send_resolved": False}],
+            }
+        ],
+    }
+    path.write_text(yaml.safe_dump(config))
+    return path

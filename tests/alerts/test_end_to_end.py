@@ -17,33 +17,12 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from perfstack.alerts.listen import WebhookReceiver
-from tests.helpers import wait_until
+from tests.helpers import wait_until, webhook_alertmanager_config
 
 HERE = Path(__file__).resolve().parent
 RUN_SECONDS = 8
-
-
-def _alertmanager_config(path: Path, webhook_url: str) -> Path:
-    config = {
-        "route": {
-            "receiver": "test-webhook",
-            "group_by": ["testid", "alertname"],
-            "group_wait": "1s",
-            "group_interval": "5s",
-            "repeat_interval": "1h",
-        },
-        "receivers": [
-            {
-                "name": "test-webhook",
-                "webhook_configs": [{"url": webhook_url, "send_resolved": False}],
-            }
-        ],
-    }
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 def _perfstack(*args: object, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -98,7 +77,7 @@ def test_latency_regression_reaches_the_webhook(
     healthy, slow = f"e2e-healthy-{stamp}", f"e2e-slow-{stamp}"
     with WebhookReceiver(port=0) as receiver:
         settings = stack_factory(
-            alertmanager_config=_alertmanager_config(tmp_path / "am.yml", receiver.url)
+            alertmanager_config=webhook_alertmanager_config(tmp_path / "am.yml", receiver.url)
         )
         target = demo_target_factory()
         _load(target.url, healthy, settings)

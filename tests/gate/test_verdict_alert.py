@@ -29,7 +29,7 @@ from perfstack.core.settings import ALERTMANAGER
 from perfstack.stack.lifecycle import find_binary
 from perfstack.testing import PrometheusProcess, free_port
 from tests.gate.conftest import RunData, write_rules
-from tests.helpers import wait_until
+from tests.helpers import wait_until, webhook_alertmanager_config
 
 LOOKBACK_SECONDS = 3
 # PerfstackGateFailed's expression before the verdict window: an instant selector, which
@@ -74,29 +74,6 @@ def _notification_errors(prometheus_url: str) -> float:
         for sample in family.samples
         if sample.name == "prometheus_notifications_errors_total"
     )
-
-
-def _alertmanager_config(path: Path, webhook_url: str) -> Path:
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "route": {
-                    "receiver": "test-webhook",
-                    "group_by": ["testid", "alertname"],
-                    "group_wait": "1s",
-                    "group_interval": "5s",
-                    "repeat_interval": "1h",
-                },
-                "receivers": [
-                    {
-                        "name": "test-webhook",
-                        "webhook_configs": [{"url": webhook_url, "send_resolved": False}],
-                    }
-                ],
-            }
-        )
-    )
-    return path
 
 
 @pytest.mark.slow
@@ -173,10 +150,11 @@ def test_a_fail_verdict_is_delivered_after_an_alertmanager_outage(
         with WebhookReceiver(port=0) as receiver:
             binary = find_binary(ALERTMANAGER)
             assert binary is not None
+            config = webhook_alertmanager_config(tmp_path / "am.yml", receiver.url)
             alertmanager_pid = processes.start(
                 [
                     binary,
-                    f"--config.file={_alertmanager_config(tmp_path / 'am.yml', receiver.url)}",
+                    f"--config.file={config}",
                     f"--storage.path={tmp_path / 'am-data'}",
                     f"--web.listen-address=127.0.0.1:{alertmanager_port}",
                     "--cluster.listen-address=",
