@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -24,6 +26,8 @@ from typing import Any
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
+
+from perfstack.core.processes import stop_children
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -91,11 +95,17 @@ def chromium(timeout: float = 30.0) -> Iterator[DevTools]:
     binary = chromium_binary()
     if binary is None:
         raise FileNotFoundError("chromium is not installed (apt-get install chromium)")
-    with tempfile.TemporaryDirectory(prefix="perfstack-chromium-") as profile:
+    # Chromium's helpers (zygote, renderers, crash handler) can outlive the browser
+    # process and still write to the profile while it is removed: they run in their own
+    # process group, which is ended as a whole
+    with tempfile.TemporaryDirectory(
+        prefix="perfstack-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         process = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -110,12 +120,19 @@ def chromium(timeout: float = 30.0) -> Iterator[DevTools]:
             with connect(page["webSocketDebuggerUrl"], max_size=None) as socket:
                 yield DevTools(socket)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_children([process], signal.SIGTERM, grace=10)
+            _end_process_group(process.pid)
+
+
+def _end_process_group(group: int, timeout: float = 5.0) -> None:
+    """SIGKILL whatever is left of the group and wait until none of it remains."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
 
 
 def visit(
