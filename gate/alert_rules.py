@@ -30,12 +30,12 @@ from gate.shorthands import SHORTHANDS, escape_label, selector
 from gate.thresholds import Condition, Range
 from gate.units import promql_duration
 from gate.window import resolve
+from perfstack.mixin import config as mixin_config
 
-ALERT_PREFIX = "PerfstackObjective"
+ALERT_PREFIX = mixin_config.ALERT_PREFIX + "Objective"
 # docs/runbook.md has one section for every generated alert: they differ by objective only.
-RUNBOOK_URL = (
-    "https://example.invalid/perfstack/blob/main/docs/runbook.md#perfstackobjective-alerts"
-)
+RUNBOOK_ANCHOR = "perfstackobjective-alerts"
+RUNBOOK_URL = f"{mixin_config.RUNBOOK_BASE}#{RUNBOOK_ANCHOR}"
 RUN_LABELS = ("testid", "scenario")
 ALL_RUNS = 'testid!=""'
 

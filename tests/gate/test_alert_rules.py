@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.alert_rules import build_alerts, per_run, render_rules
+from gate.alert_rules import RUNBOOK_ANCHOR, RUNBOOK_URL, build_alerts, per_run, render_rules
 from gate.alert_tests import OTHER_RUN, RUN, alert_case
 from gate.rules import load_rules, parse_rules
 from gate.shorthands import SHORTHANDS, selector
@@ -194,3 +194,12 @@ def test_names_that_collide_after_camel_casing_stay_distinct() -> None:
     )
     names = [a.alertname for a in build_alerts(rules).alerts]
     assert names == ["PerfstackObjectiveP952s", "PerfstackObjectiveP952s2"]
+
+
+def test_the_runbook_url_is_a_heading_of_the_runbook() -> None:
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+        for line in (ROOT / "docs" / "runbook.md").read_text().splitlines()
+        if line.startswith("#")
+    }
+    assert RUNBOOK_URL.endswith("#" + RUNBOOK_ANCHOR) and RUNBOOK_ANCHOR in headings
