@@ -180,10 +180,11 @@ def _alert_rule(
     condition: Condition,
     verdict: str,
 ) -> dict[str, Any]:
-    run = "run {{ $labels.testid }}" if objective.sli is not None else "the target"
+    # a raw query has no run: its series carry whatever labels the user's query keeps
+    run = " in run {{ $labels.testid }}" if objective.sli is not None else ""
     target = " of target {{ $labels.target }}" if _per_target(objective) else ""
     sustained = f" for {promql_duration(objective.sustained)}" if objective.sustained > 0 else ""
-    what = objective.sli or "query"
+    what = objective.sli or "its query"
     return {
         "alert": alertname,
         "expr": expr,
@@ -195,7 +196,7 @@ def _alert_rule(
             "ruleset": rules.name,
         },
         "annotations": {
-            "summary": f"{objective.name}: {verdict}{target} in {run}",
+            "summary": f"{objective.name}: {verdict}{target}{run}",
             "description": (
                 f"{what}{target} is {value_template(objective.unit)} over the last "
                 f"{promql_duration(objective.live_window)}{sustained}: it misses "

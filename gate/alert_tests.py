@@ -28,6 +28,7 @@ from gate.shorthands import (
     HTTP_REQUESTS,
     RSS,
     WS_RTT_BUCKET,
+    escape_label,
 )
 from gate.thresholds import Range, judge_value
 from perfstack.core.record import PERCENTILE_KEYS
@@ -42,7 +43,7 @@ Series = list[tuple[str, dict[str, str], str]]  # (metric, labels, promtool valu
 
 
 def _labels(metric: str, labels: dict[str, str]) -> str:
-    inner = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    inner = ",".join(f'{k}="{escape_label(v)}"' for k, v in labels.items())
     return f"{metric}{{{inner}}}"
 
 

@@ -1,5 +1,6 @@
 """`perfstack up --rules`: a gate rule file's alerts loaded into the real local Prometheus,
-firing on pushed data for the run that misses the objective and only for it."""
+firing on pushed data for the run that misses the objective and only for it, as the gate
+judges the same runs."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from perfstack.cli import main
 from perfstack.metrics.schema import LATENCY_BUCKETS
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import RemoteWritePusher
@@ -43,20 +45,24 @@ def _groups(url: str) -> dict[str, list[str]]:
 
 
 class LatencyRun:
-    """A run's HTTP duration histogram, every request taking `seconds`, pushed on demand."""
+    """A run's HTTP duration histogram and request count, every request taking `seconds`,
+    pushed on demand."""
 
     def __init__(self, url: str, testid: str, seconds: float) -> None:
         registry = CollectorRegistry()
         self.histogram = Histogram(
             "loadgen_http_request_duration_seconds", "d", registry=registry, buckets=LATENCY_BUCKETS
         )
-        labels = {"testid": testid, "scenario": "smoke", "generator": "test"}
+        # generator="locust": the gate judges latency objectives of HTTP runs only
+        self.requests = Counter("loadgen_http_requests", "n", registry=registry)
+        labels = {"testid": testid, "scenario": "smoke", "generator": "locust"}
         self.pusher = RemoteWritePusher(registry, PushConfig(url=url, labels=labels))
         self.seconds = seconds
 
     def push(self, requests: int) -> None:
         for _ in range(requests):
             self.histogram.observe(self.seconds)
+            self.requests.inc()
         assert self.pusher.flush(timeout=5)
 
 
@@ -90,9 +96,19 @@ def test_up_with_rules_loads_the_objectives_alerts_and_they_fire_for_the_failing
         time.sleep(1)
         return {s["metric"]["testid"] for s in series}
 
+    started = time.time()
     assert wait_until(firing, timeout=40) == {"slow-run"}
     alert = prom_query(url, 'ALERTS{alertname="PerfstackObjectiveP95Under2s"}')[0]["metric"]
     assert alert["severity"] == "critical" and alert["objective"] == "p95 under 2s"
+
+    # the gate, judging the same runs with the same rule file, agrees with the alert
+    judged = tmp_path / "judged.yaml"
+    judged.write_text(P95_RULES.split("  - {name: p95 against main")[0])
+    window = ("--start", f"{started - 5:.3f}", "--end", f"{time.time():.3f}", "--settle", "1")
+    for testid, code in (("slow-run", 1), ("fast-run", 0)):
+        args = ["gate", "check", "--rules", str(judged), "--testid", testid, *window]
+        args += ["--prometheus", url, "--state-dir", str(local_stack.state_dir), "--no-push"]
+        assert main(args) == code, testid
 
     # a second `up --rules` on the running stack replaces the team's alerts (reload)
     other = tmp_path / "other.yaml"
@@ -105,11 +121,12 @@ def test_up_with_rules_loads_the_objectives_alerts_and_they_fire_for_the_failing
 
 
 def test_up_with_an_invalid_rule_file_names_it_and_starts_nothing(
-    local_stack: LocalStack, tmp_path: Path
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    local = LocalStack(tmp_path / "state")  # never started: the rule file is read first
     rules = tmp_path / "bad.yaml"
     rules.write_text("objectives:\n  - {name: p95, sli: latency_p95, pass: fast}\n")
-    result = local_stack.cli("up", "--rules", str(rules))
-    assert result.returncode == 2
-    assert f"{rules}:2" in result.stderr and "'fast' is not a condition" in result.stderr
-    assert not (local_stack.state_dir / "prometheus.pid").exists()
+    assert main(["up", *local.args(), "--rules", str(rules)]) == 2
+    err = capsys.readouterr().err
+    assert f"{rules}:2" in err and "'fast' is not a condition" in err
+    assert not (local.state_dir / "prometheus.pid").exists()
