@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gate.alert_rules import build_alerts, render_rules
+from gate.alert_rules import NOT_ALERTS, build_alerts, render_rules
 from gate.alert_tests import pick_value, render_tests
-from gate.rules import load_rules
+from gate.rules import load_rules, parse_rules
+from gate.shorthands import SHORTHANDS
 from gate.thresholds import judge_value
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,3 +82,39 @@ def test_raw_query_objectives_are_named_as_untested() -> None:
     alerts = build_alerts(load_rules(ROOT / "gate" / "presets" / "seed003-gates.yaml"))
     text = render_tests(alerts, "team.rules.yml")
     assert "no generated test (their metrics are yours): cache (hit ratio at least 85%)" in text
+
+
+EVERY_SLI = {
+    "latency_p50": '"< 1s"',
+    "latency_p90": '"< 1s"',
+    "latency_p95": '"< 1s"',
+    "latency_p99": '"< 1s"',
+    "latency_mean": '"< 200ms"',
+    "error_ratio": '"< 5%"',
+    "throughput": '">= 10rps"',
+    "ws_connect_success_ratio": '">= 90%"',
+    "ws_rtt_p95": '"< 100ms"',
+    "memory_growth_slope": '"< 100000"',
+    "memory_peak": '"< 1GB"',
+    "cpu_utilization": '"< 80%"',
+    "generator_saturation": '"< 1"',
+}
+
+
+def test_every_shorthand_that_can_be_an_alert_has_one_and_it_passes_its_tests(
+    tmp_path: Path,
+) -> None:
+    assert set(EVERY_SLI) == set(SHORTHANDS) - set(NOT_ALERTS)
+    text = "objectives:\n" + "".join(
+        f"  - {{name: {sli}, sli: {sli}, pass: {condition}}}\n"
+        for sli, condition in EVERY_SLI.items()
+    )
+    alerts = build_alerts(parse_rules(text, "every.yaml"))
+    assert not alerts.skipped and len(alerts.alerts) == len(EVERY_SLI)
+    (tmp_path / "every.rules.yml").write_text(render_rules(alerts))
+    tests = tmp_path / "every_test.yaml"
+    tests.write_text(render_tests(alerts, "every.rules.yml"))
+    assert len(yaml.safe_load(tests.read_text())["tests"]) == 2 * len(EVERY_SLI)
+    if shutil.which("promtool"):
+        result = promtool_test(tests)
+        assert result.returncode == 0, result.stdout + result.stderr
