@@ -68,9 +68,10 @@ LAST = over_range("last_over_time")
 
 
 def _sli_panel(title: str, sli_matcher: str, unit: str, legend: str) -> Panel:
-    targets = [query(run_values(sli_matcher), f"{legend} run")]
+    # the legend leads with what the line is: the whole run's name is "" and would vanish
+    targets = [query(run_values(sli_matcher), f"run {legend}")]
     targets += [
-        query(band(sli_matcher, quantile), f"{legend} {label} of $band")
+        query(band(sli_matcher, quantile), f"{label} of $band {legend}")
         for label, quantile in BAND_QUANTILES
     ]
     panel = timeseries(
@@ -84,7 +85,7 @@ def _sli_panel(title: str, sli_matcher: str, unit: str, legend: str) -> Panel:
     # the band as lines between the dots, so a run outside it stands out
     panel["fieldConfig"]["overrides"] = [
         {
-            "matcher": {"id": "byRegexp", "options": ".* (p10|median|p90) of .*"},
+            "matcher": {"id": "byRegexp", "options": "^(p10|median|p90) of .*"},
             "properties": [
                 {"id": "custom.drawStyle", "value": "line"},
                 {"id": "custom.showPoints", "value": "never"},
