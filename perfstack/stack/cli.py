@@ -80,7 +80,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     if installed:
         # a Prometheus started earlier reads the new rule files only on reload
         render_prometheus_config(settings)
-        gate_alerts.reload_and_check(settings.prometheus_url, [g for _, g, _ in installed])
+        # a rule file without any alertable objective writes no group to look for
+        groups = [group for _, group, count in installed if count]
+        gate_alerts.reload_and_check(settings.prometheus_url, groups)
     print_states(states)
     for path, group, count in installed:
         print(f"alerts from gate rules: {count} rules in group {group} ({path})")

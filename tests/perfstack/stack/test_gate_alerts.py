@@ -16,6 +16,7 @@ from perfstack.cli import main
 from perfstack.metrics.schema import LATENCY_BUCKETS
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import RemoteWritePusher
+from perfstack.stack.gate_alerts import gate_alerts_dir, install
 from tests.helpers import prom_query, wait_until
 from tests.perfstack.stack.test_lifecycle import LocalStack
 
@@ -130,3 +131,17 @@ def test_up_with_an_invalid_rule_file_names_it_and_starts_nothing(
     err = capsys.readouterr().err
     assert f"{rules}:2" in err and "'fast' is not a condition" in err
     assert not (local.state_dir / "prometheus.pid").exists()
+
+
+def test_install_replaces_earlier_rules_and_keeps_a_file_without_alerts(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    team = tmp_path / "team.yaml"
+    team.write_text(P95_RULES)
+    only_relative = tmp_path / "relative.yaml"
+    only_relative.write_text("objectives:\n  - {name: r, sli: latency_p95, relative: '<= +5%'}\n")
+    install(state, [team], {})
+    written = install(state, [only_relative], {})
+    assert [(p.name, count) for p, _group, count in written] == [("00-relative.rules.yml", 0)]
+    assert sorted(p.name for p in gate_alerts_dir(state).iterdir()) == ["00-relative.rules.yml"]
+    text = written[0][0].read_text()
+    assert "#   - r: a relative criterion only" in text and "groups: []" in text
