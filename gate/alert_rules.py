@@ -125,20 +125,24 @@ def value_template(unit: str) -> str:
     return '{{ printf "%.4g" $value }}' + suffix.get(unit, "")
 
 
+def uses_shorthand(objective: Objective) -> bool:
+    """The alert reads the built-in SLI's query (not the user's `query` or `live_query`)."""
+    return objective.sli is not None and not objective.live_query
+
+
 def _not_alertable(objective: Objective) -> str | None:
     if objective.passing is None:
         return "a relative criterion only: it needs a baseline, which an alert does not have"
-    if objective.sli is not None and objective.sli in NOT_ALERTS:
-        return NOT_ALERTS[objective.sli]
-    if objective.sli is None:
-        text = objective.live_query or str(objective.query)
-        used = {m.group(1) or m.group(2) for m in _PLACEHOLDER.finditer(text)}
-        run = sorted(used & set(RUN_PLACEHOLDERS))
-        if run:
-            return (
-                f"its query reads the run's {', '.join('$' + p for p in run)}, which an alert "
-                "has no run to fill in (give it a live_query without them)"
-            )
+    if uses_shorthand(objective):
+        return NOT_ALERTS.get(str(objective.sli))
+    text = objective.live_query or str(objective.query)
+    used = {m.group(1) or m.group(2) for m in _PLACEHOLDER.finditer(text)}
+    run = sorted(used & set(RUN_PLACEHOLDERS))
+    if run:
+        return (
+            f"its query reads the run's {', '.join('$' + p for p in run)}, which an alert "
+            "has no run to fill in (give it a live_query without them)"
+        )
     return None
 
 
@@ -160,7 +164,7 @@ def objective_expr(rules: RuleSet, objective: Objective) -> tuple[str, tuple[str
         "duration": window,
         "duration_seconds": f"{objective.live_window:.3f}",
     }
-    if objective.sli is not None and not objective.live_query:
+    if uses_shorthand(objective):
         text = per_run(live_expression(objective, _selector(objective)))
         labels = ("target", *RUN_LABELS) if _per_target(objective) else RUN_LABELS
         return resolve(text, values), labels
@@ -168,7 +172,7 @@ def objective_expr(rules: RuleSet, objective: Objective) -> tuple[str, tuple[str
 
 
 def _per_target(objective: Objective) -> bool:
-    return objective.sli is not None and "target" in SHORTHANDS[objective.sli].params
+    return uses_shorthand(objective) and "target" in SHORTHANDS[str(objective.sli)].params
 
 
 def _alert_rule(
@@ -181,7 +185,7 @@ def _alert_rule(
     verdict: str,
 ) -> dict[str, Any]:
     # a raw query has no run: its series carry whatever labels the user's query keeps
-    run = " in run {{ $labels.testid }}" if objective.sli is not None else ""
+    run = " in run {{ $labels.testid }}" if uses_shorthand(objective) else ""
     target = " of target {{ $labels.target }}" if _per_target(objective) else ""
     sustained = f" for {promql_duration(objective.sustained)}" if objective.sustained > 0 else ""
     what = objective.sli or "its query"

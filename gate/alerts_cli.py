@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from gate.alert_rules import AlertSet, build_alerts, render_rules
+from gate.alert_rules import AlertSet, build_alerts, render_rules, uses_shorthand
 from gate.alert_tests import render_tests
 from gate.arguments import load_rule_file
 from perfstack.core.errors import ExitCode, PerfstackError
@@ -40,9 +40,12 @@ def summary_lines(alerts: AlertSet) -> list[str]:
     ]
     lines += [f"not an alert: {o.name}: {why}" for o, why in alerts.skipped]
     lines += [f"partly alerted: {o.name}: {why}" for o, why in alerts.notes]
-    untested = [a.objective.name for a in alerts.alerts if a.objective.sli is None]
+    untested = [a.objective.name for a in alerts.alerts if not uses_shorthand(a.objective)]
     if untested:
-        lines.append("no generated promtool test (raw query, your metrics): " + ", ".join(untested))
+        lines.append(
+            "no generated promtool test (raw query or live_query, your metrics): "
+            + ", ".join(untested)
+        )
     return lines
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from gate.alert_rules import RUNBOOK_ANCHOR, RUNBOOK_URL, build_alerts, per_run, render_rules
-from gate.alert_tests import OTHER_RUN, RUN, alert_case
+from gate.alert_tests import OTHER_RUN, RUN, alert_case, alert_cases
 from gate.rules import load_rules, parse_rules
 from gate.shorthands import SHORTHANDS, selector
 
@@ -163,26 +163,46 @@ objectives:
   - {name: run query, query: 'sum(x{testid="$testid"})', pass: "< 1"}
   - {name: p95 and regression, sli: latency_p95, pass: "< 1s", relative: "<= +10%"}
   - {name: cache, query: 'sum(rate(hits[$range])) / sum(rate(lookups[$range]))', pass: "> 0.8"}
+  - name: live of this run
+    sli: latency_p95
+    pass: "< 1s"
+    live_query: 'max(x{testid="$testid"})'
+  - name: own live max
+    sli: latency_max
+    pass: "< 1s"
+    live_query: max(max_over_time(slowest_seconds[$window]))
 """
 
 
 def test_objectives_that_cannot_be_alerts_are_listed_with_the_reason() -> None:
     alerts = build_alerts(parse_rules(NOT_ALERTS, "team.yaml"))
     skipped = {o.name: why for o, why in alerts.skipped}
-    assert set(skipped) == {"max latency", "regression", "requests", "growth", "run query"}
+    assert set(skipped) == {
+        "max latency",
+        "regression",
+        "requests",
+        "growth",
+        "run query",
+        "live of this run",
+    }
     assert "only in the run record" in skipped["max latency"]
     assert "needs a baseline" in skipped["regression"]
     assert "run total" in skipped["requests"]
     assert "whole run" in skipped["growth"]
-    assert "$testid" in skipped["run query"]
+    assert "$testid" in skipped["run query"] and "$testid" in skipped["live of this run"]
     assert [o.name for o, _ in alerts.notes] == ["p95 and regression"]
-    assert [a.objective.name for a in alerts.alerts] == ["p95 and regression", "cache"]
+    alerted = [a.objective.name for a in alerts.alerts]
+    assert alerted == ["p95 and regression", "cache", "own live max"]
     text = render_rules(alerts)
     for name in (*skipped, "p95 and regression"):
         assert f"#   - {name}: " in text
     # a raw query without run placeholders is an alert over its live window, as written
     cache = alerts.alerts[1].rules[0]["expr"]
     assert cache == "(sum(rate(hits[10s])) / sum(rate(lookups[10s]))) <= 0.8"
+    # a live_query is the user's: used as written (the live gate's own choice), untested
+    own = alerts.alerts[2]
+    assert own.rules[0]["expr"] == "(max(max_over_time(slowest_seconds[10s]))) >= 1.0"
+    assert alert_cases(own) == []
 
 
 def test_names_that_collide_after_camel_casing_stay_distinct() -> None:
