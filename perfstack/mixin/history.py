@@ -6,7 +6,8 @@ It reads the run summaries (one sample per run, stamped at the run's end, no tes
 `perfstack_run_summary{scenario, sli, name}`; `perfstack_run_info{scenario, testid}` at
 the same instant) and the change points (`perfstack_regression_change_ratio` and
 `_p_value{scenario, sli, name, direction, run_before, run_after}`, stamped when detected),
-so it spans months of runs in any Prometheus-compatible store with long retention.
+so it spans months of runs in any Prometheus-compatible store with long retention. The
+gate objectives' chart also draws the thresholds the gate pushed with its verdicts.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SUMMARY = "perfstack_run_summary"
 RUN_INFO = "perfstack_run_info"
 CHANGE = "perfstack_regression_change_ratio"
 P_VALUE = "perfstack_regression_p_value"
+GATE_THRESHOLD = "gate_objective_threshold"
 
 SCENARIO = 'scenario=~"$scenario"'
 NAME = 'name=~"$name"'
@@ -93,6 +95,31 @@ def _sli_panel(title: str, sli_matcher: str, unit: str, legend: str) -> Panel:
             ],
         }
     ]
+    return panel
+
+
+def gate_thresholds() -> str:
+    """The pass/warn limits the gate judged this scenario's runs by (gate/feedback.py pushes
+    them with each verdict), the newest within the band: the rule file's line."""
+    return f"max by (objective, level) (last_over_time({GATE_THRESHOLD}{{{SCENARIO}}}[$band]))"
+
+
+def _objectives_panel() -> Panel:
+    panel = _sli_panel("Gate objectives", OBJECTIVES, "short", "{{sli}} {{name}}")
+    panel["targets"].append(
+        {**query(gate_thresholds(), "{{level}} threshold {{objective}}"), "refId": "E"}
+    )
+    panel["description"] += " Solid lines: the gate's pass and warn thresholds."
+    panel["fieldConfig"]["overrides"].append(
+        {
+            "matcher": {"id": "byRegexp", "options": "^(pass|warn) threshold .*"},
+            "properties": [
+                {"id": "custom.drawStyle", "value": "line"},
+                {"id": "custom.showPoints", "value": "never"},
+                {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}},
+            ],
+        }
+    )
     return panel
 
 
@@ -238,7 +265,7 @@ def build() -> dict[str, Any]:
         [(row("Each SLI over runs"), 24)],
     ]
     charts = [_sli_panel(title, f'sli="{sli}"', unit, "{{name}}") for sli, title, unit in SLIS]
-    charts.append(_sli_panel("Gate objectives", OBJECTIVES, "short", "{{sli}} {{name}}"))
+    charts.append(_objectives_panel())
     for index in range(0, len(charts), 2):
         panels.append([(chart, 12) for chart in charts[index : index + 2]])
     return {

@@ -60,6 +60,11 @@ def history_data(stack: Any) -> dict[str, Any]:
     for testid, end in zip(testids, ends, strict=True):
         labels = {"__name__": history.RUN_INFO, "scenario": scenario, "testid": testid}
         writes.append((labels, [(end, 1.0)]))
+        # the gate's verdict of each run carries the objective's thresholds (gate/feedback.py)
+        for level, limit in (("pass", 0.25), ("warn", 0.5)):
+            verdict = {"scenario": scenario, "testid": testid, "generator": "gate"}
+            labels = {"__name__": history.GATE_THRESHOLD, **verdict, "level": level}
+            writes.append(({**labels, "objective": "p95 latency"}, [(end + 2, limit)]))
     change = {
         "scenario": scenario,
         "sli": "latency_p95_seconds",
@@ -143,11 +148,15 @@ def test_each_sli_panel_shows_every_run_once_in_order_and_the_band(
 def test_the_objectives_panel_shows_the_gate_objectives(
     stack: Any, history_data: dict[str, Any]
 ) -> None:
-    runs = _panel("Gate objectives")[0]
+    runs, *_bands, thresholds = _panel("Gate objectives")
     result = by_key(run(stack.prometheus_url, runs, history_data))
     assert list(result) == [(OBJECTIVE, "")]
     values = [float(v) for _t, v in result[(OBJECTIVE, "")]["values"]]
     assert values == pytest.approx(series_values(OBJECTIVE, ""))
+    lines = run(stack.prometheus_url, thresholds, history_data)
+    last = {s["metric"]["level"]: float(s["values"][-1][1]) for s in lines}
+    assert last == {"pass": 0.25, "warn": 0.5}
+    assert {s["metric"]["objective"] for s in lines} == {"p95 latency"}
 
 
 def test_last_run_against_the_history(stack: Any, history_data: dict[str, Any]) -> None:
