@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gate.alerts_cli import register_alerts
 from gate.arguments import evaluate_from_args, load_rule_file, rule_variables
 from gate.baseline_cli import register_baseline
 from gate.report_json import write_json
@@ -201,4 +202,5 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--var", action="append", default=[], metavar="NAME=VALUE", help="rule variable"
     )
     lint.set_defaults(func=cmd_lint)
+    register_alerts(commands)
     register_baseline(subparsers, _window_options)

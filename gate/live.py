@@ -30,6 +30,20 @@ from gate.units import format_value, promql_duration
 from gate.window import resolve
 
 
+def live_expression(objective: Objective, sel: str | None = None) -> str:
+    """The PromQL the live gate judges an objective by, placeholders unresolved: the
+    `live_query`, else the shorthand's trailing-window form (its run form when it has none,
+    with `$range` set to the live window), else the raw query. `sel` replaces the
+    shorthand's selector (the generated alert rules match every run instead of one)."""
+    if objective.live_query:
+        return objective.live_query
+    if objective.sli is not None:
+        shorthand = SHORTHANDS[objective.sli]
+        template = shorthand.live or shorthand.values[-1]
+        return template(sel if sel is not None else selector(objective.request, objective.target))
+    return str(objective.query)
+
+
 @dataclass
 class Streak:
     since: float | None = None
@@ -99,15 +113,7 @@ class LiveGate:
             "start": f"{now - window:.3f}",
             "end": f"{now:.3f}",
         }
-        if objective.live_query:
-            text = objective.live_query
-        elif objective.sli is not None:
-            shorthand = SHORTHANDS[objective.sli]
-            template = shorthand.live or shorthand.values[-1]
-            text = template(selector(objective.request, objective.target))
-        else:
-            text = str(objective.query)
-        return resolve(text, values)
+        return resolve(live_expression(objective), values)
 
     def should_abort(self) -> tuple[bool, str]:
         """Safe to call on every tick of the run loop: Prometheus is asked at most once per

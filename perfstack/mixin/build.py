@@ -14,7 +14,16 @@ from typing import Any
 
 import yaml
 
-from perfstack.mixin import alerting, overview, recording, resources, runs, text_files, websocket
+from perfstack.mixin import (
+    alerting,
+    history,
+    overview,
+    recording,
+    resources,
+    runs,
+    text_files,
+    websocket,
+)
 
 GENERATED_BY = "python -m perfstack.mixin"
 
@@ -23,6 +32,7 @@ DASHBOARDS: dict[str, Callable[[], dict[str, Any]]] = {
     "grafana/dashboards/perfstack-websocket.json": websocket.build,
     "grafana/dashboards/perfstack-resources.json": resources.build,
     "grafana/dashboards/perfstack-runs.json": runs.build,
+    "grafana/dashboards/perfstack-history.json": history.build,
 }
 RECORDING_RULES = "prometheus/rules/perfstack.yml"
 ALERT_RULES = "alerts/perfstack.rules.yml"

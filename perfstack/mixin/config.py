@@ -25,6 +25,7 @@ UID_OVERVIEW = "perfstack-overview"
 UID_WEBSOCKET = "perfstack-websocket"
 UID_RESOURCES = "perfstack-resources"
 UID_RUNS = "perfstack-runs"
+UID_HISTORY = "perfstack-history"
 DASHBOARD_TAG = "perfstack"
 
 # Values published once at the end of a run (end timestamp, exact run percentiles) arrive

@@ -20,6 +20,7 @@ LINKED_DASHBOARDS = (
     ("WebSocket", config.UID_WEBSOCKET),
     ("Resources", config.UID_RESOURCES),
     ("Runs and verdicts", config.UID_RUNS),
+    ("History", config.UID_HISTORY),
 )
 
 

@@ -77,6 +77,7 @@ def substitute(
     # Longest names first so $__range_s is not read as $__range followed by "_s".
     for name in sorted(replacements, key=len, reverse=True):
         expr = expr.replace(name, replacements[name])
-    if "$" in expr:
+    # `$1` is label_replace's capture reference, PromQL's own, not a Grafana variable
+    if re.search(r"\$(?!\d)", expr):
         raise ValueError(f"unsubstituted variable left in {expr!r}")
     return expr

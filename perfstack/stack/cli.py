@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from gate.arguments import rule_variables
 from perfstack.core.errors import ExitCode
 from perfstack.core.settings import (
     DEFAULT_WEBHOOK_PORT,
@@ -16,7 +17,9 @@ from perfstack.core.settings import (
     resolve_settings,
 )
 from perfstack.core.state import state_dir_argument
+from perfstack.stack import gate_alerts
 from perfstack.stack import lifecycle as stack
+from perfstack.stack.configs import render_prometheus_config
 
 
 def add_stack_options(parser: argparse.ArgumentParser) -> None:
@@ -68,8 +71,21 @@ def print_states(states: list[stack.ServiceState]) -> None:
 
 def cmd_up(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
+    installed = (
+        gate_alerts.install(settings.state_dir, args.rules, rule_variables(args.var))
+        if args.rules
+        else []
+    )
     states = stack.up(settings, timeout=args.timeout)
+    if installed:
+        # a Prometheus started earlier reads the new rule files only on reload
+        render_prometheus_config(settings)
+        # a rule file without any alertable objective writes no group to look for
+        groups = [group for _, group, count in installed if count]
+        gate_alerts.reload_and_check(settings.prometheus_url, groups)
     print_states(states)
+    for path, group, count in installed:
+        print(f"alerts from gate rules: {count} rules in group {group} ({path})")
     print(f"remote write: {settings.remote_write_url}")
     print(f"state dir:    {settings.state_dir}")
     return ExitCode.OK
@@ -95,6 +111,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     add_stack_options(up)
     up.add_argument("--alertmanager-config", type=Path, help="Alertmanager config file")
     up.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for readiness")
+    up.add_argument(
+        "--rules",
+        type=Path,
+        action="append",
+        metavar="RULES",
+        help="load alerting rules generated from this gate rule file (repeatable; replaces "
+        "those of an earlier --rules, a plain `up` keeps them)",
+    )
+    up.add_argument(
+        "--var", action="append", default=[], metavar="NAME=VALUE", help="rule-file variable"
+    )
     up.set_defaults(func=cmd_up)
 
     down = subparsers.add_parser("down", help="stop what `perfstack up` started")

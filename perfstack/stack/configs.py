@@ -2,8 +2,9 @@
 
 docker-compose uses prometheus/prometheus.yml as it is. The local stack needs the same
 file with local addresses: Alertmanager and Prometheus on 127.0.0.1 and their chosen
-ports, rule files as absolute paths, and file_sd targets in the state directory (where
-`perfstack target` registers itself).
+ports, rule files as absolute paths (plus the alerts `up --rules` generated from a gate rule
+file), and file_sd targets in the state directory (where `perfstack target` registers
+itself).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import yaml
 from perfstack.core import paths
 from perfstack.core.settings import HOST, StackSettings
 from perfstack.core.state import targets_dir
+from perfstack.stack.gate_alerts import PATTERN as GATE_ALERTS_PATTERN
+from perfstack.stack.gate_alerts import gate_alerts_dir
 
 
 def render_prometheus_config(settings: StackSettings, source: Path | None = None) -> Path:
@@ -26,7 +29,7 @@ def render_prometheus_config(settings: StackSettings, source: Path | None = None
     base = source.parent
     config["rule_files"] = [
         str((base / pattern).resolve()) for pattern in config.get("rule_files", [])
-    ]
+    ] + [str(gate_alerts_dir(settings.state_dir).resolve() / GATE_ALERTS_PATTERN)]
     config["alerting"] = {
         "alertmanagers": [
             {"static_configs": [{"targets": [f"{HOST}:{settings.ports['alertmanager']}"]}]}

@@ -30,3 +30,10 @@ def test_panel_queries_name_their_panel() -> None:
     queries = list(panel_queries(overview.build()))
     assert any(q.panel == "Requests by name" and q.instant for q in queries)
     assert all(q.where().startswith("Perfstack / Load test overview / ") for q in queries)
+
+
+def test_substitute_leaves_label_replace_capture_references() -> None:
+    expr = 'label_replace(up{testid=~"$testid"}, "run", "$1", "testid", "(.+)")'
+    assert substitute(expr, ["a"], range_seconds=60) == (
+        'label_replace(up{testid=~"a"}, "run", "$1", "testid", "(.+)")'
+    )
