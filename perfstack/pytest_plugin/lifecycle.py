@@ -13,12 +13,10 @@ workers (plugin.pytest_configure_node); each worker pushes its own benchmarks (i
 
 from __future__ import annotations
 
-import http.client
 import logging
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -30,14 +28,15 @@ from perfstack.core.state import default_state_dir
 from perfstack.metrics.benchmarks import BenchmarkMetrics, BenchmarkResult
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import RemoteWritePusher
+from perfstack.pytest_plugin.readiness import check_ready
 from perfstack.pytest_plugin.results import ResultError, result_from_entry
 from perfstack.pytest_plugin.session import GENERATOR, SESSION_KEY, PytestSession
+from perfstack.pytest_plugin.summary import benchmark_summary
 
 log = logging.getLogger("perfstack.pytest_plugin")
 
 DEFAULT_SUITE = "pytest"
 PUSH_TIMEOUT = 5.0  # per push after a test; the final push gets the pusher's stop_timeout
-READY_TIMEOUT = 3.0
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -85,23 +84,6 @@ def build_session(config: pytest.Config) -> PytestSession:
     return session
 
 
-def check_ready(url: str, timeout: float = READY_TIMEOUT) -> str | None:
-    """Why Prometheus at `url` cannot take the session's pushes, or None when it answers."""
-    parts = urlsplit(url)
-    connection_type = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_type(parts.hostname or "", parts.port, timeout=timeout)
-    try:
-        connection.request("GET", (parts.path or "") + "/-/ready")
-        status = connection.getresponse().status
-    except OSError as error:
-        return f"unreachable ({error})"
-    finally:
-        connection.close()
-    return None if status == 200 else f"answered /-/ready with HTTP {status}"
-
-
 def start(config: pytest.Config) -> PytestSession:
     session = build_session(config)
     if not hasattr(config, "workerinput"):  # the controller checked for its workers
@@ -139,20 +121,6 @@ def test_called(session: PytestSession, item: pytest.Item, report: pytest.TestRe
             benchmarks.max_benchmarks,
         )
     session.push(PUSH_TIMEOUT)
-
-
-def benchmark_summary(results: list[BenchmarkResult]) -> dict[str, dict[str, Any]]:
-    """The record's exact figures per benchmark (its fullname), as pytest-benchmark had them."""
-    return {
-        result.fullname: {
-            "name": result.name,
-            "group": result.group,
-            "rounds": result.rounds,
-            "iterations": result.iterations,
-            **{stat: getattr(result, stat) for stat in ("min", "max", "mean", "median", "ops")},
-        }
-        for result in results
-    }
 
 
 def finish(config: pytest.Config, session: PytestSession, exitstatus: int) -> Path | None:
