@@ -36,7 +36,9 @@ from perfstack.pytest_plugin.summary import benchmark_summary
 log = logging.getLogger("perfstack.pytest_plugin")
 
 DEFAULT_SUITE = "pytest"
-PUSH_TIMEOUT = 5.0  # per push after a test; the final push gets the pusher's stop_timeout
+# Tests without a benchmark push only this often: enough to keep a long session's series
+# fresh in Prometheus' 5-minute lookback, without a request after each of 2000 unit tests
+REFRESH_SECONDS = 15.0
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -120,7 +122,13 @@ def test_called(session: PytestSession, item: pytest.Item, report: pytest.TestRe
             item.nodeid,
             benchmarks.max_benchmarks,
         )
-    session.push(PUSH_TIMEOUT)
+    now = time.monotonic()
+    if session.pusher is None or (result is None and now - session.pushed_at < REFRESH_SECONDS):
+        return
+    session.pushed_at = now
+    # tick, not flush: a Prometheus gone mid-session is retried with backoff on later
+    # tests instead of holding every test for a timeout; stop() sends the backlog
+    session.pusher.tick()
 
 
 def finish(config: pytest.Config, session: PytestSession, exitstatus: int) -> Path | None:
@@ -129,19 +137,31 @@ def finish(config: pytest.Config, session: PytestSession, exitstatus: int) -> Pa
     pusher = session.pusher
     sent = pusher.stop() if pusher is not None else True
     dropped = pusher.stats.dropped_total if pusher is not None else 0
-    if not sent or dropped:
-        log.warning(
-            "perfstack: %d samples of run %s could not be pushed to %s",
-            dropped,
-            session.testid,
-            session.prometheus_url,
-        )
-    if hasattr(config, "workerinput"):
-        return None
     benchmarks = session.benchmarks
+    summary = benchmark_summary(benchmarks.results) if benchmarks is not None else {}
+    overflow = benchmarks.overflow if benchmarks is not None else 0
+    worker_output = getattr(config, "workeroutput", None)
+    if worker_output is not None:  # an xdist worker: the controller's record counts it
+        worker_output.update(
+            perfstack_dropped=dropped, perfstack_benchmarks=summary, perfstack_overflow=overflow
+        )
+        return None
+    dropped += session.workers_dropped
+    overflow += session.workers_overflow
+    summary = {**session.workers_benchmarks, **summary}
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    say = reporter.write_line if reporter is not None else log.warning
+    if not sent or dropped:
+        say(
+            f"perfstack: WARNING: {dropped} samples of run {session.testid} could not be "
+            f"pushed to {session.prometheus_url} (counted in the run record's samples_dropped; "
+            "the gate judges nothing on the partial data)"
+        )
+    if overflow:
+        say(f"perfstack: WARNING: {overflow} benchmarks over the cap were not pushed")
     extra = dict(session.extra)
-    if benchmarks is not None and benchmarks.results:
-        extra["benchmarks"] = benchmark_summary(benchmarks.results)
+    if summary:
+        extra["benchmarks"] = summary
     record = RunRecord(
         testid=session.testid,
         scenario=session.suite,
@@ -151,7 +171,7 @@ def finish(config: pytest.Config, session: PytestSession, exitstatus: int) -> Pa
         end=end,
         generators=[session.labels["instance"]],
         samples_dropped=dropped,
-        name_overflow=benchmarks.overflow if benchmarks is not None else 0,
+        name_overflow=overflow,
         prometheus_url=session.prometheus_url,
         exit_status=COMPLETED,
         exit_code=exitstatus,
@@ -159,7 +179,12 @@ def finish(config: pytest.Config, session: PytestSession, exitstatus: int) -> Pa
     )
     state_dir = session.state_dir
     path = write_record(state_dir, joined_with_existing(state_dir, record))
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"perfstack: run {session.testid}, record {path}")
+    say(f"perfstack: run {session.testid}, record {path}")
     return path
+
+
+def worker_finished(session: PytestSession, output: dict[str, Any]) -> None:
+    """An xdist worker's counts, for the controller's record."""
+    session.workers_dropped += int(output.get("perfstack_dropped", 0))
+    session.workers_overflow += int(output.get("perfstack_overflow", 0))
+    session.workers_benchmarks.update(output.get("perfstack_benchmarks", {}))

@@ -98,3 +98,13 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput["perfstack_testid"] = session.testid
         node.workerinput["perfstack_suite"] = session.suite
         node.workerinput["perfstack_start"] = session.start
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker's dropped samples and benchmarks join the controller's record."""
+    session = current_session(node.config)
+    if session is not None:
+        from perfstack.pytest_plugin import lifecycle
+
+        lifecycle.worker_finished(session, getattr(node, "workeroutput", {}))

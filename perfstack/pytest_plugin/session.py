@@ -42,6 +42,11 @@ class PytestSession:
     benchmarks: BenchmarkMetrics | None = None
     # joined into the run record's `extra` at the end of the session
     extra: dict[str, Any] = field(default_factory=dict)
+    pushed_at: float = 0.0  # time.monotonic() of the last push after a test
+    # what pytest-xdist workers reported at their end (the controller writes the record)
+    workers_dropped: int = 0
+    workers_overflow: int = 0
+    workers_benchmarks: dict[str, Any] = field(default_factory=dict)
 
     def push(self, timeout: float = 10.0) -> bool:
         """Snapshot the registry and send it now; True when everything was sent."""
