@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from perfstack.core.errors import ExitCode, PerfstackError
 
-GENERATORS = ("locust", "ws", "exporter", "gate")
+GENERATORS = ("locust", "ws", "exporter", "gate", "pytest")
 _SCENARIO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 # A testid names files (<state>/runs/<testid>.json) and PromQL label values: no '/', no
 # quotes, and no leading '.', so it can neither leave the runs folder nor hide in it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import subprocess
 import sys
 import zipfile
@@ -47,6 +48,11 @@ def test_wheel_carries_configs_presets_and_examples(wheel: Path) -> None:
         assert any(name.startswith(required) for name in names), f"{required} not in the wheel"
     for rule_file in (REPO / "prometheus" / "rules").glob("*.yml"):
         assert f"perfstack/_assets/prometheus/rules/{rule_file.name}" in names
+    # pytest finds the plugin through the installed metadata (docs/pytest.md)
+    entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    declared = configparser.ConfigParser()
+    declared.read_string(zipfile.ZipFile(wheel).read(entry_points).decode())
+    assert declared["pytest11"]["perfstack"] == "perfstack.pytest_plugin.plugin"
 
 
 def test_installed_package_resolves_its_bundled_configs(wheel: Path, tmp_path: Path) -> None:
