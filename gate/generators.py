@@ -19,11 +19,12 @@ from gate.shorthands import SHORTHANDS
 from gate.window import RunWindow
 from perfstack.core.record import RunRecord
 
-HTTP, WEBSOCKET, EXPORTER = "locust", "ws", "exporter"
+HTTP, WEBSOCKET, EXPORTER, PYTEST = "locust", "ws", "exporter", "pytest"
 DESCRIPTIONS = {
     HTTP: "HTTP (Locust) generator",
     WEBSOCKET: "WebSocket generator",
     EXPORTER: "resource exporter",
+    PYTEST: "pytest session (pytest --perfstack)",
 }
 # shorthand kind -> the generators whose data it reads (any one of them will do)
 _READS = {
@@ -34,6 +35,7 @@ _READS = {
     "memory": (EXPORTER,),
     "cpu": (EXPORTER,),
     "saturation": (HTTP, WEBSOCKET),
+    "benchmark": (PYTEST,),
 }
 # pushed by the gate itself under the run's testid: not a generator of the run
 _NOT_GENERATORS = ("gate",)

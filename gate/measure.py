@@ -136,7 +136,10 @@ class Measurer:
     def intervals(
         self, objective: Objective, window: RunWindow, step: float
     ) -> tuple[str, list[float]]:
-        """Per-interval values over the run (latency shorthands only), NaN intervals dropped."""
+        """Per-interval values over the run (latency shorthands; chunks of a benchmark's
+        rounds), NaN intervals dropped."""
+        if objective.sli is not None and SHORTHANDS[objective.sli].interval_series is not None:
+            return self._interval_series(objective, window)
         if (
             objective.sli is None
             or SHORTHANDS[objective.sli].interval is None
@@ -156,6 +159,22 @@ class Measurer:
         if len(result) != 1:
             return query, []
         return query, [value for _, value in result[0].points if math.isfinite(value)]
+
+    def _interval_series(self, objective: Objective, window: RunWindow) -> tuple[str, list[float]]:
+        """One value per `chunk` series, in chunk order; none unless they all belong to one
+        benchmark (several benchmarks' chunks are no sample of one)."""
+        template = SHORTHANDS[str(objective.sli)].interval_series
+        assert template is not None
+        query = self._resolve(
+            template(selector(objective.request, objective.target)),
+            window.placeholders(self.variables),
+        )
+        series = self._prom().instant(query, window.eval_time)
+        check_own_series(series, window.testid)
+        if len({s.labels.get("fullname") for s in series}) != 1:
+            return query, []
+        ordered = sorted(series, key=lambda s: s.labels.get("chunk", ""))
+        return query, [s.value for s in ordered if math.isfinite(s.value)]
 
     def _from_record(self, objective: Objective, window: RunWindow) -> Measurement | None:
         return self.from_record(objective, window)

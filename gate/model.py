@@ -22,6 +22,7 @@ OBJECTIVE_KEYS = (
     "query",
     "request",
     "target",
+    "benchmark",
     "kind",
     "unit",
     "pass",
@@ -56,7 +57,7 @@ class Objective:
     line: int
     sli: str | None = None
     query: str | None = None
-    request: str | None = None
+    request: str | None = None  # also a benchmark shorthand's `benchmark:` (its name label)
     target: str | None = None
     kind: str = "other"
     unit: str = ""

@@ -35,6 +35,11 @@ BY_KIND = {
         "The load generator saturated: its numbers are not trustworthy. Add Locust workers "
         "(--workers) or lower the user count, then run again."
     ),
+    "benchmark": (
+        "Benchmark over target: compare its round histogram (pytest_benchmark_round_duration_"
+        "seconds) with the baseline's to see whether every round slowed or a few outliers did; "
+        "rerun it alone (pytest -k NAME --perfstack) to rule out a noisy machine."
+    ),
     "other": "Objective missed: open the resolved query in Prometheus for the run's window.",
 }
 

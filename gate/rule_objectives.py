@@ -113,11 +113,13 @@ def build_objective(
         sli = items["sli"].choice(tuple(SHORTHANDS))
         shorthand = SHORTHANDS[sli]
         values.update(sli=sli, kind=shorthand.kind, unit=shorthand.unit)
-        for param in ("request", "target"):
+        for param in ("request", "target", "benchmark"):
             if param in items:
                 if param not in shorthand.params:
                     raise items[param].error(f"the {sli} SLI takes no '{param}'")
-                values[param] = substitute_variables(items[param].string(), variables, items[param])
+                # a benchmark is selected by its `name` label, as a request is
+                field = "request" if param == "benchmark" else param
+                values[field] = substitute_variables(items[param].string(), variables, items[param])
         for key in ("samples_query",):
             if key in items:
                 raise items[key].error(
@@ -125,7 +127,7 @@ def build_objective(
                 )
     else:
         values["query"] = items["query"].string()
-        for param in ("request", "target"):
+        for param in ("request", "target", "benchmark"):
             if param in items:
                 raise items[param].error(
                     f"'{param}' narrows a built-in 'sli'; write the matcher into 'query'"

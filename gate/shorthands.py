@@ -49,6 +49,9 @@ class Shorthand:
     interval: Template | None = None  # per-interval form for confidence intervals ($window)
     record_percentile: str | None = None  # run-record key holding the exact value ...
     record_generator: str = "locust"  # ... in records of this generator only (ws records hold RTT)
+    # an instant query answering one series per interval (label `chunk`): the bootstrap's
+    # samples for shorthands whose data has no time intervals (benchmark rounds)
+    interval_series: Template | None = None
 
 
 def _overall(sel: str) -> str:
@@ -133,6 +136,58 @@ def _per_target_over_range(
         samples=lambda sel: _per_target(f"count_over_time({metric}{{{sel}}}[$range])"),
     )
 
+
+BENCHMARK = "pytest_benchmark"
+BENCHMARK_LABELS = "fullname, name, group"
+
+
+def _per_benchmark(expr: str) -> str:
+    """One series per benchmark whichever process (xdist worker) pushed it; two benchmarks
+    sharing a name stay two series (judged by on_multi_series, never merged)."""
+    return f"max by ({BENCHMARK_LABELS}) ({expr})"
+
+
+def _benchmark(name: str, unit: str, value: Template, chunks: Template | None) -> Shorthand:
+    """A pytest-benchmark figure of one benchmark (`benchmark:` its name) or of each."""
+    return Shorthand(
+        name,
+        "benchmark",
+        unit,
+        ("benchmark",),
+        values=(lambda sel: _per_benchmark(value(sel)),),
+        samples=lambda sel: _per_benchmark(f"last_over_time({BENCHMARK}_rounds{{{sel}}}[$range])"),
+        record_generator="pytest",
+        interval_series=chunks,
+    )
+
+
+def _bench_last(stat: str) -> Template:
+    return lambda sel: f"last_over_time({BENCHMARK}_{stat}{{{sel}}}[$range])"
+
+
+def _bench_chunks(stat: str, invert: bool = False) -> Template:
+    def template(sel: str) -> str:
+        query = f"last_over_time({BENCHMARK}_chunk_{stat}_seconds{{{sel}}}[$range])"
+        query = f"max by ({BENCHMARK_LABELS}, chunk) ({query})"
+        return f"1 / {query}" if invert else query
+
+    return template
+
+
+BENCHMARK_SHORTHANDS = (
+    _benchmark("benchmark_mean", "seconds", _bench_last("mean_seconds"), _bench_chunks("mean")),
+    _benchmark(
+        "benchmark_median", "seconds", _bench_last("median_seconds"), _bench_chunks("median")
+    ),
+    _benchmark("benchmark_min", "seconds", _bench_last("min_seconds"), None),
+    _benchmark("benchmark_max", "seconds", _bench_last("max_seconds"), None),
+    _benchmark(
+        "benchmark_ops",
+        "rps",
+        _bench_last("operations_per_second"),
+        _bench_chunks("mean", invert=True),
+    ),
+)
 
 SHORTHANDS: dict[str, Shorthand] = {
     s.name: s
@@ -243,15 +298,27 @@ SHORTHANDS: dict[str, Shorthand] = {
                 "max(max_over_time(loadgen_generator_saturated{" + sel + "}[$window]))"
             ),
         ),
+        *BENCHMARK_SHORTHANDS,
     )
 }
 
-KINDS = ("latency", "errors", "throughput", "websocket", "memory", "cpu", "saturation", "other")
+KINDS = (
+    "latency",
+    "errors",
+    "throughput",
+    "websocket",
+    "memory",
+    "cpu",
+    "saturation",
+    "benchmark",
+    "other",
+)
 
 
 def selector(request: str | None = None, target: str | None = None) -> str:
     """The label matchers of a shorthand: the run's testid, narrowed by request name (and
-    method, for "METHOD name") or target."""
+    method, for "METHOD name") or target. A benchmark shorthand's `benchmark:` arrives as
+    `request` (its `name` label)."""
     parts = ['testid="$testid"']
     if request is not None:
         ref = parse_request(request)

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 _OUT_OF_ORDER_MARKERS = ("out of order", "out-of-order", "out of bounds", "duplicate sample")
 
+# Prometheus 2.x answers 500 for a sample older than its out-of-order window: no retry
+# will ever make it younger (`perfstack import` of an old file)
+_TOO_OLD_MARKERS = ("too old sample",)
+
 _HTML_TITLE = re.compile(r"<title[^>]*>([^<]*)</title>", re.IGNORECASE)
 
 
@@ -120,9 +124,11 @@ def classify(status: int, body: str) -> SendResult:
     detail = f"HTTP {status}: {describe_body(body)}"
     if 200 <= status < 300:
         return SendResult(Outcome.SENT, detail)
+    lowered = body.lower()
+    if status >= 500 and any(marker in lowered for marker in _TOO_OLD_MARKERS):
+        return SendResult(Outcome.OUT_OF_ORDER, detail)
     if status == 429 or status >= 500 or status < 200:
         return SendResult(Outcome.RETRY, detail)
-    lowered = body.lower()
     if any(marker in lowered for marker in _OUT_OF_ORDER_MARKERS):
         return SendResult(Outcome.OUT_OF_ORDER, detail)
     if 300 <= status < 400:

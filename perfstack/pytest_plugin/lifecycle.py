@@ -5,6 +5,10 @@ the end like `perfstack run`'s, so `perfstack gate check --testid` judges it unc
 The pusher runs no threads: it sends from pytest's own thread after each test's call
 phase and at the end of the session. A background snapshot every second would take the
 GIL from the benchmarks being measured in this very process.
+
+Under pytest-xdist the controller chooses the testid and start time and hands them to its
+workers (plugin.pytest_configure_node); each worker pushes its own benchmarks (its
+`instance` label tells them apart) and the controller writes the one record.
 """
 
 from __future__ import annotations
@@ -20,15 +24,19 @@ from perfstack.core.errors import PerfstackError
 from perfstack.core.identity import RunIdentity, new_testid, validate_scenario_name, validate_testid
 from perfstack.core.record import COMPLETED, RunRecord, joined_with_existing, write_record
 from perfstack.core.settings import prometheus_url_default
-from perfstack.core.state import default_state_dir, state_dir_argument
+from perfstack.core.state import default_state_dir
+from perfstack.metrics.benchmarks import BenchmarkMetrics, BenchmarkResult
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import RemoteWritePusher
+from perfstack.pytest_plugin.readiness import check_ready
+from perfstack.pytest_plugin.results import ResultError, result_from_entry
 from perfstack.pytest_plugin.session import GENERATOR, SESSION_KEY, PytestSession
+from perfstack.pytest_plugin.summary import benchmark_summary
 
 log = logging.getLogger("perfstack.pytest_plugin")
 
 DEFAULT_SUITE = "pytest"
-PUSH_TIMEOUT = 5.0  # per push after a test; the final push at the end gets the pusher's own
+PUSH_TIMEOUT = 5.0  # per push after a test; the final push gets the pusher's stop_timeout
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -36,13 +44,15 @@ def _option(config: pytest.Config, name: str) -> Any:
 
 
 def build_session(config: pytest.Config) -> PytestSession:
-    """The session's run from the options (or, on a pytest-xdist worker, the controller's)."""
+    """The session's run from the options (on a pytest-xdist worker: the controller's)."""
     worker: dict[str, Any] = getattr(config, "workerinput", {})
     try:
         state_option = _option(config, "perfstack_state_dir")
-        state_dir = (
-            state_dir_argument(state_option) if state_option else default_state_dir()
-        ).resolve()
+        state_dir = (Path(state_option) if state_option else default_state_dir()).resolve()
+        if state_dir.exists() and not state_dir.is_dir():
+            raise PerfstackError(
+                f"--perfstack-state-dir {state_option}: expected a directory, found a file"
+            )
         suite = validate_scenario_name(
             worker.get("perfstack_suite") or _option(config, "perfstack_suite") or DEFAULT_SUITE
         )
@@ -69,19 +79,47 @@ def build_session(config: pytest.Config) -> PytestSession:
         )
     except PerfstackError as error:
         raise pytest.UsageError(f"perfstack: {error.message}") from None
-    except Exception as error:  # argparse-style type errors from the state dir check
-        raise pytest.UsageError(f"perfstack: --perfstack-state-dir: {error}") from None
+    session.benchmarks = BenchmarkMetrics()
+    session.registry.register(session.benchmarks)
     return session
 
 
 def start(config: pytest.Config) -> PytestSession:
     session = build_session(config)
+    if not hasattr(config, "workerinput"):  # the controller checked for its workers
+        problem = check_ready(session.prometheus_url)
+        if problem is not None:
+            raise pytest.UsageError(
+                f"perfstack: Prometheus at {session.prometheus_url} {problem}; start it with "
+                "`perfstack up` or pass --perfstack-prometheus-url"
+            )
     config.stash[SESSION_KEY] = session
     return session
 
 
+def benchmark_of(item: pytest.Item) -> BenchmarkResult | None:
+    """The test's pytest-benchmark result, when it ran one that measured something."""
+    fixture = getattr(item, "funcargs", {}).get("benchmark")
+    metadata = getattr(fixture, "stats", None)
+    if metadata is None or not metadata or getattr(fixture, "has_error", False):
+        return None
+    try:
+        return result_from_entry(metadata.as_dict(include_data=True), item.nodeid)
+    except ResultError as error:  # pytest-benchmark changed its shape: say so, do not guess
+        log.warning("perfstack: benchmark %s not pushed: %s", item.nodeid, error)
+        return None
+
+
 def test_called(session: PytestSession, item: pytest.Item, report: pytest.TestReport) -> None:
-    """After a test's call phase: push what it added (benchmark results, fixtures' figures)."""
+    """After a test's call phase: its benchmark result, then a push of all that changed."""
+    result = benchmark_of(item)
+    benchmarks = session.benchmarks
+    if result is not None and benchmarks is not None and not benchmarks.add(result):
+        log.warning(
+            "perfstack: %s not pushed: more than %d benchmarks in one session",
+            item.nodeid,
+            benchmarks.max_benchmarks,
+        )
     session.push(PUSH_TIMEOUT)
 
 
@@ -89,11 +127,21 @@ def finish(config: pytest.Config, session: PytestSession, exitstatus: int) -> Pa
     """Last push, stale markers, and (on the controller, not on xdist workers) the record."""
     end = time.time()
     pusher = session.pusher
-    if pusher is not None:
-        pusher.stop()
+    sent = pusher.stop() if pusher is not None else True
+    dropped = pusher.stats.dropped_total if pusher is not None else 0
+    if not sent or dropped:
+        log.warning(
+            "perfstack: %d samples of run %s could not be pushed to %s",
+            dropped,
+            session.testid,
+            session.prometheus_url,
+        )
     if hasattr(config, "workerinput"):
         return None
-    stats = pusher.stats if pusher is not None else None
+    benchmarks = session.benchmarks
+    extra = dict(session.extra)
+    if benchmarks is not None and benchmarks.results:
+        extra["benchmarks"] = benchmark_summary(benchmarks.results)
     record = RunRecord(
         testid=session.testid,
         scenario=session.suite,
@@ -102,11 +150,16 @@ def finish(config: pytest.Config, session: PytestSession, exitstatus: int) -> Pa
         start=session.start,
         end=end,
         generators=[session.labels["instance"]],
-        samples_dropped=stats.dropped_total if stats is not None else 0,
+        samples_dropped=dropped,
+        name_overflow=benchmarks.overflow if benchmarks is not None else 0,
         prometheus_url=session.prometheus_url,
         exit_status=COMPLETED,
         exit_code=exitstatus,
-        extra=dict(session.extra),
+        extra=extra,
     )
     state_dir = session.state_dir
-    return write_record(state_dir, joined_with_existing(state_dir, record))
+    path = write_record(state_dir, joined_with_existing(state_dir, record))
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"perfstack: run {session.testid}, record {path}")
+    return path

@@ -18,6 +18,7 @@ import pytest
 from perfstack.metrics.registry import Registry
 
 if TYPE_CHECKING:
+    from perfstack.metrics.benchmarks import BenchmarkMetrics
     from perfstack.push.pusher import RemoteWritePusher
 
 GENERATOR = "pytest"
@@ -37,6 +38,8 @@ class PytestSession:
     # collectors registered here are pushed with the session's labels (perfstack.metrics)
     registry: Registry = field(default_factory=Registry)
     pusher: RemoteWritePusher | None = None
+    # pytest-benchmark results of this session, registered in `registry` (lifecycle.py)
+    benchmarks: BenchmarkMetrics | None = None
     # joined into the run record's `extra` at the end of the session
     extra: dict[str, Any] = field(default_factory=dict)
 

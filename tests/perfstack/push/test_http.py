@@ -215,6 +215,8 @@ def test_flush_retries_at_once_instead_of_waiting_out_a_backoff(
         (400, "out of order sample", Outcome.OUT_OF_ORDER),
         (400, "duplicate sample for timestamp", Outcome.OUT_OF_ORDER),
         (400, "out of bounds", Outcome.OUT_OF_ORDER),
+        # Prometheus 2.42's answer to a sample older than its out-of-order window
+        (500, "too old sample", Outcome.OUT_OF_ORDER),
         (400, "label name invalid", Outcome.REJECTED),
         (401, "unauthorized", Outcome.REJECTED),
         (413, "too large", Outcome.REJECTED),
