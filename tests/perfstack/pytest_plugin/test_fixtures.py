@@ -91,7 +91,7 @@ MEMORY_RULES = """
 name: memory-{name}
 objectives:
   - name: memory growth
-    query: max(pytest_memory_resident_growth_bytes{{testid="$testid"}})
+    query: max(last_over_time(pytest_memory_resident_growth_bytes{{testid="$testid"}}[$range]))
     unit: bytes
     pass: "< {limit}"
 """
