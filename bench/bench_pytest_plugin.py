@@ -117,6 +117,28 @@ def run_once(suite: Path, variant: str, expected: int) -> Timing:
     return Timing(cpu=cpu, wall=wall)
 
 
+IMPORT_PROGRAM = """
+import time
+import pytest
+started = time.process_time()
+import perfstack.pytest_plugin.plugin, perfstack.pytest_plugin.fixtures
+print(time.process_time() - started)
+"""
+
+
+def import_cost(times: int = 7) -> float:
+    """CPU seconds the two modules' import takes in a fresh process that already imported
+    pytest (median of `times`): the part of the cost that does not depend on the suite."""
+    costs = []
+    for _ in range(times):
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORT_PROGRAM], capture_output=True, text=True, check=True,
+            timeout=60,
+        )  # fmt: skip
+        costs.append(float(done.stdout))
+    return statistics.median(costs)
+
+
 def rotated_rounds(variants: Sequence[str], rounds: int) -> Iterator[tuple[int, list[str]]]:
     for number in range(1, rounds + 1):
         shift = (number - 1) % len(variants)
@@ -190,7 +212,13 @@ def main() -> int:
             f"{statistics.median(t.wall for t in runs):.3f} s wall ({args.tests} tests)"
         )
     added = [a.cpu - b.cpu for a, b in zip(timings["with"], timings["without"], strict=True)]
+    imported = import_cost()
+    base = statistics.median(t.cpu for t in timings["without"])
     print(f"CPU time the plugin adds per run: median {1000 * statistics.median(added):+.0f} ms")
+    print(
+        f"its import alone (fresh process, pytest already imported): {1000 * imported:.1f} ms "
+        f"CPU, {imported / base:.2%} of a run without it"
+    )
     print(f"wall-time ratio with/without (shared machine: noisier) {describe(wall)}")
     print(f"pytest plugin installed, not switched on: CPU-time ratio with/without {describe(cpu)}")
     return 0

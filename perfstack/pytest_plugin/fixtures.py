@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from perfstack.core.errors import PerfstackError
-
 if TYPE_CHECKING:
     from perfstack.pytest_plugin.load import LoadRun
     from perfstack.pytest_plugin.memory import MemoryCollector, MemoryMonitor
@@ -51,6 +49,8 @@ def _explain(node: pytest.Item, verdict: Verdict, what: str) -> None:
 def _calling(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """function(...), but a PerfstackError (bad locustfile, rule file, flag) fails the test
     with its one line instead of a traceback through perfstack's code."""
+    from perfstack.core.errors import PerfstackError
+
     try:
         return function(*args, **kwargs)
     except PerfstackError as error:

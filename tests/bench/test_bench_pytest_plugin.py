@@ -64,6 +64,7 @@ def test_a_short_bench_runs_both_variants_and_prints_the_ratio(
     assert bench_pytest_plugin.main() == 0
     out = capsys.readouterr().out
     assert len(re.findall(r"^round +\d+ +(with|without): [\d.]+ s CPU", out, re.M)) == 4
+    assert re.search(r"its import alone .*: [\d.]+ ms CPU", out)
     match = re.search(r"CPU-time ratio with/without ([\d.]+) \(90% interval", out)
     assert match and 0.5 < float(match.group(1)) < 2.0, out
 
