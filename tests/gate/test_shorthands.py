@@ -138,3 +138,78 @@ def test_every_shorthand_parses_in_prometheus(name: str, stack, capsys, tmp_path
     out = capsys.readouterr().out
     assert code in (0, 1) and "error:" not in out, out  # warnings (units) allowed; no rejection
     assert out.count("  a: ") >= 2  # value and samples queries printed (and live when it has one)
+
+
+BENCH_SUITE = """\
+import os
+import time
+
+
+def test_endpoint(benchmark):
+    delay = float(os.environ["BENCH_DELAY"])
+    benchmark.pedantic(time.sleep, args=(delay,), rounds=30, warmup_rounds=2)
+"""
+RELATIVE_RULES = """\
+objectives:
+  - name: endpoint mean at most 20% slower
+    sli: benchmark_mean
+    benchmark: test_endpoint
+    relative: {pass: "<= +20%"}
+    min_samples: 30
+"""
+
+
+@pytest.mark.slow
+def test_a_benchmark_30_percent_slower_fails_and_ten_unchanged_reruns_do_not(
+    stack, tmp_path
+) -> None:
+    """Real `pytest --perfstack` runs of a 5 ms call judged against a baseline run by the
+    bootstrap interval over the rounds' chunks: unchanged ten times, then 30% slower."""
+    import json
+    import uuid
+
+    from perfstack.cli import main
+    from tests.perfstack.pytest_plugin.inner import run_pytest_here
+
+    (tmp_path / "test_endpoint.py").write_text(BENCH_SUITE)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RELATIVE_RULES)
+    state = tmp_path / "state"
+    prefix = f"rel-{uuid.uuid4().hex[:6]}"
+
+    def run(name: str, delay: float) -> str:
+        testid = f"{prefix}-{name}"
+        code = run_pytest_here(
+            tmp_path,
+            "--perfstack",
+            f"--perfstack-testid={testid}",
+            f"--perfstack-state-dir={state}",
+            f"--perfstack-prometheus-url={stack.prometheus_url}",
+            env={"BENCH_DELAY": str(delay)},
+        )
+        assert code == 0, testid
+        return testid
+
+    def judged(testid: str, baseline: str) -> dict:
+        out = tmp_path / f"{testid}.json"
+        main(
+            [
+                "gate", "check", str(rules), "--testid", testid, "--baseline-testid", baseline,
+                "--state-dir", str(state), "--prometheus", stack.prometheus_url,
+                "--json", str(out), "--no-push",
+            ]
+        )  # fmt: skip
+        return json.loads(out.read_text())["objectives"][0]
+
+    delay = 0.005
+    baseline = run("baseline", delay)
+    verdicts = []
+    for index in range(10):
+        objective = judged(run(f"same{index}", delay), baseline)
+        assert objective["baseline"]["method"] == "bootstrap", objective
+        verdicts.append((objective["status"], objective["baseline"]["relative_change"]))
+    assert all(status != "FAIL" for status, _ in verdicts), verdicts  # no false regression
+    slower = judged(run("slower", delay * 1.3), baseline)
+    assert slower["status"] == "FAIL", (slower["baseline"], verdicts)
+    low, high = slower["baseline"]["ci"]
+    assert 0.2 < low <= slower["baseline"]["relative_change"] <= high, slower["baseline"]

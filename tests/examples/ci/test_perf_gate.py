@@ -15,7 +15,7 @@ import yaml
 
 from perfstack.core.settings import StackSettings
 from tests.fixtures.demo_target import DemoTarget
-from tests.perfstack.pytest_plugin.inner import PLUGIN_ARGS
+from tests.perfstack.pytest_plugin.inner_junit import PLUGIN_ARGS
 
 ROOT = Path(__file__).resolve().parents[3]
 CI = ROOT / "examples" / "ci"

@@ -1,68 +1,85 @@
-"""Runs a pytest session inside a test, in its own process, with perfstack's plugin modules
-loaded from this checkout.
-
-The entry points block by name and the modules load by path, so the inner session is the
-same whether the environment's installed metadata carries the entry points or not (loading
-a module by path while its entry point also loads it would register it twice: an error).
-Its outcome is read from its JUnit XML: per test the outcome, the message and the
-`user_properties` the fixtures added.
-"""
+"""Inner pytest sessions for the plugin's tests: a real pytest (with pytest-benchmark) in a
+subprocess, so each has its own plugins, options and exit code, as a user's run would."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
-PLUGIN_ARGS = (
-    "-p", "no:perfstack", "-p", "no:perfstack_fixtures",
-    "-p", "perfstack.pytest_plugin.plugin", "-p", "perfstack.pytest_plugin.fixtures",
-)  # fmt: skip
+REPO = Path(__file__).resolve().parents[3]
+
+
+def plugin_args() -> list[str]:
+    """`-p` the plugin unless its entry point is installed (CI installs the checkout; a venv
+    holding another checkout has none), since pytest refuses it registered twice."""
+    installed = any(
+        ep.name == "perfstack" and ep.value == "perfstack.pytest_plugin.plugin"
+        for ep in entry_points(group="pytest11")
+    )
+    return [] if installed else ["-p", "perfstack.pytest_plugin.plugin"]
 
 
 @dataclass
-class InnerTest:
-    outcome: str  # passed | failed | error | skipped
-    message: str = ""
-    properties: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class InnerRun:
+class Inner:
     returncode: int
-    output: str
-    tests: dict[str, InnerTest]
-    testid: str = ""  # the inner session's --perfstack-testid, when it had one
+    stdout: str
+    stderr: str
 
 
-def run_inner_pytest(
-    directory: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 240
-) -> InnerRun:
-    junit = directory / "inner-junit.xml"
+def run_pytest(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> Inner:
+    environ = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        **(env or {}),
+    }
+    for name in ("PERFSTACK_PROMETHEUS_URL", "PERFSTACK_STATE_DIR"):
+        if env is None or name not in env:
+            environ.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *PLUGIN_ARGS,
-         f"--junitxml={junit}", "-o", "junit_family=xunit1", "-rA", *args],
-        cwd=directory, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
-    output = done.stdout + done.stderr
-    assert junit.is_file(), f"the inner session wrote no JUnit XML:\n{output}"
-    return InnerRun(done.returncode, output, read_junit(junit))
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *plugin_args(),
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            *args,
+        ],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return Inner(done.returncode, done.stdout, done.stderr)
 
 
-def read_junit(path: Path) -> dict[str, InnerTest]:
-    tests = {}
-    for case in ET.parse(path).getroot().iter("testcase"):
-        outcome, message = "passed", ""
-        for kind in ("failure", "error", "skipped"):
-            found = case.find(kind)
-            if found is not None:
-                outcome = {"failure": "failed"}.get(kind, kind)
-                message = (found.get("message") or "") + "\n" + (found.text or "")
-        properties = {prop.get("name", ""): prop.get("value", "") for prop in case.iter("property")}
-        tests[case.get("name", "")] = InnerTest(outcome, message, properties)
-    return tests
+def run_pytest_here(cwd: Path, *args: str, env: dict[str, str]) -> int:
+    """The same session in this process (`pytest.main`): a second or less cheaper than a
+    subprocess where a test needs many short sessions. `env` is set for the session only."""
+    import pytest
+
+    saved_env = {name: os.environ.get(name) for name in env}
+    saved_cwd = Path.cwd()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        return int(
+            pytest.main(
+                [*plugin_args(), "-p", "no:cacheprovider", "-q", "--rootdir", str(cwd), *args]
+            )
+        )
+    finally:
+        os.chdir(saved_cwd)
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

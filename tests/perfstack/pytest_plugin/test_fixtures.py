@@ -22,7 +22,7 @@ from perfstack.core.record import load_record
 from perfstack.core.settings import StackSettings
 from perfstack.testing import prom_query
 from tests.fixtures.demo_target import DemoTarget, start_demo_target
-from tests.perfstack.pytest_plugin.inner import InnerRun, run_inner_pytest
+from tests.perfstack.pytest_plugin.inner_junit import InnerRun, run_inner_pytest
 
 ADDED_LATENCY_MS = 250
 MiB = 1 << 20
