@@ -60,7 +60,11 @@ def test_the_generated_suite_has_the_asked_number_of_tests(tmp_path: Path) -> No
 def test_a_short_bench_runs_both_variants_and_prints_the_ratio(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sys, "argv", ["bench_pytest_plugin.py", "--rounds", "2", "--tests", "10"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["bench_pytest_plugin.py", "--rounds", "2", "--tests", "10", "--import-runs", "1"],
+    )
     assert bench_pytest_plugin.main() == 0
     out = capsys.readouterr().out
     assert len(re.findall(r"^round +\d+ +(with|without): [\d.]+ s CPU", out, re.M)) == 4
