@@ -19,6 +19,12 @@ neighbours. Variants alternate within each round, the order rotating, and each r
 ratio pairs runs made back to back; the median ratio gets a percentile-bootstrap interval
 over rounds (seeded, so the same rounds print the same interval).
 
+Under a heavy machine load a run's CPU time itself swings by 10% or more, which buries a
+cost of a few milliseconds; two more figures help read such a bench: the ratio of each
+variant's fastest run (the least disturbed), and the CPU time of the two modules' import
+in fresh processes (the part of the cost that does not grow with the suite; what grows
+with it is one hook wrapper per test phase that finds no session and returns).
+
     .venv/bin/python bench/bench_pytest_plugin.py [--rounds 20] [--tests 200]
 """
 
