@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from gate.generators import HTTP, WEBSOCKET, reads_from
+from gate.generators import HTTP, PYTEST, WEBSOCKET, reads_from
 from gate.model import Objective
 from gate.prometheus import PrometheusClient
 from gate.shorthands import HTTP_FAILURES, HTTP_REQUESTS, last, selector
@@ -24,6 +24,7 @@ from gate.window import RunWindow, resolve
 from perfstack.core.record import RunRecord
 
 WS_MESSAGES_SENT = "loadgen_ws_messages_sent_total"
+BENCHMARK_ROUNDS = "pytest_benchmark_rounds"
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,23 @@ def expectations(record: RunRecord) -> list[_Expectation]:
         found.append(
             _Expectation(WEBSOCKET, (_Count(WS_MESSAGES_SENT, sent, "WebSocket messages sent"),), 0)
         )
+    if record.generator == PYTEST:  # a pytest session: every benchmark's rounds
+        found.append(
+            _Expectation(
+                PYTEST,
+                (_Count(BENCHMARK_ROUNDS, _benchmark_rounds(record.extra), "benchmark rounds"),),
+                record.samples_dropped,
+            )
+        )
     return found
+
+
+def _benchmark_rounds(extra: dict[str, Any]) -> int:
+    benchmarks = extra.get("benchmarks")
+    if not isinstance(benchmarks, dict):
+        return 0
+    rounds = [b.get("rounds") for b in benchmarks.values() if isinstance(b, dict)]
+    return sum(r for r in rounds if isinstance(r, int) and not isinstance(r, bool))
 
 
 def _ws_messages_sent(summary: Any) -> int | None:

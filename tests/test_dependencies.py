@@ -16,6 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = ("perfstack", "loadgen", "exporters", "gate", "demo", "examples")
 TESTING = ("tests", "bench")
+# code that only ever runs inside pytest (the plugin, the example benchmark suite): it may
+# also import the `pytest` extra (pytest, pytest-benchmark)
+IN_PYTEST = ("perfstack/pytest_plugin", "examples/benchmarks")
 OURS = {"perfstack", "loadgen", "exporters", "gate", "demo", "tests", "bench"}
 
 
@@ -23,21 +26,24 @@ def normalized(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def declared() -> tuple[set[str], set[str]]:
+def declared(extra: str = "test") -> tuple[set[str], set[str]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
     def names(requirements: list[str]) -> set[str]:
         return {normalized(re.match(r"[A-Za-z0-9_.-]+", r)[0]) for r in requirements}
 
-    return names(project["dependencies"]), names(project["optional-dependencies"]["test"])
+    return names(project["dependencies"]), names(project["optional-dependencies"][extra])
 
 
-def imported_top_level(folders: tuple[str, ...]) -> dict[str, str]:
-    """Third-party top-level module -> one file importing it."""
+def imported_top_level(folders: tuple[str, ...], skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """Third-party top-level module -> one file importing it (files under `skip` aside)."""
     local = {path.stem for folder in folders for path in (ROOT / folder).rglob("*.py")}
+    skipped = tuple(ROOT / folder for folder in skip)
     found: dict[str, str] = {}
     for folder in folders:
         for path in sorted((ROOT / folder).rglob("*.py")):
+            if any(path.is_relative_to(other) for other in skipped):
+                continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
                     modules = [alias.name for alias in node.names]
@@ -54,10 +60,12 @@ def imported_top_level(folders: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
-def undeclared(folders: tuple[str, ...], allowed: set[str]) -> list[str]:
+def undeclared(
+    folders: tuple[str, ...], allowed: set[str], skip: tuple[str, ...] = ()
+) -> list[str]:
     distributions = packages_distributions()
     missing = []
-    for module, where in sorted(imported_top_level(folders).items()):
+    for module, where in sorted(imported_top_level(folders, skip).items()):
         names = {normalized(d) for d in distributions.get(module, [module])}
         if not names & allowed:
             missing.append(f"{module} (imported by {where}, from {sorted(names)})")
@@ -66,7 +74,13 @@ def undeclared(folders: tuple[str, ...], allowed: set[str]) -> list[str]:
 
 def test_production_imports_are_dependencies():
     runtime, _ = declared()
-    assert undeclared(PRODUCTION, runtime) == []
+    assert undeclared(PRODUCTION, runtime, skip=IN_PYTEST) == []
+
+
+def test_the_pytest_plugins_imports_are_dependencies_or_the_pytest_extra():
+    runtime, pytest_extra = declared("pytest")
+    assert undeclared(IN_PYTEST, runtime | pytest_extra) == []
+    assert "pytest" in imported_top_level(IN_PYTEST)  # the scan does look there
 
 
 def test_test_and_bench_imports_are_dependencies_or_test_extras():

@@ -147,3 +147,23 @@ objectives:
     assert "timed out" in count.reason
     assert own.status is Status.PASS
     assert int(result.exit_code()) == 4
+
+
+def test_a_pytest_session_prometheus_holds_part_of(run_data, stack) -> None:
+    """The record counted two benchmarks' rounds; Prometheus holds one benchmark: no
+    benchmark objective is judged on what is left."""
+    run = run_data()
+    labels = {"generator": "pytest", "fullname": "t.py::test_a", "name": "test_a", "group": ""}
+    rounds = run.gauge("pytest_benchmark_rounds", 30)
+    mean = run.gauge("pytest_benchmark_mean_seconds", 0.002)
+    run.write((rounds[0] | labels, rounds[1]), (mean[0] | labels, mean[1]))
+    figures = {"rounds": 30, "mean": 0.002}
+    record = run.record(extra={"benchmarks": {"t.py::test_a": figures, "t.py::test_b": figures}})
+    record.generator = "pytest"
+    text = "objectives:\n  - {name: a mean, sli: benchmark_mean, benchmark: test_a, pass: '< 1s'}\n"
+    entry = evaluate(stack, text, record).objectives[0]
+    assert entry.status is Status.NO_DATA
+    assert "Prometheus holds 30 of the run's 60 benchmark rounds" in entry.reason
+    figures["rounds"] = 15  # the record's 30 rounds in all: Prometheus holds the whole run
+    entry = evaluate(stack, text, record).objectives[0]
+    assert (entry.status, entry.value) == (Status.PASS, 0.002)

@@ -145,3 +145,19 @@ def test_every_seed004_objective_matches_a_run_of_its_scenario(
         # each endpoint objective counts exactly the requests Locust made to it
         expected = sum(locust.values()) if request is None else locust[request]
         assert entry["samples"] == expected, (entry["name"], request, locust)
+
+
+def test_benchmark_presets_are_the_seeds_tables() -> None:
+    by_name = {p.stem: {o.name: o for o in load_rules(p).objectives} for p in PRESETS}
+    seed004 = by_name["seed004-benchmarks"]
+    health_mean = seed004["health check mean under 10ms"]
+    assert (health_mean.sli, health_mean.request) == ("benchmark_mean", "test_health_check")
+    assert health_mean.passing.limit == pytest.approx(0.010)  # type: ignore[union-attr]
+    assert health_mean.relative.passing.limit == pytest.approx(0.20)  # type: ignore[union-attr]
+    assert seed004["create max under 2000ms"].sli == "benchmark_max"
+    assert seed004["create max under 2000ms"].passing.limit == pytest.approx(2.0)  # type: ignore[union-attr]
+    seed001 = by_name["seed001-benchmarks"]
+    assert seed001["dashboard loading mean under 1.5s"].passing.limit == pytest.approx(1.5)  # type: ignore[union-attr]
+    assert seed001["aggregation mean under 300ms"].passing.limit == pytest.approx(0.3)  # type: ignore[union-attr]
+    every = seed001["no slow benchmark (every mean under 2s)"]
+    assert every.request is None and every.on_multi_series == "worst"
