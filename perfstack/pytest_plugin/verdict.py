@@ -86,6 +86,7 @@ def gate_check_args(argv: list[str]) -> argparse.Namespace:
 def judge(argv: list[str], strict: bool = False, push: bool = True) -> Verdict:
     """Judge as `perfstack gate check ARGV` does; PerfstackError for bad rules or flags."""
     args = gate_check_args(argv)
+    strict = strict or args.strict  # `--strict` among the flags means the same
     rules = load_rule_file(Path(args.rules or args.rules_file), args.var)
     result = evaluate_from_args(args, rules)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()

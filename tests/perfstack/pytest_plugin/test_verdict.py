@@ -4,11 +4,14 @@ demand (ERROR, a WARN); the fixtures' tests judge real runs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gate.model import Objective
 from gate.verdicts import GateResult, ObjectiveResult, Status, overall
 from perfstack.core.errors import PerfstackError
+from perfstack.pytest_plugin import verdict as verdict_module
 from perfstack.pytest_plugin.verdict import SUMMARY_LIMIT, Verdict, gate_check_args
 
 
@@ -63,3 +66,16 @@ def test_a_bad_gate_flag_is_one_line_naming_it() -> None:
     assert error.value.exit_code == 2
     assert "--settle" in error.value.message
     assert "\n" not in error.value.message
+
+
+def test_strict_among_the_gate_flags_fails_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("objectives:\n  - {name: p95, sli: latency_p95, pass: '< 1s'}\n")
+    warned = result(Status.PASS, Status.WARN)
+    monkeypatch.setattr(verdict_module, "evaluate_from_args", lambda args, rules: warned)
+    argv = ["--rules", str(rules), "--testid", "run-1", "--state-dir", str(tmp_path), "--no-push"]
+    assert verdict_module.judge(argv).passed
+    assert not verdict_module.judge([*argv, "--strict"]).passed
+    assert "verdict: WARN" in verdict_module.judge(argv).explanation
