@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -166,7 +167,7 @@ def memory_session(tmp_path_factory: pytest.TempPathFactory, stack: StackSetting
     for name, limit in (("strict", "10MB"), ("loose", "2GB")):
         (directory / f"{name}.yaml").write_text(MEMORY_RULES.format(name=name, limit=limit))
     (directory / "test_inner_memory.py").write_text(MEMORY_TESTS)
-    testid = f"pytest-fixtures-{directory.name}".replace("/", "-")
+    testid = f"pytest-fixtures-{uuid.uuid4().hex[:10]}"
     run = run_inner_pytest(
         directory,
         "--perfstack",
