@@ -3,7 +3,7 @@ session's Prometheus and demo targets.
 
 Two inner sessions, each run once for this module:
 - without `--perfstack`: `perfstack_load` runs the same locustfile against a healthy
-  target and against one with 250 ms of added latency and judges each; `perfstack_memory`
+  target and against one with 1 s of added latency and judges each; `perfstack_memory`
   measures; `perfstack_gate` skips.
 - with `--perfstack`: `perfstack_memory` pushes its figures under the session's testid,
   and `perfstack_gate` judges two rule files on them, one that holds and one that does not.
@@ -25,7 +25,10 @@ from perfstack.testing import prom_query
 from tests.fixtures.demo_target import DemoTarget, start_demo_target
 from tests.perfstack.pytest_plugin.inner_junit import InnerRun, run_inner_pytest
 
-ADDED_LATENCY_MS = 250
+# far apart, so a loaded CI machine's own latency (p95 up to ~250 ms seen on the healthy
+# target with 4 test suites sharing 2 cores) cannot blur passing and failing
+ADDED_LATENCY_MS = 1000
+LATENCY_LIMIT = 0.5
 MiB = 1 << 20
 
 LOCUSTFILE = """
@@ -46,7 +49,7 @@ defaults: {min_samples: 5}
 objectives:
   - name: p95 latency
     sli: latency_p95
-    pass: "< 150ms"
+    pass: "< 500ms"
     key: true
   - name: error ratio
     sli: error_ratio
@@ -58,7 +61,7 @@ import os
 
 import pytest
 
-FAST = dict(users=3, duration="3s", settle=2.0, rules=os.environ["INNER_RULES"])
+FAST = dict(users=5, duration="4s", settle=2.0, rules=os.environ["INNER_RULES"])
 
 
 def test_healthy_target(perfstack_load):
@@ -203,8 +206,8 @@ def test_a_load_run_on_a_healthy_target_passes_the_gate(
     assert record.exit_status == "completed"
     assert record.requests > 20
     p95 = objective(gate_history(stack, testid), "p95 latency")
-    assert p95["status"] == "PASS"
-    assert p95["value"] < 0.150
+    assert p95["status"] == "PASS", p95
+    assert p95["value"] < LATENCY_LIMIT
 
 
 @pytest.mark.slow
@@ -215,7 +218,7 @@ def test_a_load_run_with_added_latency_fails_with_the_gates_explanation(
     assert slow.outcome == "failed", load_session.output
     testid = slow.properties["perfstack_load_testid"]
     p95 = objective(gate_history(stack, testid), "p95 latency")
-    assert p95["status"] == "FAIL"
+    assert p95["status"] == "FAIL", p95
     assert p95["value"] >= ADDED_LATENCY_MS / 1000
     # the assertion's story names the verdict and why; the gate's table is a report section
     assert f"gate FAIL for {testid}" in slow.message
