@@ -16,9 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCTION = ("perfstack", "loadgen", "exporters", "gate", "demo", "examples")
 TESTING = ("tests", "bench")
-# code that only ever runs inside pytest (the plugin, the example benchmark suite): it may
+# code that only ever runs inside pytest (the plugin, the example suites): it may
 # also import the `pytest` extra (pytest, pytest-benchmark)
-IN_PYTEST = ("perfstack/pytest_plugin", "examples/benchmarks")
+IN_PYTEST = ("perfstack/pytest_plugin", "examples/benchmarks", "examples/ci")
 OURS = {"perfstack", "loadgen", "exporters", "gate", "demo", "tests", "bench"}
 
 
