@@ -31,10 +31,14 @@ def test_strict_markers_suites_pass_without_perfstack_and_nothing_is_written(tmp
     assert inner.returncode == 0, inner.stdout + inner.stderr
     assert "1 passed" in inner.stdout
     assert not (tmp_path / ".perfstack").exists()
-    # the control: a marker nobody registered is refused the same way
-    unknown = run_pytest(tmp_path, "--strict-markers", "-m", "nonexistent_marker_x")
-    assert unknown.returncode == pytest.ExitCode.USAGE_ERROR
-    assert "Unknown marker" in unknown.stderr
+    # the control: a marker nobody registered fails the same session under --strict-markers
+    (tmp_path / "test_marked.py").unlink()
+    (tmp_path / "test_unknown.py").write_text(
+        "import pytest\n\n@pytest.mark.nonexistent_marker_x\ndef test_unknown():\n    pass\n"
+    )
+    unknown = run_pytest(tmp_path, "--strict-markers")
+    assert unknown.returncode == pytest.ExitCode.INTERRUPTED, unknown.stdout
+    assert "'nonexistent_marker_x' not found in `markers`" in unknown.stdout
 
 
 def test_without_perfstack_the_plugin_imports_nothing_heavy() -> None:
