@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "perfstack.alerts.cli",  # alerts listen
     "perfstack.demo_run.cli",  # demo
     "perfstack.report.cli",  # report
+    "perfstack.history.cli",  # history, regressions
 )
 
 
