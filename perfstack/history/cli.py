@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import re
 import sys
 import time
 from pathlib import Path
@@ -130,11 +131,26 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     regressions.set_defaults(func=cmd_regressions)
 
 
-def _query(args: argparse.Namespace) -> HistoryQuery:
+_DAYS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dw])\s*$")
+
+
+def parse_since(text: str) -> float:
+    """Seconds in `--since`: what parse_duration reads, plus days and weeks (90d, 2w)."""
+    days = _DAYS.match(text)
+    if days:
+        seconds = float(days.group(1)) * 86400 * (7 if days.group(2) == "w" else 1)
+        if seconds > 0:
+            return seconds
     try:
-        since = parse_duration(args.since)
+        return parse_duration(text)
     except DurationError as error:
-        raise PerfstackError(f"--since {args.since!r}: {error}", ExitCode.USAGE) from error
+        raise PerfstackError(
+            f"--since {text!r}: {error}, or days/weeks like 90d, 2w", ExitCode.USAGE
+        ) from error
+
+
+def _query(args: argparse.Namespace) -> HistoryQuery:
+    since = parse_since(args.since)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     return HistoryQuery(
         scenario=args.scenario,
