@@ -4,6 +4,7 @@ exporter watched it, pushed stamped at the run's end like the generators' summar
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 
@@ -18,9 +19,8 @@ from perfstack.history.summary import (
     summary_series,
 )
 
-RSS = "max by (target) (exporter_target_resident_memory_bytes{{testid={testid!r}}})"
-# how far after the start the "before" RSS is read: the exporter's first sample
-RSS_START_LOOKAHEAD = 15.0
+RSS = "max by (target) (exporter_target_resident_memory_bytes{{testid={testid}}})"
+MAX_POINTS = 1000  # steps of the range query over the run (1 s apart for runs up to ~16 min)
 
 
 def objective_values(result: GateResult) -> list[SummaryValue]:
@@ -32,25 +32,24 @@ def objective_values(result: GateResult) -> list[SummaryValue]:
 
 
 def target_memory_values(result: GateResult, client: PrometheusClient) -> list[SummaryValue]:
-    """Peak and growth of the target's RSS over [start, end]; none without exporter data
-    (or when Prometheus cannot answer: the verdict is what the gate is for)."""
+    """Peak and growth (last minus first sample) of the target's RSS over [start, end],
+    summed over the targets the exporter watched; none without exporter data (or when
+    Prometheus cannot answer: the verdict is what the gate check is for)."""
     if result.end is None or result.end <= result.start:
         return []
-    rss = RSS.format(testid=result.testid).replace("'", '"')
-    span = max(1, math.ceil(result.end - result.start))
+    query = f"sum({RSS.format(testid=json.dumps(result.testid))})"
+    step = max(1.0, (result.end - result.start) / MAX_POINTS)
     try:
-        peak = client.instant(f"max(max_over_time(({rss})[{span}s:1s]))", result.end)
-        last = client.instant(f"max(last_over_time(({rss})[{span}s:1s]))", result.end)
-        first_at = min(result.end, result.start + RSS_START_LOOKAHEAD)
-        first = client.instant(f"max({rss})", first_at)
+        series = client.range(query, result.start, result.end, step)
     except PrometheusError:
         return []
-    values = []
-    if peak and math.isfinite(peak[0].value):
-        values.append(SummaryValue(TARGET_PEAK_RSS, "", peak[0].value))
-    if last and first and math.isfinite(last[0].value - first[0].value):
-        values.append(SummaryValue(TARGET_RSS_GROWTH, "", last[0].value - first[0].value))
-    return values
+    points = [value for s in series for _, value in s.points if math.isfinite(value)]
+    if not points:
+        return []
+    return [
+        SummaryValue(TARGET_PEAK_RSS, "", max(points)),
+        SummaryValue(TARGET_RSS_GROWTH, "", points[-1] - points[0]),
+    ]
 
 
 def push_gate_summary(
