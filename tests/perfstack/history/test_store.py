@@ -3,12 +3,14 @@ lacks, filtered by labels, and the same after Prometheus restarts on its data.""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gate.sources import history_dir
 from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.history.store import HistoryQuery, load_history
 from perfstack.history.summary import push_run_summary
@@ -90,3 +92,24 @@ def test_the_history_survives_a_prometheus_restart(tmp_path: Path) -> None:
         prometheus.stop()
     assert _p95s(after) == values
     assert [(r.testid, r.end) for r in after.runs] == [(r.testid, r.end) for r in before.runs]
+
+
+def test_local_gate_results_add_objective_values_and_their_direction(tmp_path: Path) -> None:
+    scenario = unique_scenario("objectives")
+    records = push_history(None, scenario, [{P95: 0.1}, {P95: 0.1}], state_dir=tmp_path)
+    for record, rps in zip(records, (120.0, 80.0), strict=True):
+        result = {
+            "testid": record.testid,
+            "objectives": [
+                {"name": "rps", "value": rps, "threshold": {"pass": "> 100"}},
+                {"name": "p95", "value": 0.1, "threshold": {"pass": "< 500ms"}},
+                {"name": "no data", "value": None, "threshold": {"pass": "< 1"}},
+            ],
+        }
+        path = history_dir(tmp_path) / f"{record.testid}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result))
+    history = load_history(_query("http://127.0.0.1:9", scenario, tmp_path, source="local"))
+    assert [run.values[("objective:rps", "")] for run in history.runs] == [120.0, 80.0]
+    assert ("objective:no data", "") not in history.runs[0].values
+    assert history.lower_is_worse == {"objective:rps"}
