@@ -86,6 +86,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     history.add_argument(
         "--sli", action="append", default=[], help="only these SLIs (repeatable; default: all)"
     )
+    history.add_argument(
+        "--name",
+        action="append",
+        default=[],
+        help="also the SLIs of this request name (repeatable; '*' for every name; default: "
+        "the whole run only)",
+    )
     history.set_defaults(func=cmd_history)
 
     regressions = subparsers.add_parser(
@@ -207,7 +214,11 @@ def _number(value: float | None) -> str:
 
 def cmd_history(args: argparse.Namespace) -> int:
     _, history = _loaded(args)
-    keys = _wanted(history, args.sli)
+    keys = [
+        key
+        for key in _wanted(history, args.sli)
+        if key[1] == "" or "*" in args.name or key[1] in args.name
+    ]
     if args.json:
         body = {
             "scenario": history.scenario,

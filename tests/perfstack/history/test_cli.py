@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,9 @@ import pytest
 from perfstack.alerts.listen import WebhookReceiver
 from perfstack.cli import main
 from perfstack.core.errors import ExitCode
+from perfstack.history.summary import SummaryValue, push_run_summary
 from tests.helpers import prom_query, wait_until, webhook_alertmanager_config
-from tests.perfstack.history.histories import push_history, unique_scenario
+from tests.perfstack.history.histories import make_record, push_history, unique_scenario
 
 P50 = "latency_p50_seconds"
 RPS = "throughput_rps"
@@ -228,3 +230,23 @@ def test_the_regression_alert_reaches_alertmanager_and_the_webhook(
         f"changed for the worse by 40.2% between run {records[6].testid}"
         in (alert["annotations"]["description"])
     )
+
+
+def test_request_names_are_shown_when_asked(
+    stack: Any, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    scenario = unique_scenario("cli-names")
+    record = make_record(scenario, 0, time.time() - 60)
+    values = [SummaryValue(P50, "", 0.1), SummaryValue(P50, "items", 0.3)]
+    assert push_run_summary(record, stack.prometheus_url, values=values)[0]
+    where = _where(stack, tmp_path)
+
+    def shown(*extra: str) -> list[tuple[str, str]]:
+        code, out, _ = _cli(capsys, "history", "--scenario", scenario, "--json", *extra, *where)
+        assert code == 0
+        return [(v["sli"], v["name"]) for v in json.loads(out)["runs"][0]["values"]]
+
+    assert shown() == [(P50, "")]
+    assert shown("--name", "items") == [(P50, ""), (P50, "items")]
+    assert shown("--name", "*") == [(P50, ""), (P50, "items")]
+    assert shown("--name", "other") == [(P50, "")]
