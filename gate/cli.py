@@ -102,15 +102,26 @@ def _push_summary(result: GateResult, args: argparse.Namespace, url: str) -> Non
 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     prometheus = args.prometheus or prometheus_url_default(state_dir)
+    labels = {**_run_summary_labels(state_dir, result.testid), **run_labels(args.label)}
     try:
         with PrometheusClient(prometheus, timeout=args.timeout) as client:
-            sent, detail = push_gate_summary(
-                result, url, client, run_labels(args.label), timeout=args.timeout
-            )
+            sent, detail = push_gate_summary(result, url, client, labels, timeout=args.timeout)
     except PerfstackError as error:
         sent, detail = False, error.message
     if not sent:
         print(f"perfstack: warning: run summary not pushed to {url}: {detail}", file=sys.stderr)
+
+
+def _run_summary_labels(state_dir: Path, testid: str) -> dict[str, str]:
+    """The labels the run's own summary carries (its record), so the objectives' samples
+    join the same series and the same run without repeating --label on the gate."""
+    from perfstack.core.record import load_record
+    from perfstack.history.summary import summary_of
+
+    try:
+        return summary_of(load_record(state_dir, testid))[0]
+    except PerfstackError:  # no record (a window given with --start/--end): none kept
+        return {}
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
