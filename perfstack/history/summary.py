@@ -6,9 +6,10 @@ store with long retention keeps a few series per scenario however many runs ther
 `perfstack_run_info{scenario, testid} 1` at the same timestamp says which run a sample
 belongs to. Names are listed in docs/metrics.md ("Run summaries").
 
-For callers other than `perfstack run|ws` and `gate check` (the pytest plugin): build a
-`RunRecord` for the suite and call `push_run_summary(record, prometheus_url, labels,
-values=[SummaryValue("benchmark_mean_seconds", "test_x", 0.012), ...])`.
+For callers other than `perfstack run|ws` and `gate check` (the pytest plugin):
+`attach_summary(record, labels)` before writing the suite's record (its
+`extra["benchmarks"]` means become `benchmark_mean_seconds` per benchmark), then
+`push_run_summary(record, prometheus_url)`; or pass `values=[SummaryValue(...)]`.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def record_values(record: RunRecord) -> list[SummaryValue]:
     of the whole run and of each request name; the WebSocket RTT p95."""
     values: list[SummaryValue] = []
     duration = record.duration or 0.0
-    if record.generator != "ws":
+    if record.generator not in ("ws", "pytest"):
         values += _request_values(
             "", record.requests, record.failures, record.percentiles, duration
         )
@@ -74,13 +75,25 @@ def record_values(record: RunRecord) -> list[SummaryValue]:
             values += _request_values(
                 name, stats.requests, stats.failures, stats.percentiles, duration
             )
-    elif record.requests:
+    elif record.generator == "ws" and record.requests:
         values.append(SummaryValue(ERROR_RATIO, "", record.failures / record.requests))
     ws = record.extra.get("ws")
     rtt = ws.get("rtt_seconds", {}).get("p95") if isinstance(ws, dict) else None
     if isinstance(rtt, int | float):
         values.append(SummaryValue(WS_RTT_P95, "", float(rtt)))
+    values += _benchmark_values(record.extra.get("benchmarks"))
     return [v for v in values if math.isfinite(v.value)]
+
+
+def _benchmark_values(benchmarks: Any) -> list[SummaryValue]:
+    """The pytest plugin's `extra.benchmarks`: {name: {"mean": seconds, ...}}."""
+    if not isinstance(benchmarks, dict):
+        return []
+    return [
+        SummaryValue(BENCHMARK_MEAN, str(name), float(stats["mean"]))
+        for name, stats in sorted(benchmarks.items())
+        if isinstance(stats, dict) and isinstance(stats.get("mean"), int | float)
+    ]
 
 
 def _request_values(

@@ -139,3 +139,18 @@ def test_a_real_demo_run_keeps_and_pushes_its_summary(demo_run: Any) -> None:
         f" @ {end_stamp}",
     )
     assert math.isfinite(float(peak[0]["value"][1])) and float(peak[0]["value"][1]) > 1e6
+
+
+def test_a_pytest_record_yields_its_benchmark_means() -> None:
+    record = make_record("suite", 0, 1000.0)
+    record.generator = "pytest"
+    record.requests = 3  # tests, not requests: no latency or throughput claimed
+    record.extra["benchmarks"] = {
+        "test_sort": {"mean": 0.0012, "median": 0.0011},
+        "test_parse": {"mean": 0.05},
+        "test_broken": {"median": 0.1},
+    }
+    assert record_values(record) == [
+        SummaryValue("benchmark_mean_seconds", "test_parse", 0.05),
+        SummaryValue("benchmark_mean_seconds", "test_sort", 0.0012),
+    ]
