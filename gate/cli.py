@@ -21,6 +21,7 @@ from perfstack.core.errors import ExitCode, PerfstackError, epilog
 from perfstack.core.identity import testid_argument
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
+from perfstack.history.labels import add_label_argument, run_labels
 
 # the gate's codes in its own words; the numbers come from the one ExitCode enum
 EXIT_CODES = epilog(
@@ -92,6 +93,36 @@ def _push(result: GateResult, args: argparse.Namespace) -> None:
         reason = "the endpoint did not accept it"
     if not sent:
         print(f"perfstack: warning: verdict not pushed to {url}: {reason}", file=sys.stderr)
+    _push_summary(result, args, url)
+
+
+def _push_summary(result: GateResult, args: argparse.Namespace, url: str) -> None:
+    """Objective values (and the target's memory) as the run's summary: perfstack history."""
+    from gate.prometheus import PrometheusClient
+    from gate.run_summary import push_gate_summary
+
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    prometheus = args.prometheus or prometheus_url_default(state_dir)
+    labels = {**_run_summary_labels(state_dir, result.testid), **run_labels(args.label)}
+    try:
+        with PrometheusClient(prometheus, timeout=args.timeout) as client:
+            sent, detail = push_gate_summary(result, url, client, labels, timeout=args.timeout)
+    except PerfstackError as error:
+        sent, detail = False, error.message
+    if not sent:
+        print(f"perfstack: warning: run summary not pushed to {url}: {detail}", file=sys.stderr)
+
+
+def _run_summary_labels(state_dir: Path, testid: str) -> dict[str, str]:
+    """The labels the run's own summary carries (its record), so the objectives' samples
+    join the same series and the same run without repeating --label on the gate."""
+    from perfstack.core.record import load_record
+    from perfstack.history.summary import summary_of
+
+    try:
+        return summary_of(load_record(state_dir, testid))[0]
+    except PerfstackError:  # no record (a window given with --start/--end): none kept
+        return {}
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -187,6 +218,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     check.add_argument(
         "--remote-write", help="where to push the verdict (default: PROMETHEUS/api/v1/write)"
     )
+    add_label_argument(check, "run summary the check pushes")
     check.set_defaults(func=cmd_check)
 
     lint = commands.add_parser(

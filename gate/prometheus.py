@@ -95,6 +95,13 @@ class PrometheusClient:
         }
         return self._parsed(self._matrix, self._get("/api/v1/query_range", params))
 
+    def samples(self, query: str, time: float) -> list[RangeSeries]:
+        """The raw samples of a range-vector selector (`metric{...}[90d]`) at `time`."""
+        data = self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
+        if isinstance(data, dict) and data.get("resultType") not in (None, "matrix"):
+            raise QueryRejected(f"query returned a {data.get('resultType')}, expected a matrix")
+        return self._parsed(self._matrix, data)
+
     def label_values(self, label: str, match: str, start: float, end: float) -> list[str]:
         """Values of `label` on the series `match` selects between start and end."""
         params = {"match[]": match, "start": _fmt_time(start), "end": _fmt_time(end)}

@@ -25,6 +25,8 @@ from perfstack.core.processes import sigterm_as_interrupt
 from perfstack.core.record import ABORTED, QUIT_EARLY, RunRecord, record_path
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
+from perfstack.history.labels import add_label_argument, run_labels
+from perfstack.history.summary import push_run_summary
 
 DEFAULT_USERS = 10
 DEFAULT_DURATION = 60.0
@@ -95,6 +97,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="gate rule file: its abort_on_fail objectives are judged during the run and stop "
         "it early (exit 1) when one fails for its sustained window",
     )
+    add_label_argument(parser)
     parser.add_argument(
         "locust_args", nargs=argparse.REMAINDER, help="-- then extra Locust arguments"
     )
@@ -167,6 +170,7 @@ def build_plan(args: argparse.Namespace) -> RunPlan:
             )
             if given is not None
         ),
+        labels=run_labels(args.label),
     )
     if scenario is not None and scenario.websocket is not None:
         plan.ws_url, plan.ws_duration = _websocket_part(scenario, host, plan.duration)
@@ -227,6 +231,7 @@ def run_command(args: argparse.Namespace) -> int:
         if live is not None:
             live.close()
     print_summary(record, str(record_path(plan.state_dir, plan.testid)))
+    _push_summary(record, plan)
     print(f"Locust log: {plan.log_file}")
     if plan.html_file:
         print(f"HTML report: {Path(plan.html_file).resolve()}")
@@ -243,6 +248,18 @@ def run_command(args: argparse.Namespace) -> int:
     if args.report:
         code = _write_report(args, plan, code)
     return code
+
+
+def _push_summary(record: RunRecord, plan: RunPlan) -> None:
+    """The run's summary into Prometheus (perfstack history); a failed push is a warning:
+    the record keeps the same values."""
+    if record.end is None or record.exit_status == "error":
+        return
+    sent, detail = push_run_summary(
+        record, plan.prometheus_url, plan.labels, remote_write_url=plan.remote_write_url
+    )
+    if not sent:
+        print(f"perfstack: warning: run summary not pushed: {detail}", file=sys.stderr)
 
 
 def _write_report(args: argparse.Namespace, plan: RunPlan, code: int) -> int:

@@ -39,6 +39,7 @@ from perfstack.core.record import (
     write_record,
 )
 from perfstack.core.state import runs_dir
+from perfstack.history.summary import attach_summary
 
 SHAPE_FILE = Path(__file__).resolve().parent / "locust" / "shape.py"
 STOP_GRACE_SECONDS = 30.0
@@ -82,6 +83,8 @@ class RunPlan:
     # the bounds the user gave (--scenario, --duration, --users): a locustfile's own
     # LoadTestShape would silently override them, so the launcher refuses the pair
     bounds: tuple[str, ...] = ()
+    # extra labels of the run summary (--label, the CI's branch/commit): perfstack.history
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def live_file(self) -> Path:
@@ -259,7 +262,9 @@ def execute(
         record.extra["stages"] = plan.scenario.to_dict()["stages"]
     if ws is not None:
         _attach_ws(record, plan, ws, ws_summary)
-    write_record(plan.state_dir, joined_with_existing(plan.state_dir, record))
+    record = joined_with_existing(plan.state_dir, record)
+    attach_summary(record, plan.labels)
+    write_record(plan.state_dir, record)
     plan.locust_record_file.unlink(missing_ok=True)
     if interrupted:
         raise KeyboardInterrupt

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "perfstack.demo_run.cli",  # demo
     "perfstack.report.cli",  # report
     "perfstack.pytest_plugin.import_cli",  # import pytest-benchmark
+    "perfstack.history.cli",  # history, regressions
 )
 
 

@@ -17,6 +17,8 @@ from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.identity import testid_argument, validate_scenario_name
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
+from perfstack.history.labels import add_label_argument, run_labels
+from perfstack.history.summary import push_run_summary
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -141,6 +143,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="run records go to <dir>/runs (default: .perfstack)",
     )
     out.add_argument("--no-record", action="store_true", help="do not write a run record")
+    add_label_argument(out)
     out.add_argument(
         "--summary-json", type=Path, help="also write the WebSocket summary to this file"
     )
@@ -161,6 +164,7 @@ def run_command(args: argparse.Namespace) -> int:
             prometheus_url=prometheus if remote_write else "",
             push_interval=args.push_interval,
             state_dir=None if args.no_record else state_dir,
+            labels=run_labels(args.label),
         )
     )
     if args.summary_json:
@@ -174,6 +178,11 @@ def run_command(args: argparse.Namespace) -> int:
         print(json.dumps({"testid": outcome.identity.testid, **outcome.summary}, indent=2))
     else:
         print(render_summary(outcome))
+    if remote_write and outcome.record_path is not None:
+        # a run of its own (under `perfstack run` the parent pushes the joined summary)
+        sent, detail = push_run_summary(outcome.record, prometheus, remote_write_url=remote_write)
+        if not sent:
+            print(f"perfstack: warning: run summary not pushed: {detail}", file=sys.stderr)
     if outcome.pushed_ok is False:
         print(f"perfstack: warning: not every sample reached {remote_write}", file=sys.stderr)
     if outcome.record_error:

@@ -35,6 +35,7 @@ from loadgen.ws.tally import WsTally
 from perfstack.core.identity import RunIdentity
 from perfstack.core.processes import stop_children
 from perfstack.core.record import RunRecord, joined_with_existing, record_path, write_record
+from perfstack.history.summary import attach_summary
 from perfstack.metrics.health import AsyncioLagTicker, GeneratorHealth
 from perfstack.metrics.schema import RunMetrics
 from perfstack.push.config import PushConfig
@@ -52,6 +53,7 @@ class WsRunOptions:
     state_dir: Path | None = None  # None: no record written
     instance: str | None = None
     stop_event: threading.Event | None = None  # set it (from any thread) to end the run early
+    labels: dict[str, str] = field(default_factory=dict)  # extra labels of the run summary
 
 
 @dataclass
@@ -110,10 +112,12 @@ def run_ws(options: WsRunOptions, tally: WsTally | None = None) -> WsOutcome:
     outcome = WsOutcome(identity, ws, record, pushed_ok=pushed_ok, tally=tally)
     outcome.push_stats = pusher.stats if pusher else None
     if options.state_dir is not None:
+        attach_summary(record, options.labels)
         try:
-            outcome.record_path = write_record(
-                options.state_dir, joined_with_existing(options.state_dir, record)
-            )
+            joined = joined_with_existing(options.state_dir, record)
+            if joined is not record:  # the HTTP record of the same testid gains the RTT
+                attach_summary(joined, options.labels)
+            outcome.record_path = write_record(options.state_dir, joined)
         except OSError as error:
             # Not raised: the caller still reports what was measured, then this error.
             path = record_path(options.state_dir, record.testid)

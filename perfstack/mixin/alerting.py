@@ -180,8 +180,42 @@ def after_run() -> list[dict[str, Any]]:
     ]
 
 
+CHANGE_RATIO = "perfstack_regression_change_ratio"  # perfstack/history/cli.py
+
+
+def regressions() -> list[dict[str, Any]]:
+    """One rule per severity tier, all named RegressionDetected: the tier is the size of the
+    change for the worse (abs: throughput regresses with a negative ratio)."""
+    change = (
+        f"max by (scenario, sli, name, run_before, run_after) (abs(last_over_time({CHANGE_RATIO}"
+        f'{{direction="worse"}}[{c.REGRESSION_WINDOW}])))'
+    )
+    tiers = (
+        ("minor", f"{change} >= {c.REGRESSION_MINOR} < {c.REGRESSION_MAJOR}"),
+        ("major", f"{change} >= {c.REGRESSION_MAJOR} <= {c.REGRESSION_CRITICAL_ABOVE}"),
+        ("critical", f"{change} > {c.REGRESSION_CRITICAL_ABOVE}"),
+    )
+    return [
+        _alert(
+            "RegressionDetected",
+            expr,
+            c.GATE_ALERT_FOR,
+            severity,
+            "{{ $labels.scenario }} regressed on {{ $labels.sli }} by {{ $value | "
+            "humanizePercentage }}",
+            "A change point in the run history of {{ $labels.scenario }}: {{ $labels.sli }}"
+            "{{ if $labels.name }} of {{ $labels.name }}{{ end }} changed for the worse by "
+            "{{ $value | humanizePercentage }} between run {{ $labels.run_before }} and run "
+            "{{ $labels.run_after }} (perfstack regressions).",
+            "history",
+        )
+        for severity, expr in tiers
+    ]
+
+
 def alert_groups() -> list[dict[str, Any]]:
     return [
         {"name": "perfstack-during-run", "rules": during_run()},
         {"name": "perfstack-verdict", "rules": after_run()},
+        {"name": "perfstack-regressions", "rules": regressions()},
     ]

@@ -65,6 +65,14 @@ GATE_ALERT_FOR = "0s"
 # it resolves, so an old FAIL does not page forever.
 GATE_VERDICT_WINDOW = "30m"
 
+# Change points `perfstack regressions` pushes (a sample each, stamped at detection):
+# read back over this window like the verdicts, then resolved. Severity by the relative
+# change for the worse (the seeds' tiers): minor from 10%, major from 25%, critical above 50%.
+REGRESSION_WINDOW = "30m"
+REGRESSION_MINOR = 0.10
+REGRESSION_MAJOR = 0.25
+REGRESSION_CRITICAL_ABOVE = 0.50
+
 ALERT_PREFIX = "Perfstack"
 # The repository has no public home yet (pyproject: example.invalid); change this and run
 # `make generate` when it does. tests/dashboards check every anchor exists in the runbook.

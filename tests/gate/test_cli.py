@@ -44,7 +44,8 @@ def test_check_writes_reports_history_and_pushes(
 ) -> None:
     run = run_data()
     run.write(run.counter("loadgen_http_requests_total", 400, name="a", method="GET", status="200"))
-    run.record(requests=400)
+    # the run's own summary labels (its record) join those given to the gate
+    run.record(requests=400, extra={"summary": {"labels": {"env": "ci"}, "values": []}})
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     rules = write_rules(tmp_path, RULES)
@@ -61,6 +62,8 @@ def test_check_writes_reports_history_and_pushes(
         reports[1],
         "--markdown",
         reports[2],
+        "--label",
+        "team=perf",
     )
     assert code == 0  # throughput 20 rps is a WARN: passes without --strict
     assert all(path.is_file() for path in reports)
@@ -74,6 +77,16 @@ def test_check_writes_reports_history_and_pushes(
         )
 
     assert wait_until(pushed)
+    # the run summary: objective values stamped at the run's end, with both labels
+    (info,) = prom_query(stack.prometheus_url, f'perfstack_run_info{{testid="{run.testid}"}}[1h]')
+    assert (info["metric"]["env"], info["metric"]["team"]) == ("ci", "perf")
+    assert float(info["values"][0][0]) == pytest.approx(run.end, abs=0.001)
+    selector = f'scenario="{run.scenario}",env="ci",team="perf"'
+    objectives = prom_query(
+        stack.prometheus_url, f'perfstack_run_summary{{{selector},sli=~"objective:.*"}}[1h]'
+    )
+    values = {o["metric"]["sli"]: float(o["values"][0][1]) for o in objectives}
+    assert values[f"objective:{history['objectives'][1]['name']}"] == 20.0
     assert gate_cli("gate", "check", rules, "--testid", run.testid, "--strict", "--no-push") == 1
     assert (
         gate_cli(

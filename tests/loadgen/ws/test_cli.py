@@ -138,3 +138,25 @@ def test_an_unwritable_record_keeps_the_summary_and_is_one_line_with_its_code(
     assert captured.err.strip() == (
         f"perfstack: error: cannot write the run record {record}: File exists"
     )
+
+
+def test_a_run_of_its_own_pushes_its_summary_with_its_labels(
+    demo_target: Any, stack: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """perfstack history: the RTT p95 of the record, pushed stamped at the run's end."""
+    from tests.helpers import prom_query
+
+    testid = f"wssummary-{tmp_path.name[-12:]}".replace("_", "-")
+    argv = ["ws", "--url", demo_target.ws_url, "--connections", "2", "--duration", "1s"]
+    argv += ["--scenario-name", "wssummary", "--testid", testid, "--label", "env=ci"]
+    argv += ["--prometheus", stack.prometheus_url, "--state-dir", str(tmp_path)]
+    assert main(argv) == 0, capsys.readouterr().err
+    record = load_record(tmp_path, testid)
+    rtt = record.extra["ws"]["rtt_seconds"]["p95"]
+    assert record.extra["summary"]["labels"]["env"] == "ci"
+    info = prom_query(stack.prometheus_url, f'perfstack_run_info{{testid="{testid}"}}[10m]')
+    ((stamp, _),) = info[0]["values"]
+    assert float(stamp) == pytest.approx(record.end, abs=0.001)
+    selector = 'scenario="wssummary",sli="ws_rtt_p95_seconds",env="ci"'
+    pushed = prom_query(stack.prometheus_url, f"perfstack_run_summary{{{selector}}} @ {stamp}")
+    assert [float(s["value"][1]) for s in pushed] == [rtt]
