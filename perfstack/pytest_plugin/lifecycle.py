@@ -25,6 +25,8 @@ from perfstack.core.identity import RunIdentity, new_testid, validate_scenario_n
 from perfstack.core.record import COMPLETED, RunRecord, joined_with_existing, write_record
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir
+from perfstack.history.labels import run_labels
+from perfstack.history.summary import attach_summary, push_run_summary
 from perfstack.metrics.benchmarks import BenchmarkMetrics, BenchmarkResult
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import RemoteWritePusher
@@ -178,8 +180,15 @@ def finish(config: pytest.Config, session: PytestSession, exitstatus: int) -> Pa
         extra=extra,
     )
     state_dir = session.state_dir
+    # the benchmark means as run summaries (perfstack history), kept in the record too
+    summary_labels = run_labels(None)
+    attach_summary(record, summary_labels)
     path = write_record(state_dir, joined_with_existing(state_dir, record))
     say(f"perfstack: run {session.testid}, record {path}")
+    if summary:
+        pushed, detail = push_run_summary(record, session.prometheus_url, summary_labels)
+        if not pushed:
+            say(f"perfstack: WARNING: run summary not pushed: {detail}")
     return path
 
 

@@ -109,3 +109,34 @@ def test_a_bad_testid_is_one_line_naming_it(tmp_path) -> None:
     inner = run_pytest(tmp_path, "--perfstack", "--perfstack-testid=../escape")
     assert inner.returncode == pytest.ExitCode.USAGE_ERROR
     assert "perfstack: testid '../escape': expected 1-200 letters" in inner.stderr
+
+
+def test_each_benchmark_mean_is_a_run_summary_stamped_at_the_sessions_end(
+    stack, benchmark_run
+) -> None:
+    """perfstack history reads pytest sessions like load runs: one summary sample per
+    benchmark, at the record's end, equal to pytest-benchmark's mean; the record keeps it."""
+    record = load_record(benchmark_run.state_dir, benchmark_run.testid)
+    assert record.end is not None
+    kept = {
+        value["name"]: value["value"]
+        for value in record.extra["summary"]["values"]
+        if value["sli"] == "benchmark_mean_seconds"
+    }
+    for bench in benchmark_run.document["benchmarks"]:
+        fullname, mean = bench["fullname"], bench["stats"]["mean"]
+        assert kept[fullname] == mean
+        series = prom_query(
+            stack.prometheus_url,
+            f'perfstack_run_summary{{scenario="pytest",sli="benchmark_mean_seconds",'
+            f'name="{fullname}"}}',
+            time=record.end,
+        )
+        assert len(series) == 1, series
+        assert math.isclose(float(series[0]["value"][1]), mean, rel_tol=1e-12)
+    info = prom_query(
+        stack.prometheus_url,
+        f'perfstack_run_info{{scenario="pytest",testid="{benchmark_run.testid}"}}',
+        time=record.end,
+    )
+    assert [float(one["value"][1]) for one in info] == [1.0]
