@@ -19,6 +19,8 @@ TESTING = ("tests", "bench")
 # code that only ever runs inside pytest (the plugin, the example suites): it may
 # also import the `pytest` extra (pytest, pytest-benchmark)
 IN_PYTEST = ("perfstack/pytest_plugin", "examples/benchmarks", "examples/ci")
+# code that says which extra to install when its import fails: the `history` extra (Otava)
+IN_HISTORY_EXTRA = ("perfstack/history/detect.py",)
 OURS = {"perfstack", "loadgen", "exporters", "gate", "demo", "tests", "bench"}
 
 
@@ -35,13 +37,17 @@ def declared(extra: str = "test") -> tuple[set[str], set[str]]:
     return names(project["dependencies"]), names(project["optional-dependencies"][extra])
 
 
+def python_files(where: Path) -> list[Path]:
+    return [where] if where.is_file() else list(where.rglob("*.py"))
+
+
 def imported_top_level(folders: tuple[str, ...], skip: tuple[str, ...] = ()) -> dict[str, str]:
     """Third-party top-level module -> one file importing it (files under `skip` aside)."""
-    local = {path.stem for folder in folders for path in (ROOT / folder).rglob("*.py")}
+    local = {path.stem for folder in folders for path in python_files(ROOT / folder)}
     skipped = tuple(ROOT / folder for folder in skip)
     found: dict[str, str] = {}
     for folder in folders:
-        for path in sorted((ROOT / folder).rglob("*.py")):
+        for path in sorted(python_files(ROOT / folder)):
             if any(path.is_relative_to(other) for other in skipped):
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -74,7 +80,13 @@ def undeclared(
 
 def test_production_imports_are_dependencies():
     runtime, _ = declared()
-    assert undeclared(PRODUCTION, runtime, skip=IN_PYTEST) == []
+    assert undeclared(PRODUCTION, runtime, skip=IN_PYTEST + IN_HISTORY_EXTRA) == []
+
+
+def test_the_change_point_detectors_imports_are_dependencies_or_the_history_extra():
+    runtime, history_extra = declared("history")
+    assert undeclared(IN_HISTORY_EXTRA, runtime | history_extra) == []
+    assert "otava" in imported_top_level(IN_HISTORY_EXTRA)  # the scan does look there
 
 
 def test_the_pytest_plugins_imports_are_dependencies_or_the_pytest_extra():

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.history.store import History, Key, Run
 from perfstack.history.summary import LOWER_IS_WORSE, OBJECTIVE_PREFIX
 
@@ -73,7 +74,14 @@ def change_points(
 ) -> list[tuple[int, float, float, float]]:
     """(index, mean_before, mean_after, p_value) of each change point in `values`."""
     # imported here: scipy's import costs most of a second, and only this command needs it
-    from otava.analysis import compute_change_points
+    try:
+        from otava.analysis import compute_change_points
+    except ImportError as missing:
+        raise PerfstackError(
+            "perfstack regressions needs Apache Otava, which is not installed: "
+            "pip install 'perfstack[history]'",
+            ExitCode.BINARY_MISSING,
+        ) from missing
 
     found, _weak = compute_change_points(
         list(values), window_len=WINDOW_RUNS, max_pvalue=max_pvalue, min_magnitude=min_magnitude

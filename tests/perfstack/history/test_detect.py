@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import statistics
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ import httpx
 import pytest
 
 from perfstack.cli import main
-from perfstack.history.detect import MIN_RUNS, ChangePoint, detect
+from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.history.detect import MIN_RUNS, ChangePoint, change_points, detect
 from perfstack.history.store import History, HistoryQuery, Run, load_history
 from tests.perfstack.history.histories import unique_scenario
 
@@ -50,6 +52,16 @@ def test_a_latency_rise_is_one_change_point_for_the_worse_with_its_size() -> Non
     assert point.mean_after == pytest.approx(statistics.fmean(values[7:]))
     assert point.change_ratio == pytest.approx(point.mean_after / point.mean_before - 1)
     assert 0 < point.p_value < 0.001
+
+
+def test_without_otava_the_detector_says_which_extra_to_install(monkeypatch) -> None:
+    """Otava is an extra (perfstack[history]); an install without it gets one line, exit 10,
+    never an empty list of change points that reads as "no regression"."""
+    monkeypatch.setitem(sys.modules, "otava.analysis", None)  # makes its import fail
+    with pytest.raises(PerfstackError) as raised:
+        change_points([1.0] * 6 + [2.0] * 6)
+    assert raised.value.exit_code == ExitCode.BINARY_MISSING
+    assert "pip install 'perfstack[history]'" in raised.value.message
 
 
 def test_direction_follows_the_sli() -> None:
