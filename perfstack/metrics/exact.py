@@ -22,6 +22,15 @@ from perfstack.metrics.schema import QUANTILES
 LOWEST_US = 1
 HIGHEST_US = 3_600_000_000
 SIGNIFICANT_DIGITS = 3
+# the run record's compact distribution: ten bins a decade at Renard's R10 preferred
+# numbers (1, 1.25, 1.6, ... 8), 1 us to 1 h; a run's latencies span a few decades, so a
+# name keeps a few dozen non-empty bins rather than HdrHistogram's thousands
+_R10 = (1.0, 1.25, 1.6, 2.0, 2.5, 3.15, 4.0, 5.0, 6.3, 8.0)
+BIN_BOUNDS_US = (
+    *(round(step * 10**decade, 3) for decade in range(10) for step in _R10
+      if step * 10**decade < HIGHEST_US),
+    float(HIGHEST_US),
+)  # fmt: skip
 
 
 class LatencyRecorder:
@@ -133,6 +142,21 @@ class LatencyRecorder:
                 micros = h.get_highest_equivalent_value(h.get_value_from_index(index))
             result[quantile] = micros / 1_000_000
         return result
+
+    def bins(self) -> list[list[float | int]]:
+        """The distribution as [[upper bound in seconds, count], ...], ascending, empty
+        bins left out: each recorded value (HdrHistogram's highest equivalent value, as
+        percentiles() reports it) counts in the first bin whose bound is >= it. The counts
+        are exact and sum to `count`."""
+        h = self._sync()
+        by_bin: dict[int, int] = {}
+        for index, times in enumerate(self._counts):
+            if times:
+                micros = h.get_highest_equivalent_value(h.get_value_from_index(index))
+                # clamped at 1 h, though its highest equivalent value may lie just above
+                at = min(bisect_left(BIN_BOUNDS_US, micros), len(BIN_BOUNDS_US) - 1)
+                by_bin[at] = by_bin.get(at, 0) + int(times)
+        return [[BIN_BOUNDS_US[at] / 1_000_000, by_bin[at]] for at in sorted(by_bin)]
 
     def mean(self) -> float:
         return float(self._sync().get_mean_value()) / 1_000_000
