@@ -67,8 +67,9 @@ def test_methods_of_one_name_are_kept_apart_in_the_exact_totals_and_the_worker_d
         assert get["percentiles"]["max"] == pytest.approx(0.030, rel=0.001)
         assert (put["requests"], put["failures"]) == (1, 1)
         assert put["percentiles"]["p50"] == pytest.approx(0.400, rel=0.001)
-        # the exact distribution, per method and merged over the name (10-30 ms, 400 ms)
-        assert get["histogram"] == [[0.01, 1], [0.02, 1], [0.0315, 1]]
+        # the exact distribution, per method and merged over the name; 10 ms is recorded as
+        # HdrHistogram's 10.007 ms (within 0.1%), above the 10 ms bound
+        assert get["histogram"] == [[0.0125, 1], [0.02, 1], [0.0315, 1]]
         assert put["histogram"] == [[0.4, 1]]
         assert item["histogram"] == [*get["histogram"], *put["histogram"]]
 
