@@ -134,14 +134,33 @@ def _stats_cells(stats: MethodStats) -> list[str]:
 
 
 def _names(record: RunRecord) -> str:
-    rows = [
-        _row([_td(name, "name"), *_stats_cells(stats)], f' data-name="{_e(name)}"')
-        for name, stats in sorted(record.names.items())
-    ]
+    """One row per name and method, as the record keeps them (GET and PUT of a name
+    apart); a name with several methods also gets its row over all of them. Records
+    written before methods were kept show each name once, method blank."""
+    rows = []
+    for name, stats in sorted(record.names.items()):
+        methods = sorted(stats.methods.items()) or [("", stats)]
+        if len(methods) > 1:
+            methods.append(("all methods", stats))
+        for method, figures in methods:
+            key = "" if method == "all methods" else method
+            rows.append(
+                _row(
+                    [_td(name, "name"), _td(method, "method"), *_stats_cells(figures)],
+                    f' data-name="{_e(name)}" data-method="{_e(key)}"',
+                )
+            )
     total = MethodStats(record.requests, record.failures, record.percentiles)
-    rows.append(_row([_td("all requests", "name"), *_stats_cells(total)], ' data-name=""'))
-    headers = ["name", "requests", "failures", *(key for key, _ in PERCENTILES)]
-    return "<h2>Requests by name (exact, from the run record)</h2>" + _table(headers, rows, "names")
+    rows.append(
+        _row(
+            [_td("all requests", "name"), _td("", "method"), *_stats_cells(total)],
+            ' data-name="" data-method=""',
+        )
+    )
+    headers = ["name", "method", "requests", "failures", *(key for key, _ in PERCENTILES)]
+    return "<h2>Requests by name and method (exact, from the run record)</h2>" + _table(
+        headers, rows, "names"
+    )
 
 
 def _change(current: float | None, base: float | None) -> str:
