@@ -6,9 +6,11 @@ histograms (a percentile curve for records written before they were kept)."""
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Sequence
 from itertools import cycle
 from typing import Literal
 
+import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, NumeralTickFormatter
 from bokeh.models.annotations import Label, Span
 from bokeh.models.ranges import Range1d
@@ -47,8 +49,17 @@ def _figure(
         toolbar_location="right",
     )
     fig.yaxis.formatter = NumeralTickFormatter(format=_Y_FORMAT[unit][1])
-    fig.add_tools(HoverTool(tooltips=[("", "@label"), ("x", "@x{0.0}"), ("value", "@y{0.000}")]))
+    fig.add_tools(HoverTool(tooltips=[("", "$name"), ("x", "@x{0.0}"), ("value", "@y{0.000}")]))
     return fig
+
+
+def _source(**columns: Sequence[float]) -> ColumnDataSource:
+    """Columns as numpy arrays: Bokeh embeds them as base64 typed arrays, which the page
+    decodes far faster than JSON lists of numbers (a third of the draw time went to
+    decoding the lists). Each renderer is named for its series instead of a label
+    column repeating it per point."""
+    return ColumnDataSource({key: np.asarray(values, dtype=np.float64)
+                             for key, values in columns.items()})  # fmt: skip
 
 
 def _draw(fig: figure, lines: list[Line], dashed: bool, prefix: str = "") -> None:
@@ -56,13 +67,11 @@ def _draw(fig: figure, lines: list[Line], dashed: bool, prefix: str = "") -> Non
         if not line.x:
             continue
         label = f"{prefix}{line.label}"
-        source = ColumnDataSource(
-            {"x": list(line.x), "y": list(line.y), "label": [label] * len(line.x)}
-        )
         fig.line(
             "x",
             "y",
-            source=source,
+            source=_source(x=line.x, y=line.y),
+            name=label,
             color=color,
             line_width=2,
             line_dash="dashed" if dashed else "solid",
@@ -127,30 +136,23 @@ def distribution_chart(record: RunRecord) -> figure | None:
         x_axis_type="log",
     )
     fig.yaxis.axis_label = "requests"
+    fig.xaxis.formatter = NumeralTickFormatter(format="0.[000]")  # 0.1, 1, 10 ms, not 10^-1
     for (name, stats), color in zip(names, cycle(Category10_10), strict=False):
         uppers = [bound * 1000.0 for bound, _ in stats.histogram]
-        source = ColumnDataSource(
-            {
-                "left": [_lower_bound_ms(bound) for bound, _ in stats.histogram],
-                "right": uppers,
-                "x": uppers,
-                "y": [count for _, count in stats.histogram],
-                "label": [name] * len(uppers),
-            }
+        source = _source(
+            left=[_lower_bound_ms(bound) for bound, _ in stats.histogram],
+            x=uppers,
+            y=[count for _, count in stats.histogram],
         )
-        fig.quad(left="left", right="right", bottom=0, top="y", source=source, color=color,
-                 fill_alpha=0.35, line_alpha=0.8, legend_label=name)  # fmt: skip
+        fig.quad(left="left", right="x", bottom=0, top="y", source=source, color=color,
+                 fill_alpha=0.35, line_alpha=0.8, legend_label=name, name=name)  # fmt: skip
     if record.histogram:
-        uppers = [bound * 1000.0 for bound, _ in record.histogram]
-        overall = ColumnDataSource(
-            {
-                "x": uppers,
-                "y": [count for _, count in record.histogram],
-                "label": ["all requests"] * len(uppers),
-            }
+        overall = _source(
+            x=[bound * 1000.0 for bound, _ in record.histogram],
+            y=[count for _, count in record.histogram],
         )
         fig.step("x", "y", source=overall, mode="before", color="#333333", line_width=1.5,
-                 legend_label="all requests")  # fmt: skip
+                 legend_label="all requests", name="all requests")  # fmt: skip
     fig.legend.location = "top_right"
     fig.legend.click_policy = "hide"
     fig.legend.label_text_font_size = "8pt"
@@ -173,15 +175,11 @@ def _percentile_curve(record: RunRecord) -> figure | None:
                   if key in stats.percentiles]  # fmt: skip
         if not points:
             continue
-        source = ColumnDataSource(
-            {
-                "x": [rank for rank, _ in points],
-                "y": [seconds * 1000.0 for _, seconds in points],
-                "label": [name] * len(points),
-            }
+        source = _source(
+            x=[rank for rank, _ in points], y=[seconds * 1000.0 for _, seconds in points]
         )
-        fig.line("x", "y", source=source, color=color, line_width=2, legend_label=name)
-        fig.scatter("x", "y", source=source, color=color, size=6)
+        fig.line("x", "y", source=source, color=color, line_width=2, legend_label=name, name=name)
+        fig.scatter("x", "y", source=source, color=color, size=6, name=name)
         drawn = True
     if not drawn:
         return None

@@ -9,7 +9,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from bokeh.embed import components
 from bokeh.model import Model
 from bokeh.resources import Resources
 
@@ -19,6 +18,7 @@ from gate.verdicts import GateResult
 from perfstack.core.record import MethodStats, RunRecord
 from perfstack.report.charts import PERCENTILES, distribution_chart, time_chart
 from perfstack.report.data import ReportData
+from perfstack.report.drawing import CSS, chart_items
 from perfstack.report.panels import SECTIONS
 
 # only BokehJS itself: no widgets, tables, GL or MathJax bundles (about 1.3 MB, not 3.9)
@@ -220,7 +220,7 @@ def render(data: ReportData) -> str:
     distribution = distribution_chart(record)
     if distribution is not None:
         figures["latency_distribution"] = distribution
-    script, divs = components(figures)
+    script, divs = chart_items(figures)
     body = [
         f"<h1>perfstack report: {_e(record.testid)}</h1>",
         _summary(record),
@@ -251,8 +251,8 @@ def render(data: ReportData) -> str:
     body.append("</section>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>perfstack report {_e(record.testid)}</title><style>{STYLE}</style>"
-        f"{RESOURCES.render()}{script}</head><body>{''.join(body)}</body></html>\n"
+        f"<title>perfstack report {_e(record.testid)}</title><style>{STYLE}{CSS}</style>"
+        f"{RESOURCES.render()}</head><body>{''.join(body)}{script}</body></html>\n"
     )  # fmt: skip
 
 
