@@ -147,16 +147,28 @@ class LatencyRecorder:
         """The distribution as [[upper bound in seconds, count], ...], ascending, empty
         bins left out: each recorded value (HdrHistogram's highest equivalent value, as
         percentiles() reports it) counts in the first bin whose bound is >= it. The counts
-        are exact and sum to `count`."""
+        are exact and sum to `count`.
+
+        From the running total at each bound (one C-level pass, as percentiles() does):
+        the values up to bound B are those of every counts slot below the one holding
+        floor(B), and of that slot too when its highest equivalent value is <= B."""
         h = self._sync()
-        by_bin: dict[int, int] = {}
-        for index, times in enumerate(self._counts):
-            if times:
-                micros = h.get_highest_equivalent_value(h.get_value_from_index(index))
-                # clamped at 1 h, though its highest equivalent value may lie just above
-                at = min(bisect_left(BIN_BOUNDS_US, micros), len(BIN_BOUNDS_US) - 1)
-                by_bin[at] = by_bin.get(at, 0) + int(times)
-        return [[BIN_BOUNDS_US[at] / 1_000_000, by_bin[at]] for at in sorted(by_bin)]
+        cumulative = list(accumulate(self._counts))
+        total = cumulative[-1] if cumulative else 0
+        result: list[list[float | int]] = []
+        before = 0
+        for bound in BIN_BOUNDS_US[:-1]:
+            whole = int(bound)
+            at = h._counts_index_for(whole)
+            if h.get_highest_equivalent_value(whole) > bound:
+                at -= 1
+            upto = cumulative[at] if at >= 0 else 0
+            if upto > before:
+                result.append([bound / 1_000_000, upto - before])
+                before = upto
+        if total > before:  # the top bin: up to 1 h, where longer requests are clamped
+            result.append([BIN_BOUNDS_US[-1] / 1_000_000, total - before])
+        return result
 
     def mean(self) -> float:
         return float(self._sync().get_mean_value()) / 1_000_000

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 
 import pytest
 
-from perfstack.metrics.exact import HIGHEST_US, LatencyRecorder, nearest_rank
+from perfstack.metrics.exact import BIN_BOUNDS_US, HIGHEST_US, LatencyRecorder, nearest_rank
 from perfstack.metrics.schema import QUANTILES
 
 
@@ -176,6 +177,13 @@ def test_bins_agree_with_the_nearest_rank_percentiles() -> None:
     for _ in range(5000):
         recorder.record(rng.lognormvariate(-4.5, 0.8))
     bins = recorder.bins()
+    # the same, value by value: each non-empty slot's highest equivalent value, binned
+    h, by_bin = recorder._sync(), Counter[float]()
+    for index, times in enumerate(recorder._counts):
+        if times:
+            value = h.get_highest_equivalent_value(h.get_value_from_index(index))
+            by_bin[next(b for b in BIN_BOUNDS_US if b >= value) / 1_000_000] += times
+    assert bins == sorted([bound, count] for bound, count in by_bin.items())
     below = 0
     for quantile, seconds in recorder.percentiles().items():
         # the percentile's bin holds the rank: fewer values before it, at least as many with it
