@@ -37,6 +37,8 @@ _DRAW = """
 (() => {
   const items = JSON.parse(document.getElementById("perfstack-charts").textContent);
   const started = new Map();  // target id -> the promise of its drawing
+  // Safari has no requestIdleCallback
+  const idle = window.requestIdleCallback || (callback => setTimeout(callback, 50));
   const state = window.perfstackReport = {
     total: items.length, first_view: false,
     get drawn() { return Bokeh.documents.filter(doc => doc.is_idle).length; },
@@ -55,7 +57,7 @@ _DRAW = """
   }
   function rest() {
     const next = items.find(item => !started.has(item.target_id));
-    if (next !== undefined) draw(next).then(() => requestIdleCallback(rest, {timeout: 100}));
+    if (next !== undefined) draw(next).then(() => idle(rest, {timeout: 100}));
   }
   function start() {
     const near = items.filter(item => {
@@ -63,7 +65,7 @@ _DRAW = """
       return box.top < window.innerHeight + 200 && box.bottom > -200;
     });
     Promise.all(near.map(draw)).then(() => Promise.all(Bokeh.documents.map(drawn_when_idle)))
-      .then(() => { state.first_view = true; requestIdleCallback(rest, {timeout: 100}); });
+      .then(() => { state.first_view = true; idle(rest, {timeout: 100}); });
     const observer = new IntersectionObserver(entries => {
       for (const entry of entries) {
         if (entry.isIntersecting) {

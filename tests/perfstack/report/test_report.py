@@ -17,7 +17,7 @@ from perfstack.core.paths import examples_dir
 from perfstack.core.record import MethodStats, RunRecord, load_record, write_record
 from perfstack.core.settings import StackSettings
 from perfstack.report.data import default_rules
-from perfstack.report.drawing import ALL_DRAWN
+from perfstack.report.drawing import ALL_DRAWN, FIRST_VIEW
 from perfstack.testing.browser import PageVisit, visit
 from tests.fixtures.demo_run import DemoRun
 from tests.loadgen.locust_runs import finished_record, run_perfstack
@@ -267,6 +267,22 @@ def test_run_without_websocket_or_exporter_shows_not_measured(
     assert max(users["y"]) == http_run.users == 4
     steps = [b - a for a, b in zip(users["x"], users["x"][1:], strict=False)]
     assert all(0 < step <= 1.001 for step in steps), users["x"]
+
+
+def test_the_page_opens_first_and_draws_the_charts_off_screen_by_itself(
+    http_report: tuple[RunRecord, Path],
+) -> None:
+    _, path = http_report
+    # not asked to draw them (no draw_all): the charts off screen are drawn while idle
+    report = "perfstackReport"
+    every = f"{FIRST_VIEW} && {report}.drawn === {report}.total"
+    opened = visit(path, read=f"[{report}.drawn, {report}.total]", ready=every)
+    assert opened.console_errors == []
+    drawn, total = opened.value
+    assert drawn == total >= len(HTTP_CHARTS) + 1  # and the distribution
+    # at opening, only what is on screen (1400x900: the tables) waited for: no chart yet
+    first = visit(path, ready=FIRST_VIEW, read="perfstackReport.drawn")
+    assert first.value < total
 
 
 def test_baseline_overlays_both_runs_and_tables_the_change(
