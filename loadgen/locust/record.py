@@ -67,6 +67,7 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
         errors_by_type=errors,
         names={name: NameStats.from_json(values) for name, values in names.items()},
         percentiles=overall,
+        histogram=run.recorder.overall().bins(),
         name_overflow=name_overflow,
         samples_dropped=own_dropped + sum(int(r.get("samples_dropped", 0)) for r in reports),
         generator_saturated=run.health.was_saturated

@@ -259,7 +259,12 @@ class RequestRecorder:
 
 
 def figures(requests: int, failures: int, latency: LatencyRecorder) -> dict[str, Any]:
-    return {"requests": requests, "failures": failures, "percentiles": keyed(latency.percentiles())}
+    return {
+        "requests": requests,
+        "failures": failures,
+        "percentiles": keyed(latency.percentiles()),
+        "histogram": latency.bins(),
+    }
 
 
 def keyed(percentiles: dict[float, float]) -> dict[str, float]:

@@ -22,6 +22,15 @@ from perfstack.metrics.schema import QUANTILES
 LOWEST_US = 1
 HIGHEST_US = 3_600_000_000
 SIGNIFICANT_DIGITS = 3
+# the run record's compact distribution: ten bins a decade at Renard's R10 preferred
+# numbers (1, 1.25, 1.6, ... 8), 1 us to 1 h; a run's latencies span a few decades, so a
+# name keeps a few dozen non-empty bins rather than HdrHistogram's thousands
+_R10 = (1.0, 1.25, 1.6, 2.0, 2.5, 3.15, 4.0, 5.0, 6.3, 8.0)
+BIN_BOUNDS_US = (
+    *(round(step * 10**decade, 3) for decade in range(10) for step in _R10
+      if step * 10**decade < HIGHEST_US),
+    float(HIGHEST_US),
+)  # fmt: skip
 
 
 class LatencyRecorder:
@@ -132,6 +141,33 @@ class LatencyRecorder:
                 index = bisect_left(cumulative, nearest_rank(quantile, total))
                 micros = h.get_highest_equivalent_value(h.get_value_from_index(index))
             result[quantile] = micros / 1_000_000
+        return result
+
+    def bins(self) -> list[list[float | int]]:
+        """The distribution as [[upper bound in seconds, count], ...], ascending, empty
+        bins left out: each recorded value (HdrHistogram's highest equivalent value, as
+        percentiles() reports it) counts in the first bin whose bound is >= it. The counts
+        are exact and sum to `count`.
+
+        From the running total at each bound (one C-level pass, as percentiles() does):
+        the values up to bound B are those of every counts slot below the one holding
+        floor(B), and of that slot too when its highest equivalent value is <= B."""
+        h = self._sync()
+        cumulative = list(accumulate(self._counts))
+        total = cumulative[-1] if cumulative else 0
+        result: list[list[float | int]] = []
+        before = 0
+        for bound in BIN_BOUNDS_US[:-1]:
+            whole = int(bound)
+            at = h._counts_index_for(whole)
+            if h.get_highest_equivalent_value(whole) > bound:
+                at -= 1
+            upto = cumulative[at] if at >= 0 else 0
+            if upto > before:
+                result.append([bound / 1_000_000, upto - before])
+                before = upto
+        if total > before:  # the top bin: up to 1 h, where longer requests are clamped
+            result.append([BIN_BOUNDS_US[-1] / 1_000_000, total - before])
         return result
 
     def mean(self) -> float:

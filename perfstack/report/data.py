@@ -108,6 +108,8 @@ def query_chart(
         )
         for series in client.range(promql, start, end, step):
             points = [(t - start, v) for t, v in series.points if math.isfinite(v)]
+            if spec.zero_outside_run and points:
+                points = anchored(points, float(record.end or start) - start)
             lines.append(
                 Line(
                     legend(template, series.labels),
@@ -116,6 +118,18 @@ def query_chart(
                 )
             )
     return sorted(lines, key=lambda line: line.label)
+
+
+def anchored(points: list[tuple[float, float]], stop: float) -> list[tuple[float, float]]:
+    """A users line from zero at the run's start to zero at its stop (seconds since the
+    start). The samples alone leave both ends open: the first push lands ~0.5-1 s after
+    the start, users already spawning, so the range query's first step (at the start) has
+    no sample yet and the next one shows the ramp half done; at the stop the gauge's last
+    sample (0) is followed at once by stale markers, so no later step sees it. Both zeros
+    are what the run record says: no user before `start`, none after `end`."""
+    head = [(0.0, 0.0)] if points[0][0] > 0 else []
+    kept = [(t, v) for t, v in points if t < stop]
+    return [*head, *kept, (stop, 0.0)]
 
 
 def stage_marks(record: RunRecord) -> list[tuple[float, str]]:

@@ -9,7 +9,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from bokeh.embed import components
 from bokeh.model import Model
 from bokeh.resources import Resources
 
@@ -19,6 +18,7 @@ from gate.verdicts import GateResult
 from perfstack.core.record import MethodStats, RunRecord
 from perfstack.report.charts import PERCENTILES, distribution_chart, time_chart
 from perfstack.report.data import ReportData
+from perfstack.report.drawing import CSS, chart_items
 from perfstack.report.panels import SECTIONS
 
 # only BokehJS itself: no widgets, tables, GL or MathJax bundles (about 1.3 MB, not 3.9)
@@ -134,14 +134,33 @@ def _stats_cells(stats: MethodStats) -> list[str]:
 
 
 def _names(record: RunRecord) -> str:
-    rows = [
-        _row([_td(name, "name"), *_stats_cells(stats)], f' data-name="{_e(name)}"')
-        for name, stats in sorted(record.names.items())
-    ]
+    """One row per name and method, as the record keeps them (GET and PUT of a name
+    apart); a name with several methods also gets its row over all of them. Records
+    written before methods were kept show each name once, method blank."""
+    rows = []
+    for name, stats in sorted(record.names.items()):
+        methods = sorted(stats.methods.items()) or [("", stats)]
+        if len(methods) > 1:
+            methods.append(("all methods", stats))
+        for method, figures in methods:
+            key = "" if method == "all methods" else method
+            rows.append(
+                _row(
+                    [_td(name, "name"), _td(method, "method"), *_stats_cells(figures)],
+                    f' data-name="{_e(name)}" data-method="{_e(key)}"',
+                )
+            )
     total = MethodStats(record.requests, record.failures, record.percentiles)
-    rows.append(_row([_td("all requests", "name"), *_stats_cells(total)], ' data-name=""'))
-    headers = ["name", "requests", "failures", *(key for key, _ in PERCENTILES)]
-    return "<h2>Requests by name (exact, from the run record)</h2>" + _table(headers, rows, "names")
+    rows.append(
+        _row(
+            [_td("all requests", "name"), _td("", "method"), *_stats_cells(total)],
+            ' data-name="" data-method=""',
+        )
+    )
+    headers = ["name", "method", "requests", "failures", *(key for key, _ in PERCENTILES)]
+    return "<h2>Requests by name and method (exact, from the run record)</h2>" + _table(
+        headers, rows, "names"
+    )
 
 
 def _change(current: float | None, base: float | None) -> str:
@@ -201,7 +220,7 @@ def render(data: ReportData) -> str:
     distribution = distribution_chart(record)
     if distribution is not None:
         figures["latency_distribution"] = distribution
-    script, divs = components(figures)
+    script, divs = chart_items(figures)
     body = [
         f"<h1>perfstack report: {_e(record.testid)}</h1>",
         _summary(record),
@@ -232,8 +251,8 @@ def render(data: ReportData) -> str:
     body.append("</section>")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>perfstack report {_e(record.testid)}</title><style>{STYLE}</style>"
-        f"{RESOURCES.render()}{script}</head><body>{''.join(body)}</body></html>\n"
+        f"<title>perfstack report {_e(record.testid)}</title><style>{STYLE}{CSS}</style>"
+        f"{RESOURCES.render()}</head><body>{''.join(body)}{script}</body></html>\n"
     )  # fmt: skip
 
 

@@ -24,6 +24,9 @@ class ChartSpec:
     queries: tuple[tuple[str, str], ...]  # (PromQL with Grafana variables, legend format)
     stages: bool = False  # mark the scenario's stage boundaries on it
     limit: float | None = None  # a horizontal line: where the value turns bad
+    # zero before the run's start and after its end (users): the line is drawn from and to
+    # zero there, which the samples alone do not show (data.anchored says why)
+    zero_outside_run: bool = False
 
 
 def _panel(build: Callable[[], dict[str, Any]], title: str) -> tuple[tuple[str, str], ...]:
@@ -75,6 +78,7 @@ def chart_specs() -> list[ChartSpec]:
             "",
             _panel(overview.build, "Active users"),
             stages=True,
+            zero_outside_run=True,
         ),
         ChartSpec(
             "ws_open",

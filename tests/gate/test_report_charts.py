@@ -4,14 +4,17 @@ grammar reads (numbers without exponent, strings without '"')."""
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 
 from gate.report_charts import Chart, change_use, charts, threshold_use
 from gate.thresholds import parse_condition, parse_relative
 from gate.verdicts import Status
+from perfstack.testing.browser import visit
 
 # Mermaid's xychart lexer: NUMBER_WITH_DECIMAL and a quoted string (no escape inside)
 NUMBER = r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)"
@@ -106,3 +109,65 @@ def test_names_are_written_so_mermaid_reads_them() -> None:
         "a 'quoted' name", "'tick' first", "semi; colon: [b], c", "two lines", "x" * 23 + "…",
     ]  # fmt: skip
     assert found["bar"] == [0.0, 12.3, 200.0, 100.0, 0.0]
+
+
+# each chart parsed and rendered by Mermaid as GitHub does: the SVG's bar heights and texts
+RENDER = """
+window.rendered = undefined;
+mermaid.initialize({startOnLoad: false});
+(async () => {
+  const out = [];
+  for (const [index, text] of TEXTS.entries()) {
+    try {
+      await mermaid.parse(text);
+      const svg = new DOMParser().parseFromString(
+        (await mermaid.render(`chart${index}`, text)).svg, "image/svg+xml");
+      out.push({
+        bars: [...svg.querySelectorAll("g.bar-plot-0 rect")].map(r => +r.getAttribute("height")),
+        texts: [...svg.querySelectorAll("text")].map(t => t.textContent),
+      });
+    } catch (error) {
+      out.push({error: String(error && error.message || error)});
+    }
+  }
+  window.rendered = out;
+})();
+"""
+
+
+def render_in_mermaid(mermaid_js: str, texts: list[str], directory: Path) -> list[dict]:
+    page = directory / "mermaid.html"
+    script = mermaid_js.replace("</script", "<\\/script")
+    page.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><script>{script}</script></head>"
+        f"<body><script>const TEXTS = {json.dumps(texts)};{RENDER}</script></body></html>"
+    )
+    opened = visit(page, ready="Array.isArray(window.rendered)", read="window.rendered")
+    assert opened.console_errors == [] and opened.outside_requests == []
+    return list(opened.value)
+
+
+def test_the_charts_render_in_mermaid(mixed_result, mermaid_js: str, tmp_path: Path) -> None:
+    drawn, _ = charts(mixed_result)
+    odd = Chart(
+        'a "title" with `ticks`',
+        ['a "quoted" name', "`tick` first", "semi; colon: [b], c", "two\nlines", "x" * 40],
+        [0.0, 12.34, 200.0, 99.96, 0.04],
+    )
+    blocks = [chart.mermaid() for chart in (*drawn, odd)]
+    texts = ["\n".join(block.splitlines()[1:-1]) for block in blocks]  # inside the fence
+    broken = "xychart-beta\n    bar [1e5]"  # an exponent: what _number never writes
+    *rendered, refused = render_in_mermaid(mermaid_js, [*texts, broken], tmp_path)
+    assert "error" in refused  # the page does tell a chart Mermaid cannot parse
+    for text, chart in zip(texts, rendered, strict=True):
+        assert "error" not in chart, (chart, text)
+        found = parse_chart(f"```mermaid\n{text}\n```")
+        assert chart["texts"][: 1 + len(found["labels"])] == [found["title"], *found["labels"]]
+        # one bar per value, each as high as its value on the axis (an affine scale)
+        values, heights = found["bar"], chart["bars"]
+        assert len(heights) == len(values)
+        top, bottom = max(range(len(values)), key=values.__getitem__), 0
+        scale = (heights[top] - heights[bottom]) / ((values[top] - values[bottom]) or 1)
+        for value, height in zip(values, heights, strict=True):
+            assert height == pytest.approx(heights[bottom] + scale * (value - values[bottom]),
+                                           abs=0.5), (value, heights)  # fmt: skip

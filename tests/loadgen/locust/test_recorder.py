@@ -67,6 +67,11 @@ def test_methods_of_one_name_are_kept_apart_in_the_exact_totals_and_the_worker_d
         assert get["percentiles"]["max"] == pytest.approx(0.030, rel=0.001)
         assert (put["requests"], put["failures"]) == (1, 1)
         assert put["percentiles"]["p50"] == pytest.approx(0.400, rel=0.001)
+        # the exact distribution, per method and merged over the name; 10 ms is recorded as
+        # HdrHistogram's 10.007 ms (within 0.1%), above the 10 ms bound (20 ms alike)
+        assert get["histogram"] == [[0.0125, 1], [0.025, 1], [0.0315, 1]]
+        assert put["histogram"] == [[0.5, 1]]  # 400 ms: 400.255 ms recorded
+        assert item["histogram"] == [*get["histogram"], *put["histogram"]]
 
 
 def test_overflowing_names_share_one_series_and_are_counted():

@@ -32,6 +32,7 @@ def test_round_trip_and_json_shape(tmp_path):
     assert data["duration"] == 10.5
     assert data["names"]["/a"] == {
         "requests": 12, "failures": 2, "percentiles": {"p95": 0.25}, "methods": {},
+        "histogram": [],
     }  # fmt: skip
     loaded = load_record(tmp_path, "run-1")
     assert loaded == make("run-1", 1000.0)
@@ -72,7 +73,7 @@ def test_per_method_figures_round_trip_under_their_name(tmp_path):
     written.names["/a"].methods = methods
     data = json.loads(write_record(tmp_path, written).read_text())
     assert data["names"]["/a"]["methods"]["PUT"] == {
-        "requests": 3, "failures": 2, "percentiles": {"p95": 0.5},
+        "requests": 3, "failures": 2, "percentiles": {"p95": 0.5}, "histogram": [],
     }  # fmt: skip
     assert load_record(tmp_path, "run-m").names["/a"].methods == methods
 
@@ -84,6 +85,19 @@ def test_an_older_record_without_methods_reads_with_none(tmp_path):
     (tmp_path / "runs" / "run-old.json").write_text(json.dumps(data))
     names = load_record(tmp_path, "run-old").names
     assert names == {"/a": NameStats(12, 2, {"p95": 0.25})} and names["/a"].methods == {}
+
+
+def test_histograms_round_trip_and_a_bad_one_names_where_it_is(tmp_path):
+    written = make("run-h", 1.0)
+    written.histogram = [[0.001, 10], [0.25, 2]]
+    written.names["/a"].histogram = [[0.001, 10], [0.25, 2]]
+    write_record(tmp_path, written)
+    assert load_record(tmp_path, "run-h") == written
+    data = written.to_json()
+    data["names"]["/a"]["histogram"] = [[0.001, 1.5]]
+    (tmp_path / "runs" / "run-h.json").write_text(json.dumps(data))
+    with pytest.raises(PerfstackError, match=r"names\['/a'\].histogram: expected a list of"):
+        load_record(tmp_path, "run-h")
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 
 import pytest
 
-from perfstack.metrics.exact import HIGHEST_US, LatencyRecorder, nearest_rank
+from perfstack.metrics.exact import BIN_BOUNDS_US, HIGHEST_US, LatencyRecorder, nearest_rank
 from perfstack.metrics.schema import QUANTILES
 
 
@@ -157,3 +158,35 @@ def test_the_rank_is_the_ceiling_of_the_whole_number_the_product_stands_for(
 def test_an_empty_recorder_has_no_single_percentile_either() -> None:
     with pytest.raises(ValueError, match="no latency recorded"):
         LatencyRecorder().percentile(0.5)
+
+
+def test_bins_count_every_value_in_the_first_bin_bounding_it() -> None:
+    recorder = LatencyRecorder()
+    # 1 ms sits on a bound (its own bin); 1.1 ms in the next (1.25 ms); 4 h clamps to 1 h
+    for seconds, times in ((0.001, 3), (0.0011, 2), (0.0012, 1), (0.7, 4), (4 * 3600, 1)):
+        for _ in range(times):
+            recorder.record(seconds)
+    assert recorder.bins() == [[0.001, 3], [0.00125, 3], [0.8, 4], [3600.0, 1]]
+    assert sum(count for _, count in recorder.bins()) == recorder.count == 11
+    assert LatencyRecorder().bins() == []
+
+
+def test_bins_agree_with_the_nearest_rank_percentiles() -> None:
+    rng = random.Random(7)
+    recorder = LatencyRecorder()
+    for _ in range(5000):
+        recorder.record(rng.lognormvariate(-4.5, 0.8))
+    bins = recorder.bins()
+    # the same, value by value: each non-empty slot's highest equivalent value, binned
+    h, by_bin = recorder._sync(), Counter[float]()
+    for index, times in enumerate(recorder._counts):
+        if times:
+            value = h.get_highest_equivalent_value(h.get_value_from_index(index))
+            by_bin[next(b for b in BIN_BOUNDS_US if b >= value) / 1_000_000] += times
+    assert bins == sorted([bound, count] for bound, count in by_bin.items())
+    below = 0
+    for quantile, seconds in recorder.percentiles().items():
+        # the percentile's bin holds the rank: fewer values before it, at least as many with it
+        at = next(i for i, (bound, _) in enumerate(bins) if bound >= seconds)
+        below = sum(count for _, count in bins[:at])
+        assert below < nearest_rank(quantile, 5000) <= below + bins[at][1], quantile

@@ -14,18 +14,19 @@ import pytest
 
 from perfstack.core.identity import new_testid
 from perfstack.core.paths import examples_dir
-from perfstack.core.record import RunRecord, load_record, write_record
+from perfstack.core.record import MethodStats, RunRecord, load_record, write_record
 from perfstack.core.settings import StackSettings
 from perfstack.report.data import default_rules
+from perfstack.report.drawing import ALL_DRAWN, FIRST_VIEW
 from perfstack.testing.browser import PageVisit, visit
 from tests.fixtures.demo_run import DemoRun
 from tests.loadgen.locust_runs import finished_record, run_perfstack
 from tests.perfstack.cli_runner import run_cli
 
-# every plot drawn (what Bokeh's own browser tests wait for)
-READY = "window.Bokeh !== undefined && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
+# every chart drawn (the page draws those off screen lazily: asked to draw them all)
+READY = ALL_DRAWN
 
-# every Bokeh plot in the page: its name and the number of points of each line
+# every Bokeh plot in the page: its name and each line's (renderer's) name and points
 CHARTS = """(() => {
   const out = [];
   for (const doc of Bokeh.documents) {
@@ -34,7 +35,7 @@ CHARTS = """(() => {
       out.push({name: m.name, title: m.title ? m.title.text : "", lines: m.renderers.map(r => {
         const d = r.data_source.data;
         const get = k => d instanceof Map ? d.get(k) : d[k];
-        return {label: (get("label") || [""])[0], x: Array.from(get("x")),
+        return {label: r.name, x: Array.from(get("x")),
                 y: Array.from(get("y"))};
       })});
     }
@@ -47,7 +48,8 @@ TABLES = """(() => {
   const out = {};
   for (const table of document.querySelectorAll("table[id]")) {
     out[table.id] = [...table.querySelectorAll("tbody tr")].map(tr => {
-      const row = {_name: tr.dataset.name, _head: (tr.querySelector("th") || {}).textContent};
+      const row = {_name: tr.dataset.name, _method: tr.dataset.method,
+                   _head: (tr.querySelector("th") || {}).textContent};
       for (const td of tr.querySelectorAll("td[data-field]"))
         row[td.dataset.field] = [td.textContent, td.dataset.value];
       return row;
@@ -188,24 +190,36 @@ def test_demo_report_numbers_equal_the_run_record(demo_report: Opened) -> None:
     assert summary["requests"]["requests"][1] == str(record.requests)
     assert summary["failures"]["failures"][1] == str(record.failures)
     assert record.requests > 0
-    names = {row["_name"]: row for row in tables["names"]}
-    assert set(names) == set(record.names) | {""}
-    for name, stats in [*record.names.items(), ("", record)]:
-        row = names[name]
-        assert row["requests"][1] == str(stats.requests)
-        assert row["failures"][1] == str(stats.failures)
-        for key, value in stats.percentiles.items():
-            assert float(row[key][1]) == value, (name, key)  # repr round-trips exactly
-    assert sum(int(names[n]["requests"][1]) for n in record.names) == record.requests
-    # the distribution chart draws the recorded percentiles themselves (in ms)
-    drawn = {
-        line["label"]: line["y"]
-        for line in demo_report.charts["latency_distribution"]["lines"]
-        if line["label"]
-    }
+    rows = {(row["_name"], row["_method"]): row for row in tables["names"]}
+    # one row per name and method as the record keeps them, and one per name over all
+    # its methods where it has several
+    expected: dict[tuple[str, str], MethodStats] = {("", ""): record}
     for name, stats in record.names.items():
-        expected = [stats.percentiles[k] * 1000.0 for k in ("p50", "p90", "p95", "p99", "max")]
-        assert drawn[name] == pytest.approx(expected, rel=1e-12)
+        assert stats.methods  # the demo's records keep methods
+        expected.update({(name, method): figures for method, figures in stats.methods.items()})
+        if len(stats.methods) > 1:
+            expected[(name, "")] = stats
+    assert set(rows) == set(expected)
+    for key, stats in expected.items():
+        row = rows[key]
+        assert row["requests"][1] == str(stats.requests), key
+        assert row["failures"][1] == str(stats.failures), key
+        for percentile, value in stats.percentiles.items():
+            assert float(row[percentile][1]) == value, (key, percentile)  # repr round-trips
+    per_method = [int(row["requests"][1]) for (name, method), row in rows.items() if method]
+    assert sum(per_method) == record.requests
+    # the distribution chart draws each name's exact histogram: its bins and counts
+    # are the record's, and they add up to the name's requests
+    drawn = {
+        line["label"]: (line["x"], line["y"])
+        for line in demo_report.charts["latency_distribution"]["lines"]
+    }
+    assert set(drawn) == set(record.names) | {"all requests"}
+    for name, stats in [*record.names.items(), ("all requests", record)]:
+        bounds, counts = drawn[name]
+        assert counts == [count for _, count in stats.histogram], name
+        assert bounds == pytest.approx([bound * 1000.0 for bound, _ in stats.histogram])
+        assert sum(counts) == stats.requests, name  # no request without a time here
 
 
 def test_demo_report_has_the_gates_verdict_table(
@@ -243,6 +257,32 @@ def test_run_without_websocket_or_exporter_shows_not_measured(
         "stage 1: ramp, 4 users",
         "stage 2: hold, 4 users",
     ]
+    # users from 0 at the start through the ramp to 0 at the stop, with no gap wider
+    # than the query's step (1 s for a run this short; Prometheus keeps the start's ms)
+    (users,) = charts["active_users"]["lines"]
+    assert http_run.end is not None
+    stop = http_run.end - http_run.start
+    assert (users["x"][0], users["y"][0]) == (0.0, 0.0)
+    assert users["x"][-1] == pytest.approx(stop) and users["y"][-1] == 0.0
+    assert max(users["y"]) == http_run.users == 4
+    steps = [b - a for a, b in zip(users["x"], users["x"][1:], strict=False)]
+    assert all(0 < step <= 1.001 for step in steps), users["x"]
+
+
+def test_the_page_opens_first_and_draws_the_charts_off_screen_by_itself(
+    http_report: tuple[RunRecord, Path],
+) -> None:
+    _, path = http_report
+    # not asked to draw them (no draw_all): the charts off screen are drawn while idle
+    report = "perfstackReport"
+    every = f"{FIRST_VIEW} && {report}.drawn === {report}.total"
+    opened = visit(path, read=f"[{report}.drawn, {report}.total]", ready=every)
+    assert opened.console_errors == []
+    drawn, total = opened.value
+    assert drawn == total >= len(HTTP_CHARTS) + 1  # and the distribution
+    # at opening, only what is on screen (1400x900: the tables) waited for: no chart yet
+    first = visit(path, ready=FIRST_VIEW, read="perfstackReport.drawn")
+    assert first.value < total
 
 
 def test_baseline_overlays_both_runs_and_tables_the_change(
