@@ -31,6 +31,8 @@ class MethodStats:
     requests: int = 0
     failures: int = 0
     percentiles: dict[str, float] = field(default_factory=dict)
+    # from each request's intended start (docs/http-load.md); empty when the run knew none
+    corrected_percentiles: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,6 +74,9 @@ class RunRecord:
     errors_by_type: dict[str, int] = field(default_factory=dict)
     names: dict[str, NameStats] = field(default_factory=dict)
     percentiles: dict[str, float] = field(default_factory=dict)
+    corrected_percentiles: dict[str, float] = field(default_factory=dict)
+    # arrival-rate runs: iterations due on the schedule that no free user could start
+    dropped_iterations: int = 0
     name_overflow: int = 0
     samples_dropped: int = 0
     generator_saturated: bool = False
@@ -136,9 +141,11 @@ def _counts(where: str, stats: Any) -> dict[str, Any]:
         _is_kind(stats.get(k, 0), "a whole number") for k in ("requests", "failures")
     ):
         raise ValueError(f"{where}: expected requests and failures as numbers")
-    if not isinstance(stats.get("percentiles", {}), dict):
-        raise ValueError(f"{where}.percentiles: expected an object")
-    return {k: stats[k] for k in ("requests", "failures", "percentiles") if k in stats}
+    for key in ("percentiles", "corrected_percentiles"):
+        if not isinstance(stats.get(key, {}), dict):
+            raise ValueError(f"{where}.{key}: expected an object")
+    keys = ("requests", "failures", "percentiles", "corrected_percentiles")
+    return {k: stats[k] for k in keys if k in stats}
 
 
 _FIELD_KINDS = {
@@ -155,6 +162,8 @@ _FIELD_KINDS = {
     "errors_by_type": "an object",
     "names": "an object",
     "percentiles": "an object",
+    "corrected_percentiles": "an object",
+    "dropped_iterations": "a whole number",
     "name_overflow": "a whole number",
     "samples_dropped": "a whole number",
     "generator_saturated": "true or false",
