@@ -39,6 +39,7 @@ OBJECTIVE_KEYS = (
     "live_window",
     "live_query",
     "scenarios",
+    "corrected",
 )
 
 

@@ -77,12 +77,12 @@ def live_snapshot(run: LiveRun, environment: Environment, now: float) -> dict[st
         "p95_seconds": p95_ms / 1000.0 if p95_ms else None,
         "error_ratio": total.fail_ratio,
         "prometheus_url": run.settings.prometheus_url,
-        "saturated": run.health.was_saturated or _fell_behind(run.arrival),
+        "saturated": run.health.was_saturated or _fell_behind(getattr(run, "arrival", None)),
         # what the countdown follows: the planned length when known; a load shape that
         # states none decides alone when the run ends
         "planned_seconds": plan.seconds if plan is not None else None,
         "shape": plan.shape if plan is not None else None,
-        **_arrival_fields(run.arrival),
+        **_arrival_fields(getattr(run, "arrival", None)),
     }
 
 

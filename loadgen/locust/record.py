@@ -36,7 +36,7 @@ class FinishedRun(Protocol):
     pusher: RemoteWritePusher | None
     worker_reports: dict[str, dict[str, Any]]
     swarms: Swarms
-    arrival: ArrivalRun | None
+    arrival: ArrivalRun | None  # read with getattr: optional
 
 
 def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
@@ -53,7 +53,8 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
     status, message = ending(
         plan_of(run.environment), swarms.last_stopped_by, swarms.load_before_stop
     )
-    arrival = run.arrival.summary(own=run.role == "local") if run.arrival is not None else None
+    playing = getattr(run, "arrival", None)  # absent from runs built before arrival stages
+    arrival = playing.summary(own=run.role == "local") if playing is not None else None
     overall_corrected = run.recorder.overall_corrected()
     record = RunRecord(
         testid=run.identity.testid,

@@ -31,8 +31,10 @@ class MethodStats:
     requests: int = 0
     failures: int = 0
     percentiles: dict[str, float] = field(default_factory=dict)
-    # from each request's intended start (docs/http-load.md); empty when the run knew none
-    corrected_percentiles: dict[str, float] = field(default_factory=dict)
+    # from each request's intended start (docs/http-load.md); empty when the run knew none.
+    # Keyword-only, so positional construction (requests, failures, percentiles, methods)
+    # keeps its meaning
+    corrected_percentiles: dict[str, float] = field(default_factory=dict, kw_only=True)
 
 
 @dataclass
@@ -74,9 +76,9 @@ class RunRecord:
     errors_by_type: dict[str, int] = field(default_factory=dict)
     names: dict[str, NameStats] = field(default_factory=dict)
     percentiles: dict[str, float] = field(default_factory=dict)
-    corrected_percentiles: dict[str, float] = field(default_factory=dict)
+    corrected_percentiles: dict[str, float] = field(default_factory=dict, kw_only=True)
     # arrival-rate runs: iterations due on the schedule that no free user could start
-    dropped_iterations: int = 0
+    dropped_iterations: int = field(default=0, kw_only=True)
     name_overflow: int = 0
     samples_dropped: int = 0
     generator_saturated: bool = False
@@ -106,6 +108,10 @@ class RunRecord:
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["duration"] = self.duration
+        for stats in data["names"].values():  # per name only when the run had them
+            for figures in (stats, *stats["methods"].values()):
+                if not figures["corrected_percentiles"]:
+                    del figures["corrected_percentiles"]
         return data
 
     @classmethod
