@@ -56,9 +56,11 @@ def arm_user_classes(user_classes: list[type]) -> list[str]:
     """Replace the pacing wait_time of every paced user class; the names of those armed."""
     armed = []
     for user_class in user_classes:
-        interval = pacing_interval(user_class.__dict__.get("wait_time"))
-        if interval is None:
-            interval = pacing_interval(getattr(user_class, "wait_time", None))
+        wait_time = getattr(user_class, "wait_time", None)
+        if getattr(wait_time, "perfstack_interval", None) is not None:
+            armed.append(user_class.__name__)  # inherited from a class armed before it
+            continue
+        interval = pacing_interval(wait_time)
         if interval is not None:
             user_class.wait_time = paced(interval)  # type: ignore[attr-defined]
             armed.append(user_class.__name__)
