@@ -10,25 +10,30 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import gevent
 
 from loadgen.arrival import HONESTY_TOLERANCE, HONESTY_WINDOW_SECONDS, worst_shortfall
 from loadgen.locust.tickets import Scheduler, TicketCounts, TicketPool, arm_user_classes
 from loadgen.scenarios import SCENARIO_ENV, Scenario
 
-# after the schedule's last slot, how long users may still hold tickets a worker released
-# a moment after the master's clock (each process starts its schedule when its users are up)
-END_GRACE_SECONDS = 0.5
-# a run whose users never all came up still ends: the schedule's length plus this
+# a run whose users never all came up, or whose workers never said their schedule ended,
+# still ends: the schedule's length plus this
 NEVER_READY_SECONDS = 30.0
+# the schedule starts once this process's users all wait for a ticket, or after this long
+POOL_READY_TIMEOUT = 10.0
 
 
 @dataclass
 class ArrivalClock:
-    """When the master's (or standalone process's) schedule started: read by the shape."""
+    """Read by the shape (in the master or standalone process): when the schedule
+    started, and whether every process has played its share to the end."""
 
     epoch: float | None = None
+    finished: bool = False
 
 
 ARRIVAL_CLOCK = ArrivalClock()
@@ -53,6 +58,7 @@ class ArrivalRun:
         self.scheduler: Scheduler | None = None
         self.fell_behind = False  # sticky: some 10 s window started < 95% of its slots
         self.worker_counts: dict[str, dict[str, Any]] = {}  # master: instance -> final counts
+        self.finished_parts: set[str] = set()  # master: workers whose share is played
         # master: client -> [scheduled, dropped, fell behind] from its last report
         self.worker_live: dict[str, list[int]] = {}
         if plays:
@@ -62,12 +68,23 @@ class ArrivalRun:
     def counts(self) -> TicketCounts:
         return self.pool.counts
 
-    def start(self, now: float | None = None) -> None:
-        """Users are up: the schedule starts now (called on spawning_complete)."""
-        epoch = time.time() if now is None else now
+    def start(self, users: Callable[[], int], on_finished: Callable[[], None]) -> None:
+        """Users are spawned (spawning_complete): the schedule starts once they all wait
+        for a ticket (a slot due before a user got there would be dropped for want of a
+        user that is on its way), then `on_finished` when this share is played."""
         if self.scheduler is None:
             self.scheduler = Scheduler(self.schedule, self.part, self.parts, self.pool)
-            self.scheduler.start(epoch)
+            gevent.spawn(self._start_when_ready, self.scheduler, users, on_finished)
+
+    def _start_when_ready(
+        self, scheduler: Scheduler, users: Callable[[], int], on_finished: Callable[[], None]
+    ) -> None:
+        deadline = time.monotonic() + POOL_READY_TIMEOUT
+        while len(self.pool.waiting) < users() and time.monotonic() < deadline:
+            gevent.sleep(0.005)
+        scheduler.start(time.time())
+        scheduler.join()
+        on_finished()
 
     def stop(self) -> None:
         if self.scheduler is not None:

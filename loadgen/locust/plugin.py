@@ -44,6 +44,7 @@ RUN_MESSAGE = "perfstack_run"
 STOP_MESSAGE = "perfstack_stop"
 NAMES_MESSAGE = "perfstack_names"  # worker -> master: new request names
 NAMES_ANSWER = "perfstack_names_answer"  # master -> worker: which of them are admitted
+SCHEDULE_DONE = "perfstack_schedule_done"  # worker -> master: its share of the arrivals played
 FINAL_REPORT_TIMEOUT = 15.0
 NAMES_SETTLE_TIMEOUT = 3.0  # at the end, how long a worker waits for answers about new names
 REPORT_KEY = "perfstack"
@@ -134,6 +135,7 @@ class PluginRun:
             listeners.report_to_master.add_listener(self.on_report_to_master)
         if self.role == "master" and runner is not None:
             runner.register_message(NAMES_MESSAGE, self.on_names_question)
+            runner.register_message(SCHEDULE_DONE, self.on_schedule_done)
             listeners.worker_report.add_listener(self.on_worker_report)
 
     # -- run lifecycle ----------------------------------------------------------------------------
@@ -200,14 +202,32 @@ class PluginRun:
 
     def on_spawning_complete(self, **_: Any) -> None:
         """An arrival run's schedule starts once the pool of users is up (a slot due while
-        users are still spawning would count as dropped for want of them)."""
-        if self.arrival is None:
+        users are still spawning would count as dropped for want of them); the run ends
+        (the shape, ARRIVAL_CLOCK) once every process has played its share."""
+        runner = self.environment.runner
+        if self.arrival is None or runner is None:
             return
-        now = time.time()
         if self.role != "worker" and ARRIVAL_CLOCK.epoch is None:
-            ARRIVAL_CLOCK.epoch = now
-        if self.role != "master":
-            self.arrival.start(now)
+            ARRIVAL_CLOCK.epoch = time.time()
+        if self.role == "master":
+            return
+        self.arrival.start(lambda: runner.user_count, self._schedule_played)
+
+    def _schedule_played(self) -> None:
+        runner = self.environment.runner
+        if self.role == "worker" and runner is not None:
+            runner.send_message(SCHEDULE_DONE, {})
+        else:
+            ARRIVAL_CLOCK.finished = True
+
+    def on_schedule_done(self, environment: Environment, msg: Any, **_: Any) -> None:
+        runner = environment.runner
+        if self.arrival is None or not isinstance(runner, MasterRunner):
+            return
+        self.arrival.finished_parts.add(str(msg.node_id))
+        expected = {client.id for client in runner.clients.all}
+        if expected <= self.arrival.finished_parts:
+            ARRIVAL_CLOCK.finished = True
 
     def on_test_stopping(self, environment: Environment, **_: Any) -> None:
         """Before Locust kills the users: which of Locust's ends began the stop (swarms), and

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 from locust import LoadTestShape
 
 import loadgen.locust.plugin  # noqa: F401  (the plugin rides along with the shape)
-from loadgen.locust.arrival_run import ARRIVAL_CLOCK, END_GRACE_SECONDS, NEVER_READY_SECONDS
+from loadgen.locust.arrival_run import ARRIVAL_CLOCK, NEVER_READY_SECONDS
 from loadgen.scenarios import SCENARIO_ENV, Scenario
 
 
@@ -41,8 +40,6 @@ class PerfstackScenarioShape(LoadTestShape):
         all up, loadgen/locust/arrival_run.py) is over."""
         assert self.scenario is not None
         pool = (self.scenario.peak_users, self.scenario.stages[0].spawn_rate)
-        length = self.scenario.duration
-        epoch = ARRIVAL_CLOCK.epoch
-        if epoch is None:
-            return pool if self.get_run_time() < length + NEVER_READY_SECONDS else None
-        return pool if time.time() < epoch + length + END_GRACE_SECONDS else None
+        if ARRIVAL_CLOCK.finished:
+            return None
+        return pool if self.get_run_time() < self.scenario.duration + NEVER_READY_SECONDS else None

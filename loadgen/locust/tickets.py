@@ -136,6 +136,10 @@ class Scheduler:
             release(due, clock())
         self.finished = True
 
+    def join(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.join()
+
     def stop(self) -> None:
         if self._greenlet is not None:
             self._greenlet.kill(block=False)

@@ -144,7 +144,9 @@ def test_arrival_stages_constant_and_ramping_share_one_pool():
 
 
 def test_arrival_pool_defaults_to_one_second_of_arrivals():
-    scenario = parse_scenario("stages:\n  - {kind: arrival, rate: 12.5/s, duration: 4s}\n", "a.yaml")
+    scenario = parse_scenario(
+        "stages:\n  - {kind: arrival, rate: 12.5/s, duration: 4s}\n", "a.yaml"
+    )
     assert scenario.peak_users == 13
 
 
