@@ -224,7 +224,7 @@ def _open_model(
         raise PerfstackError(
             "--users: the open model's pool of users is --max-users", ExitCode.USAGE
         )
-    return arrival_scenario(rate, duration or DEFAULT_DURATION, args.max_users)
+    return arrival_scenario(rate, duration or DEFAULT_DURATION, args.max_users, args.rate)
 
 
 def _websocket_part(scenario: Scenario, host: str, run_duration: float) -> tuple[str, float]:

@@ -67,8 +67,8 @@ class ArrivalSource:
     key: str
 
     def where(self) -> str:
-        if not self.line:  # given as a flag: `--rate 200.0/s`
-            return f"{self.file} {self.key}/s"
+        if not self.line:  # given as a flag: `--rate 200/s`
+            return f"{self.file} {self.key}"
         return f"{self.file}:{self.line}: {self.key}"
 
 
@@ -159,13 +159,17 @@ class Scenario:
         return None
 
 
-def arrival_scenario(rate: float, duration: float, max_users: int | None) -> Scenario:
+def arrival_scenario(
+    rate: float, duration: float, max_users: int | None, as_given: str = ""
+) -> Scenario:
     """The open model from flags (`perfstack run --rate R --duration D [--max-users N]`)."""
     pool = max_users if max_users is not None else max(1, math.ceil(rate))
     spawn = max(1.0, pool / ARRIVAL_SPAWN_SECONDS)
     stage = Stage(ARRIVAL, duration, pool, spawn, rate=rate, start_rate=rate)
     return Scenario(
-        name="adhoc", stages=(stage,), arrival_source=ArrivalSource("--rate", 0, str(rate))
+        name="adhoc",
+        stages=(stage,),
+        arrival_source=ArrivalSource("--rate", 0, as_given or f"{rate:g}/s"),
     )
 
 
