@@ -125,8 +125,9 @@ def test_achieved_rate_keeps_to_the_requested_rate(tmp_path: Path, stack, proces
     assert arrival["processes"] == processes
     assert arrival["requested_rate"] == pytest.approx(RATE)
     assert arrival["achieved_rate"] == pytest.approx(RATE, rel=0.01)
-    # started on time too: no 10 s window (or the whole run, when shorter) short by 1%
-    assert arrival["worst_10s_shortfall"] < 0.01
+    # started on time too: no 10 s window (the whole run, when shorter) short enough to
+    # call the generator saturated (a busy machine delays a few tickets past a window edge)
+    assert arrival["worst_10s_shortfall"] < 0.05 and not arrival["saturated"]
     assert record.requests == pytest.approx(planned, rel=0.01)
     assert prom_by(stack.prometheus_url, "loadgen_scheduled_iterations_total", testid) == {
         "": float(planned)
