@@ -4,11 +4,11 @@
 Locust's pacing measures each wait from the previous task's start: after a task that
 overran (the target stalled), the next starts at once and the pace is kept from there,
 so the slots the stall swallowed are never sent and never measured (coordinated
-omission). Here the pace is a grid anchored at the user's first iteration: iteration k is
-intended at anchor + k * interval. A user that fell behind runs its overdue iterations
-back to back until it is on the grid again, and each one's lag (how late it started)
-is added to its requests' corrected latency (loadgen/locust/lag.py). Existing locustfiles
-get this without a change; the observed latency is recorded as before.
+omission). Here the pace is a grid anchored where Locust anchors it (the user's
+creation): iteration k is intended at anchor + k * interval. A user that fell behind runs
+its overdue iterations back to back until it is on the grid again, and each one's lag (how
+late it started) is added to its requests' corrected latency (loadgen/locust/lag.py).
+Existing locustfiles get this without a change; the observed latency is recorded as before.
 """
 
 from __future__ import annotations
@@ -43,7 +43,14 @@ def paced(interval: float) -> Any:
     def wait_on_grid(user: Any) -> float:
         now = time.time()
         intended = getattr(user, "_perfstack_intended", None)
-        intended = now if intended is None else intended + interval
+        if intended is None:
+            # anchored where Locust's own pacing is: the user's creation (its
+            # `_cp_last_run`, on the perf_counter clock), so the second iteration is due
+            # one interval after it, as before
+            created = getattr(user, "_cp_last_run", None)
+            age = time.perf_counter() - created if isinstance(created, float) else 0.0
+            intended = now - age
+        intended += interval
         user._perfstack_intended = intended
         set_lag(max(0.0, now - intended))
         return max(0.0, intended - now)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
-from gevent.event import AsyncResult
+from gevent.hub import Waiter, get_hub
 
 from loadgen.arrival import ArrivalSchedule, worst_shortfall
 from loadgen.locust.lag import set_lag
@@ -74,24 +74,28 @@ class TicketCounts:
 
 
 class TicketPool:
-    """Users waiting for a ticket, first come first served."""
+    """Users waiting for a ticket, first come first served.
+
+    A user waits on gevent's bare `Waiter`, switched to from a hub callback: an
+    `AsyncResult` per ticket cost about twice as much CPU (bench/bench_open_model.py)."""
 
     def __init__(self) -> None:
-        self.waiting: deque[AsyncResult] = deque()
+        self.waiting: deque[Waiter] = deque()
         self.counts = TicketCounts()
         self.epoch: float | None = None
+        self._hub = get_hub()
 
     def take(self) -> float:
         """Block until a ticket comes; its lag (seconds late) is returned. A user killed
         while waiting (the run stops) leaves the queue, so no ticket goes to it."""
-        waiter: AsyncResult = AsyncResult()
+        waiter: Waiter = Waiter()
         self.waiting.append(waiter)
         try:
             return float(waiter.get())
-        finally:
-            if not waiter.ready():
-                with contextlib.suppress(ValueError):  # already handed a ticket
-                    self.waiting.remove(waiter)
+        except BaseException:
+            with contextlib.suppress(ValueError):  # already handed a ticket
+                self.waiting.remove(waiter)
+            raise
 
     def release(self, intended: float, now: float) -> bool:
         """The ticket of the slot due at `intended` (wall clock); False when dropped."""
@@ -108,8 +112,18 @@ class TicketPool:
         counts.started += 1
         second = int(now - epoch)
         counts.started_by_second[second] = counts.started_by_second.get(second, 0) + 1
-        self.waiting.popleft().set(lag)
+        self._hub.loop.run_callback(_hand_over, self.waiting.popleft(), lag)
         return True
+
+
+def _hand_over(waiter: Waiter, lag: float) -> None:
+    """On the hub: wake the user the ticket went to, unless the run's stop killed it since."""
+    user = waiter.greenlet
+    if user is None or not user.dead:
+        waiter.switch(lag)
+
+
+TICK_SECONDS = 0.002
 
 
 class Scheduler:
@@ -130,7 +144,10 @@ class Scheduler:
             due = epoch + offset
             delay = due - clock()
             if delay > 0:
-                sleep(delay)
+                # at most one wake-up per TICK: each costs tens of microseconds of CPU,
+                # so above 1/TICK arrivals per second they are released in small batches
+                # (up to TICK late, which their corrected latency counts)
+                sleep(max(delay, TICK_SECONDS))
             # a hub that woke us late releases every slot now due at once, each with its
             # own intended time: the lag shows in corrected latency, not in the count
             release(due, clock())

@@ -41,14 +41,12 @@ def test_a_user_behind_its_grid_catches_up_and_each_iteration_carries_its_lag():
     wait = paced(0.1)
 
     class FakeUser:
-        pass
+        def __init__(self) -> None:
+            self._cp_last_run = time.perf_counter()  # as Locust's User.__init__ sets it
 
     def run() -> list[tuple[float, float | None]]:
         user, seen = FakeUser(), []
-        assert wait(user) == 0.0  # the first iteration anchors the grid
-        anchor = user._perfstack_intended  # type: ignore[attr-defined]
-        seen.append((anchor, current_lag_ms()))
-        time.sleep(0.35)  # a task that took 3.5 intervals (a stalled target)
+        time.sleep(0.35)  # the first task took 3.5 intervals (a stalled target)
         for _ in range(4):
             pause = wait(user)
             seen.append((pause, current_lag_ms()))
@@ -56,10 +54,27 @@ def test_a_user_behind_its_grid_catches_up_and_each_iteration_carries_its_lag():
         return seen
 
     seen = gevent.spawn(run).get(timeout=5)
-    lags = [lag for _, lag in seen[1:]]
-    # slots at +0.1, +0.2, +0.3 are overdue by ~250, 150, 50 ms: run at once, lag kept
-    assert [pause for pause, _ in seen[1:4]] == [0.0, 0.0, 0.0]
+    lags = [lag for _, lag in seen]
+    # slots at +0.1, +0.2, +0.3 after the user's start are overdue by ~250, 150, 50 ms: run
+    # at once, each with its lag
+    assert [pause for pause, _ in seen[:3]] == [0.0, 0.0, 0.0]
     assert lags[0] == pytest.approx(250, abs=30) and lags[1] == pytest.approx(150, abs=30)
     assert lags[2] == pytest.approx(50, abs=30)
     # the slot at +0.4 is ahead again: waited for, no lag
-    assert seen[4][0] > 0.0 and lags[3] == 0.0
+    assert seen[3][0] > 0.0 and lags[3] == 0.0
+
+
+def test_a_user_on_time_waits_as_locusts_own_pacing_would():
+    wait = paced(0.2)
+
+    class FakeUser:
+        def __init__(self) -> None:
+            self._cp_last_run = time.perf_counter()
+
+    def run() -> tuple[float, float | None]:
+        user = FakeUser()
+        time.sleep(0.05)  # a first task of 50 ms
+        return wait(user), current_lag_ms()
+
+    pause, lag = gevent.spawn(run).get(timeout=5)
+    assert pause == pytest.approx(0.15, abs=0.03) and lag == 0.0
