@@ -123,7 +123,7 @@ def _hand_over(waiter: Waiter, lag: float) -> None:
         waiter.switch(lag)
 
 
-TICK_SECONDS = 0.002
+BATCH_SECONDS = 0.005
 
 
 class Scheduler:
@@ -143,11 +143,13 @@ class Scheduler:
         for offset in self.schedule.offsets(self.part, self.parts):
             due = epoch + offset
             delay = due - clock()
-            if delay > 0:
-                # at most one wake-up per TICK: each costs tens of microseconds of CPU,
-                # so above 1/TICK arrivals per second they are released in small batches
-                # (up to TICK late, which their corrected latency counts)
-                sleep(max(delay, TICK_SECONDS))
+            if delay > BATCH_SECONDS:
+                sleep(delay)
+            # a slot due within BATCH_SECONDS is released now, early: a wake-up costs tens
+            # of microseconds of CPU (more than the iteration's own request on a busy
+            # machine), so above 1/BATCH_SECONDS arrivals per second they come in small
+            # batches; the rate holds over any longer window, and a ticket released early
+            # has no lag, so corrected latency is not touched
             # a hub that woke us late releases every slot now due at once, each with its
             # own intended time: the lag shows in corrected latency, not in the count
             release(due, clock())

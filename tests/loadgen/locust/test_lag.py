@@ -1,6 +1,6 @@
 """Corrected latency (from each request's intended start) against a target that stalls
-2 s every 10 s, at 50 requests/s: the open model's corrected p99 agrees with the exact
-value computed from the intended schedule; the closed model of the same file (users paced
+2 s every 10 s (one period of it: CI time is tight), at 50 requests/s: the open model's
+corrected p99 agrees with the exact value computed from the intended schedule; the closed model of the same file (users paced
 by constant_throughput) shows the coordinated omission in its observed p99, and its
 corrected p99 does not; the gate judges `corrected: true`."""
 
@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from gate.evaluate import Gate
@@ -36,18 +37,20 @@ class Paced(FastHttpUser):
     def root(self):
         self.client.get("/")
 """
-RATE, SECONDS, STALL, PERIOD = 50.0, 20.0, 2.0, 10.0
+RATE, SECONDS, STALL, PERIOD = 50.0, 10.0, 2.0, 10.0
+STALLS = int(SECONDS // PERIOD)
 
 
-def exact_p99(epoch: float, stalls: list[tuple[float, float]], answer: float) -> float:
+def exact_p99(epoch: float, stalls: list[tuple[float, float, float]], answer: float) -> float:
     """p99 (nearest rank) of the latencies the intended schedule meets: a request due at t
-    inside a stall [start, end) is answered `answer` seconds (the target's usual answer
-    time) after the stall's end, any other `answer` seconds after t."""
+    inside a stall [start, end) is answered when the target answered the requests it held
+    (`released`, seen by a probe held in the stall), any other `answer` seconds (the
+    target's usual answer time) after t."""
     latencies = []
     for offset in ArrivalSchedule((ArrivalStage(SECONDS, RATE, RATE),)).offsets():
         due = epoch + offset
-        held = max((end - due for start, end in stalls if start <= due < end), default=0.0)
-        latencies.append(held + answer)
+        held = [released - due for start, end, released in stalls if start <= due < end]
+        latencies.append(held[0] if held else answer)
     latencies.sort()
     return latencies[math.ceil(0.99 * len(latencies)) - 1]
 
@@ -66,7 +69,7 @@ def test_corrected_p99_follows_the_schedule_and_the_closed_model_shows_the_omiss
     closed_run = start_perfstack(
         *common, "-u", "2", "-r", "2", "-t", f"{SECONDS:g}s", "--testid", "stall-closed"
     )
-    stalls: list[tuple[float, float]] = []
+    stalls: list[tuple[float, float, float]] = []
 
     def running(testid: str) -> bool:
         live = runs_dir(tmp_path) / f"{testid}.live"
@@ -78,13 +81,16 @@ def test_corrected_p99_follows_the_schedule_and_the_closed_model_shows_the_omiss
     def stall_every_period() -> None:
         wait_until(lambda: running("stall-open") and running("stall-closed"), timeout=60)
         time.sleep(2.0)  # the schedule starts once the open run's users all wait
-        for _ in range(2):
+        for _ in range(STALLS):
             before = time.time()
             left = float(target.set_knobs(stall_seconds=STALL)["stall_seconds"])
             # the answer says how much of the stall was left when it was sent, a moment
             # before it arrived: the stall's end, to within that moment
             end = time.time() + left
-            stalls.append((end - STALL, end))
+            # the target answers the requests it held one after another once the stall
+            # ends: a probe held from its start is answered with the first of them
+            httpx.get(target.url + "/", timeout=STALL + 10)
+            stalls.append((end - STALL, end, time.time()))
             time.sleep(PERIOD - (time.time() - before))
 
     staller = threading.Thread(target=stall_every_period)
@@ -97,10 +103,10 @@ def test_corrected_p99_follows_the_schedule_and_the_closed_model_shows_the_omiss
     assert arrival["dropped"] == 0 and arrival["started"] == RATE * SECONDS
     # both stalls fell inside the open run's schedule
     assert all(
-        arrival["epoch"] < start and end < arrival["epoch"] + SECONDS for start, end in stalls
+        arrival["epoch"] < start and end < arrival["epoch"] + SECONDS for start, end, _ in stalls
     )
     exact = exact_p99(arrival["epoch"], stalls, opened.percentiles["p50"])
-    assert 1.8 < exact < 2.1  # the 11th longest of 1000: ~5 slots (0.1 s) into a stall
+    assert 1.8 < exact < 2.1  # the 1% longest: a few slots (< 0.1 s) into a stall
     corrected, observed = opened.corrected_percentiles["p99"], opened.percentiles["p99"]
     closed_corrected, closed_observed = (
         closed.corrected_percentiles["p99"],
@@ -113,7 +119,7 @@ def test_corrected_p99_follows_the_schedule_and_the_closed_model_shows_the_omiss
     assert corrected == pytest.approx(exact, rel=0.05)
     # the open model never waits for a user (none dropped): what it observes is the truth
     assert observed == pytest.approx(exact, rel=0.05)
-    # the closed model's 2 users each sat out a stall once: a few slow requests in 1,000
+    # the closed model's 2 users each sat out the stall once: 2 slow requests in ~500
     assert closed_observed < 0.25 * exact
     # catching up, its users run the overdue iterations back to back: each waits for
     # the ones before it, so the corrected figure sits a little above the open model's
