@@ -1,8 +1,8 @@
 """Corrected latency (from each request's intended start) against a target that stalls
 2 s every 10 s (one period of it: CI time is tight), at 50 requests/s: the open model's
-corrected p99 agrees with the exact value computed from the intended schedule; the closed model of the same file (users paced
-by constant_throughput) shows the coordinated omission in its observed p99, and its
-corrected p99 does not; the gate judges `corrected: true`."""
+corrected p99 agrees with the exact value computed from the intended schedule; the closed
+model of the same file (users paced by constant_throughput) shows the coordinated omission
+in its observed p99, and its corrected p99 does not; the gate judges `corrected: true`."""
 
 from __future__ import annotations
 
