@@ -20,11 +20,14 @@ from gate.window import RunWindow
 from perfstack.core.record import RunRecord
 
 HTTP, WEBSOCKET, EXPORTER, PYTEST = "locust", "ws", "exporter", "pytest"
+# not a generator of its own: Locust playing arrival stages (the record's extra.arrival)
+ARRIVAL = "arrival"
 DESCRIPTIONS = {
     HTTP: "HTTP (Locust) generator",
     WEBSOCKET: "WebSocket generator",
     EXPORTER: "resource exporter",
     PYTEST: "pytest session (pytest --perfstack)",
+    ARRIVAL: "arrival-rate (open model) load",
 }
 # shorthand kind -> the generators whose data it reads (any one of them will do)
 _READS = {
@@ -36,6 +39,7 @@ _READS = {
     "cpu": (EXPORTER,),
     "saturation": (HTTP, WEBSOCKET),
     "benchmark": (PYTEST,),
+    "arrival": (ARRIVAL,),
 }
 # pushed by the gate itself under the run's testid: not a generator of the run
 _NOT_GENERATORS = ("gate",)
@@ -54,6 +58,8 @@ def in_record(record: RunRecord | None) -> set[str]:
     ran = {record.generator}
     if "ws" in record.extra or "ws_error" in record.extra:  # `perfstack run` with a WS part
         ran.add(WEBSOCKET)
+    if "arrival" in record.extra:
+        ran.add(ARRIVAL)
     return ran
 
 

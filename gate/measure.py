@@ -207,8 +207,8 @@ class Measurer:
             return None
         key = shorthand.record_percentile
         if key is not None:
-            value: float | None = stats.percentiles.get(key)
-            where += f"percentiles.{key}"
+            value: float | None = getattr(stats, shorthand.record_field).get(key)
+            where += f"{shorthand.record_field}.{key}"
         elif counts and objective.sli in RECORD_COUNTS:
             field_name, exact = RECORD_COUNTS[objective.sli]
             value = exact(stats.requests, stats.failures, record.duration or 0.0)

@@ -40,6 +40,7 @@ OBJECTIVE_KEYS = (
     "live_window",
     "live_query",
     "scenarios",
+    "corrected",
 )
 
 

@@ -16,7 +16,7 @@ from gate.model import (
     Objective,
     RelativeCriterion,
 )
-from gate.shorthands import KINDS, SHORTHANDS
+from gate.shorthands import CORRECTED_SUFFIX, KINDS, SHORTHANDS
 from gate.thresholds import Comparison, Condition, parse_condition, parse_relative
 from gate.units import dimension_mismatch
 from perfstack.core.durations import parse_duration
@@ -120,6 +120,13 @@ def build_objective(
                 # a benchmark is selected by its `name` label, as a request is
                 field = "request" if param == "benchmark" else param
                 values[field] = substitute_variables(items[param].string(), variables, items[param])
+        if "corrected" in items and items["corrected"].boolean():
+            corrected = sli + CORRECTED_SUFFIX
+            if corrected not in SHORTHANDS:
+                raise items["corrected"].error(
+                    f"the {sli} SLI has no corrected form (latency_p50..latency_max have)"
+                )
+            values["sli"] = corrected
         for key in ("samples_query",):
             if key in items:
                 raise items[key].error(
@@ -134,6 +141,8 @@ def build_objective(
                 )
         if "samples_query" in items:
             values["samples_query"] = items["samples_query"].string()
+        if "corrected" in items:
+            raise items["corrected"].error("'corrected' applies to a built-in latency 'sli'")
     for key in ("query", "samples_query", "live_query"):
         if key in items:
             _check_placeholders(items[key], variables)

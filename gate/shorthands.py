@@ -21,6 +21,12 @@ HTTP_BUCKET = "loadgen_http_request_duration_seconds_bucket"
 HTTP_REQUESTS = "loadgen_http_requests_total"
 HTTP_FAILURES = "loadgen_http_request_failures_total"
 HTTP_RUN_QUANTILE = "loadgen_http_request_duration_run_seconds"
+CORRECTED_BUCKET = "loadgen_http_request_corrected_duration_seconds_bucket"
+CORRECTED_COUNT = "loadgen_http_request_corrected_duration_seconds_count"
+CORRECTED_RUN_QUANTILE = "loadgen_http_request_corrected_duration_run_seconds"
+SCHEDULED = "loadgen_scheduled_iterations_total"
+DROPPED = "loadgen_dropped_iterations_total"
+CORRECTED_SUFFIX = "_corrected"  # `corrected: true` on latency_pNN reads latency_pNN_corrected
 WS_RTT_BUCKET = "loadgen_ws_message_rtt_seconds_bucket"
 WS_RTT_RUN = "loadgen_ws_message_rtt_run_seconds"
 RSS = "exporter_target_resident_memory_bytes"
@@ -52,6 +58,7 @@ class Shorthand:
     # an instant query answering one series per interval (label `chunk`): the bootstrap's
     # samples for shorthands whose data has no time intervals (benchmark rounds)
     interval_series: Template | None = None
+    record_field: str = "percentiles"  # ... under this key (corrected_percentiles)
 
 
 def _overall(sel: str) -> str:
@@ -99,6 +106,29 @@ def _quantile_shorthand(label: str, quantile: str) -> Shorthand:
             f"histogram_quantile({quantile}, sum by (le) (rate({HTTP_BUCKET}{{{sel}}}[$window])))"
         ),
         record_percentile=label,
+    )
+
+
+def _corrected_shorthand(label: str, quantile: str) -> Shorthand:
+    """Latency from each request's intended start (docs/http-load.md): exported only by
+    runs that know intended starts, so any other run reads NO_DATA, never a pass."""
+    return Shorthand(
+        name=f"latency_{label}{CORRECTED_SUFFIX}",
+        kind="latency",
+        unit="seconds",
+        params=("request",),
+        values=(
+            lambda sel: (
+                f"last_over_time({CORRECTED_RUN_QUANTILE}"
+                f'{{{_overall(sel)},quantile="{quantile}"}}[$range])'
+            ),
+            lambda sel: _hist_last(quantile, CORRECTED_BUCKET, sel),
+        ),
+        samples=lambda sel: last(CORRECTED_COUNT, sel),
+        live=lambda sel: _hist_rate(quantile, CORRECTED_BUCKET, sel),
+        interval=lambda sel: _hist_rate(quantile, CORRECTED_BUCKET, sel),
+        record_percentile=label,
+        record_field="corrected_percentiles",
     )
 
 
@@ -193,6 +223,19 @@ SHORTHANDS: dict[str, Shorthand] = {
     s.name: s
     for s in (
         *(_quantile_shorthand(key, QUANTILE_LABELS[q]) for q, key in PERCENTILE_KEYS.items()),
+        *(_corrected_shorthand(key, QUANTILE_LABELS[q]) for q, key in PERCENTILE_KEYS.items()),
+        Shorthand(
+            "dropped_iterations_ratio",
+            "arrival",
+            "ratio",
+            (),
+            values=(lambda sel: _ratio(last(DROPPED, sel), last(SCHEDULED, sel)),),
+            samples=lambda sel: last(SCHEDULED, sel),
+            live=lambda sel: _ratio(
+                f"sum(increase({DROPPED}{{{sel}}}[$window]))",
+                f"sum(increase({SCHEDULED}{{{sel}}}[$window]))",
+            ),
+        ),
         Shorthand(
             "latency_mean",
             "latency",
@@ -311,6 +354,7 @@ KINDS = (
     "cpu",
     "saturation",
     "benchmark",
+    "arrival",
     "other",
 )
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
 
 from gate.live import LiveGate
 from loadgen.annotations import grafana_url
+from loadgen.arrival import parse_rate
 from loadgen.live_view import LiveView, print_summary
 from loadgen.locust.names import DEFAULT_MAX_NAMES
 from loadgen.runner import RunPlan, execute, ws_arguments
-from loadgen.scenarios import Scenario, resolve_scenario, ws_url_for_host
+from loadgen.scenarios import Scenario, arrival_scenario, resolve_scenario, ws_url_for_host
 from loadgen.target_url import validate_target
 from loadgen.ws import cli as ws_cli
 from loadgen.ws.options import build_run_config
@@ -49,6 +51,17 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("-r", "--spawn-rate", type=float, help="users started per second")
     parser.add_argument(
         "-t", "--duration", help="run time, e.g. 30s, 5m (scales a scenario's stages)"
+    )
+    parser.add_argument(
+        "--rate",
+        help="open model: start iterations at this rate (e.g. 200/s, 12000/m) for --duration, "
+        "whatever the target does; one iteration is one task of the locustfile's users",
+    )
+    parser.add_argument(
+        "--max-users",
+        type=int,
+        help="open model: at most this many users in flight; an iteration due when none is "
+        "free is dropped (default: one second of arrivals at the peak rate)",
     )
     parser.add_argument(
         "--processes", type=int, help="Locust worker processes (Locust's --processes)"
@@ -136,6 +149,7 @@ def build_plan(args: argparse.Namespace) -> RunPlan:
         scenario = scenario.scaled(users=args.users, duration=duration)
         if args.spawn_rate:
             scenario = scenario.with_spawn_rate(args.spawn_rate)
+    scenario = _open_model(args, scenario, duration)
     scenario_name = validate_scenario_name(scenario.name if scenario else "adhoc")
     state_dir = (args.state_dir or default_state_dir()).resolve()
     users = args.users or DEFAULT_USERS
@@ -176,6 +190,45 @@ def build_plan(args: argparse.Namespace) -> RunPlan:
         plan.ws_url, plan.ws_duration = _websocket_part(scenario, host, plan.duration)
         _check_websocket_part(plan)
     return plan
+
+
+def _open_model(
+    args: argparse.Namespace, scenario: Scenario | None, duration: float | None
+) -> Scenario | None:
+    """`--rate` (one constant arrival stage) and `--max-users` (the pool of an arrival
+    scenario or of --rate)."""
+    if args.max_users is not None and args.max_users < 1:
+        raise PerfstackError(
+            f"--max-users {args.max_users}: expected a whole number >= 1", ExitCode.USAGE
+        )
+    if args.rate is None:
+        if args.max_users is None:
+            return scenario
+        if scenario is None or not scenario.is_arrival:
+            raise PerfstackError(
+                "--max-users: only for the open model (--rate, or a scenario with arrival stages)",
+                ExitCode.USAGE,
+            )
+        return scenario.with_pool(args.max_users)
+    if scenario is not None:
+        raise PerfstackError(
+            f"--rate {args.rate}: cannot be combined with --scenario; write arrival stages "
+            "in the scenario file ({kind: arrival, rate: ..., duration: ...})",
+            ExitCode.USAGE,
+        )
+    try:
+        rate = parse_rate(args.rate)
+    except ValueError as error:
+        raise PerfstackError(f"--rate: {error}", ExitCode.USAGE) from error
+    if not rate > 0 or not math.isfinite(rate):
+        raise PerfstackError(
+            f"--rate {args.rate}: expected a rate > 0 (e.g. 200/s)", ExitCode.USAGE
+        )
+    if args.users is not None:
+        raise PerfstackError(
+            "--users: the open model's pool of users is --max-users", ExitCode.USAGE
+        )
+    return arrival_scenario(rate, duration or DEFAULT_DURATION, args.max_users, args.rate)
 
 
 def _websocket_part(scenario: Scenario, host: str, run_duration: float) -> tuple[str, float]:

@@ -37,7 +37,7 @@ def status_fields(live: dict[str, Any] | None, planned: float, now: float) -> di
     if live.get("state") == "stopped" and live.get("now"):
         now = float(live["now"])  # the clock stops with the load, not with the final flush
     elapsed = max(0.0, now - float(live["start"]))
-    return {
+    fields = {
         "state": str(live.get("state", "")),
         "elapsed": format_duration(elapsed),
         "remaining": _remaining(live, planned, elapsed),
@@ -49,6 +49,11 @@ def status_fields(live: dict[str, Any] | None, planned: float, now: float) -> di
         "errors": f"{float(live.get('error_ratio') or 0) * 100:.2f}%",
         "requests": str(live.get("requests", 0)),
     }
+    if "dropped_iterations" in live:  # open model: iterations no free user could start
+        fields["dropped"] = f"{live['dropped_iterations']} of {live['scheduled_iterations']}"
+    if live.get("saturated"):
+        fields["saturated"] = "yes: the generator cannot keep up; figures are unreliable"
+    return fields
 
 
 def _remaining(live: dict[str, Any], planned: float, elapsed: float) -> str:
@@ -150,6 +155,15 @@ def summary_table(record: RunRecord) -> Table:
         *(_ms(record.percentiles.get(k)) for k in PERCENTILE_KEYS.values()),
         style="bold",
     )
+    if record.corrected_percentiles:  # from each request's intended start
+        table.add_row(
+            "",
+            "total (corrected)",
+            "",
+            "",
+            *(_ms(record.corrected_percentiles.get(k)) for k in PERCENTILE_KEYS.values()),
+            style="bold",
+        )
     return table
 
 
@@ -165,8 +179,18 @@ def print_summary(record: RunRecord, record_file: str, stream: TextIO | None = N
         notes.append(f"{record.name_overflow} requests over the name cap were recorded as _other_")
     if record.samples_dropped:
         notes.append(f"{record.samples_dropped} samples could not be pushed to Prometheus")
+    arrival = record.extra.get("arrival")
+    if isinstance(arrival, dict):
+        notes.append(
+            f"open model: {arrival.get('started')} of {arrival.get('scheduled')} iterations "
+            f"started, {record.dropped_iterations} dropped; achieved "
+            f"{float(arrival.get('achieved_rate') or 0):.1f}/s of "
+            f"{float(arrival.get('requested_rate') or 0):.1f}/s requested"
+        )
     if record.generator_saturated:
-        notes.append("generator CPU saturated: latencies are unreliable")
+        notes.append(
+            "generator saturated (CPU, or behind its arrival rate): latencies are unreliable"
+        )
     if record.message:
         notes.append(record.message)
     for note in notes:

@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from loadgen.locust.launcher import BOUNDS_ENV, IMPORT_ERROR_PREFIX, SHAPE_CONFLICT_PREFIX
+from loadgen.locust.launcher import (
+    ARRIVAL_ENV,
+    BOUNDS_ENV,
+    IMPORT_ERROR_PREFIX,
+    SHAPE_CONFLICT_PREFIX,
+)
 from loadgen.log_echo import LogEcho
 from loadgen.scenarios import SCENARIO_ENV, Scenario
 from loadgen.ws.runner import WsProcess, attach_ws_summary
@@ -180,8 +185,11 @@ def locust_environment(plan: RunPlan) -> dict[str, str]:
     environment = dict(os.environ)
     environment.pop("PERFSTACK_DISABLE", None)
     environment[BOUNDS_ENV] = ",".join(plan.bounds)
+    environment.pop(ARRIVAL_ENV, None)
     if plan.scenario is not None:
         environment[SCENARIO_ENV] = json.dumps(plan.scenario.to_dict())
+        if plan.scenario.arrival_source is not None:
+            environment[ARRIVAL_ENV] = plan.scenario.arrival_source.where()
     return environment
 
 

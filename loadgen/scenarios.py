@@ -13,11 +13,17 @@ Format (YAML)::
 A stage without a spawn rate (and no file-wide default) moves linearly from the
 previous stage's users to its own over its duration. Unknown keys are errors so a
 typo never silently changes a profile.
+
+Open model (docs/http-load.md): `{kind: arrival, rate: 200/s, duration: 2m}` starts
+iterations at that rate whatever the target does (`start_rate: 10/s` ramps linearly to
+`rate` over the stage), with at most `max_users` users in flight (file-wide or per stage,
+one pool for the run). Arrival stages are not mixed with user stages in one file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,24 +31,45 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from loadgen.arrival import ArrivalSchedule, ArrivalStage, parse_rate
 from perfstack.core.durations import parse_duration
 from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.yamlnodes import Node, RuleFileError, compose, invalid_yaml
 
 SCENARIO_ENV = "PERFSTACK_SCENARIO_JSON"  # how `perfstack run` hands the scenario to the shape
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
-STAGE_KINDS = ("ramp", "hold", "spike", "recovery")
-TOP_LEVEL_KEYS = {"name", "description", "spawn_rate", "stages"}
+ARRIVAL = "arrival"
+STAGE_KINDS = ("ramp", "hold", "spike", "recovery", ARRIVAL)
+TOP_LEVEL_KEYS = {"name", "description", "spawn_rate", "stages", "max_users"}
 RESERVED_KEYS = {"websocket"}
 STAGE_KEYS = {"kind", "duration", "users", "spawn_rate"}
+ARRIVAL_KEYS = {"kind", "duration", "rate", "start_rate", "max_users"}
+ARRIVAL_SPAWN_SECONDS = 0.25  # the pool of an arrival run is started within this
 
 
 @dataclass(frozen=True)
 class Stage:
     kind: str
     duration: float
-    users: int
+    users: int  # arrival stages: the pool (max_users)
     spawn_rate: float
+    rate: float = 0.0  # arrival stages: iterations/s at the stage's end ...
+    start_rate: float = 0.0  # ... and at its start
+
+
+@dataclass(frozen=True)
+class ArrivalSource:
+    """Where the scenario's first arrival stage is written: bad-input errors found later
+    (a locustfile with its own LoadTestShape) name this file, line and key."""
+
+    file: str
+    line: int
+    key: str
+
+    def where(self) -> str:
+        if not self.line:  # given as a flag: `--rate 200/s`
+            return f"{self.file} {self.key}"
+        return f"{self.file}:{self.line}: {self.key}"
 
 
 @dataclass(frozen=True)
@@ -52,6 +79,20 @@ class Scenario:
     description: str = ""
     source: str = ""
     websocket: Any = None
+    arrival_source: ArrivalSource | None = None
+
+    @property
+    def is_arrival(self) -> bool:
+        return any(stage.kind == ARRIVAL for stage in self.stages)
+
+    def arrival_schedule(self) -> ArrivalSchedule:
+        return ArrivalSchedule(
+            tuple(
+                ArrivalStage(stage.duration, stage.rate, stage.start_rate)
+                for stage in self.stages
+                if stage.kind == ARRIVAL
+            )
+        )
 
     @property
     def peak_users(self) -> int:
@@ -62,14 +103,22 @@ class Scenario:
         return sum(stage.duration for stage in self.stages)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "stages": [dataclasses.asdict(stage) for stage in self.stages],
         }
+        if self.arrival_source is not None:
+            data["arrival_source"] = dataclasses.asdict(self.arrival_source)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
-        return cls(name=data["name"], stages=tuple(Stage(**stage) for stage in data["stages"]))
+        source = data.get("arrival_source")
+        return cls(
+            name=data["name"],
+            stages=tuple(Stage(**stage) for stage in data["stages"]),
+            arrival_source=ArrivalSource(**source) if source else None,
+        )
 
     def scaled(self, users: int | None = None, duration: float | None = None) -> Scenario:
         """The same profile with peak users and/or total duration overridden, proportionally."""
@@ -81,8 +130,18 @@ class Scenario:
                 duration=stage.duration * time_factor,
                 users=max(1, round(stage.users * user_factor)) if stage.users else 0,
                 spawn_rate=stage.spawn_rate * user_factor / time_factor,
+                rate=stage.rate,
+                start_rate=stage.start_rate,
             )
             for stage in self.stages
+        )
+        return dataclasses.replace(self, stages=stages)
+
+    def with_pool(self, max_users: int) -> Scenario:
+        """An arrival scenario with another pool of users (--max-users)."""
+        spawn = max(1.0, max_users / ARRIVAL_SPAWN_SECONDS)
+        stages = tuple(
+            dataclasses.replace(stage, users=max_users, spawn_rate=spawn) for stage in self.stages
         )
         return dataclasses.replace(self, stages=stages)
 
@@ -98,6 +157,20 @@ class Scenario:
             if elapsed < stage_end:
                 return stage.users, stage.spawn_rate
         return None
+
+
+def arrival_scenario(
+    rate: float, duration: float, max_users: int | None, as_given: str = ""
+) -> Scenario:
+    """The open model from flags (`perfstack run --rate R --duration D [--max-users N]`)."""
+    pool = max_users if max_users is not None else max(1, math.ceil(rate))
+    spawn = max(1.0, pool / ARRIVAL_SPAWN_SECONDS)
+    stage = Stage(ARRIVAL, duration, pool, spawn, rate=rate, start_rate=rate)
+    return Scenario(
+        name="adhoc",
+        stages=(stage,),
+        arrival_source=ArrivalSource("--rate", 0, as_given or f"{rate:g}/s"),
+    )
 
 
 def ws_url_for_host(url: str, host: str) -> str:
@@ -156,10 +229,25 @@ def parse_scenario(text: str, source: str, default_name: str = "scenario") -> Sc
     stages_node = fields["stages"]
     if not stages_node.is_sequence or not stages_node.node.value:
         raise stages_node.error("expected a non-empty list of stages")
+    default_pool = _pool(fields["max_users"]) if "max_users" in fields else None
     stages: list[Stage] = []
     previous_users = 0
+    arrival: ArrivalSource | None = None
     for stage_node in stages_node.sequence():
-        stage = _stage(stage_node, default_rate, previous_users)
+        kind_node = stage_node.fields(None).get("kind") if stage_node.is_mapping else None
+        is_arrival = kind_node is not None and kind_node.is_scalar and kind_node.loaded() == ARRIVAL
+        if stages and (arrival is not None) != is_arrival:
+            raise (kind_node or stage_node).error(
+                "arrival stages (open model) and user stages (closed model) cannot be mixed "
+                "in one scenario"
+            )
+        if is_arrival:
+            stage = _arrival_stage(stage_node, default_pool, stages)
+            if arrival is None:
+                assert kind_node is not None
+                arrival = ArrivalSource(source, kind_node.line, kind_node.path)
+        else:
+            stage = _stage(stage_node, default_rate, previous_users)
         stages.append(stage)
         previous_users = stage.users
     if max(stage.users for stage in stages) == 0:
@@ -170,8 +258,57 @@ def parse_scenario(text: str, source: str, default_name: str = "scenario") -> Sc
         yaml.safe_load(yaml.serialize(fields["websocket"].node)) if "websocket" in fields else None
     )
     return Scenario(
-        name=name, stages=tuple(stages), description=description, source=source, websocket=websocket
+        name=name,
+        stages=tuple(stages),
+        description=description,
+        source=source,
+        websocket=websocket,
+        arrival_source=arrival,
     )
+
+
+def _arrival_stage(node: Node, default_pool: int | None, before: list[Stage]) -> Stage:
+    fields = node.fields(ARRIVAL_KEYS, required=("kind", "duration", "rate"))
+    duration_node = fields["duration"]
+    try:
+        duration = parse_duration(_value(duration_node))
+    except ValueError as error:
+        raise duration_node.error(str(error)) from error
+    rate = _rate(fields["rate"], allow_zero=False)
+    start_rate = _rate(fields["start_rate"], allow_zero=True) if "start_rate" in fields else rate
+    if "max_users" in fields:
+        pool = _pool(fields["max_users"])
+    elif default_pool is not None:
+        pool = default_pool
+    else:  # one second of arrivals in flight at the peak rate (docs/http-load.md)
+        pool = max(1, math.ceil(max(rate, start_rate)))
+    if before and before[-1].users != pool:
+        raise (fields.get("max_users") or node).error(
+            f"every arrival stage shares one pool of users: max_users {pool} differs from "
+            f"the {before[-1].users} of the stage before"
+        )
+    spawn = max(1.0, pool / ARRIVAL_SPAWN_SECONDS)
+    return Stage(ARRIVAL, duration, pool, spawn, rate=rate, start_rate=start_rate)
+
+
+def _rate(node: Node, allow_zero: bool) -> float:
+    value = _value(node)
+    try:
+        rate = parse_rate(value)
+    except ValueError as error:
+        raise node.error(str(error)) from error
+    if rate < 0 or (rate == 0 and not allow_zero) or not math.isfinite(rate):
+        raise node.expected(
+            "a rate >= 0 (e.g. 0/s)" if allow_zero else "a rate > 0 (e.g. 200/s)", value
+        )
+    return rate
+
+
+def _pool(node: Node) -> int:
+    value = _value(node)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise node.expected("a whole number >= 1", value)
+    return value
 
 
 def _stage(node: Node, default_rate: float | None, previous: int) -> Stage:

@@ -19,6 +19,8 @@ IMPORT_ERROR_PREFIX = "perfstack-locustfile-error: "
 SHAPE_CONFLICT_PREFIX = "perfstack-shape-conflict: "
 BOUNDS_ENV = "PERFSTACK_RUN_BOUNDS"  # the bounds flags `perfstack run` was given
 OUR_SHAPE = "PerfstackScenarioShape"  # loadgen/locust/shape.py, which plays --scenario
+# where the run's arrival stages are written (`file:line: key`, or the --rate flag)
+ARRIVAL_ENV = "PERFSTACK_ARRIVAL_SOURCE"
 
 
 def describe_import_error(path: str, error: BaseException) -> str:
@@ -39,10 +41,16 @@ def describe_import_error(path: str, error: BaseException) -> str:
     return f"{where}: cannot import locustfile: {type(error).__name__}: {message}".rstrip(": ")
 
 
-def shape_conflict(path: str, shapes: list[Any], bounds: str) -> str | None:
+def shape_conflict(path: str, shapes: list[Any], bounds: str, arrival: str = "") -> str | None:
     """The one-line refusal when the locustfile has its own LoadTestShape and the user gave
-    bounds the shape would override (Locust lets a shape ignore -u, -r and -t)."""
+    bounds the shape would override (Locust lets a shape ignore -u, -r and -t), or arrival
+    stages (`arrival`: where they are written), which need perfstack's shape."""
     own = [type(shape).__name__ for shape in shapes if type(shape).__name__ != OUR_SHAPE]
+    if own and arrival:
+        return (
+            f"{arrival}: arrival stages start the iterations themselves, but {path} defines "
+            f"its own load shape {own[0]}: remove the shape class, or use user stages"
+        )
     given = [flag for flag in bounds.split(",") if flag]
     if not own or not given:
         return None
@@ -69,7 +77,12 @@ def main(argv: list[str]) -> None:
             sys.stderr.write(IMPORT_ERROR_PREFIX + describe_import_error(path, error) + "\n")
             sys.stderr.flush()
             os._exit(ExitCode.LOCUSTFILE_IMPORT)
-        conflict = shape_conflict(path, list(loaded[1]), os.environ.get(BOUNDS_ENV, ""))
+        conflict = shape_conflict(
+            path,
+            list(loaded[1]),
+            os.environ.get(BOUNDS_ENV, ""),
+            os.environ.get(ARRIVAL_ENV, ""),
+        )
         if conflict is not None:
             sys.stderr.write(SHAPE_CONFLICT_PREFIX + conflict + "\n")
             sys.stderr.flush()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import gevent
 
+from loadgen.locust.arrival_run import ArrivalRun
 from loadgen.locust.in_flight import InFlight
 from loadgen.locust.run_end import plan_of
 from loadgen.locust.settings import PluginSettings
@@ -37,6 +38,7 @@ class LiveRun(Protocol):
     identity: RunIdentity | None
     start: float | None
     health: GeneratorHealth
+    arrival: ArrivalRun | None
 
     def requests_in_flight(self) -> InFlight: ...
 
@@ -75,12 +77,24 @@ def live_snapshot(run: LiveRun, environment: Environment, now: float) -> dict[st
         "p95_seconds": p95_ms / 1000.0 if p95_ms else None,
         "error_ratio": total.fail_ratio,
         "prometheus_url": run.settings.prometheus_url,
-        "saturated": run.health.was_saturated,
+        "saturated": run.health.was_saturated or _fell_behind(getattr(run, "arrival", None)),
         # what the countdown follows: the planned length when known; a load shape that
         # states none decides alone when the run ends
         "planned_seconds": plan.seconds if plan is not None else None,
         "shape": plan.shape if plan is not None else None,
+        **_arrival_fields(getattr(run, "arrival", None)),
     }
+
+
+def _fell_behind(arrival: ArrivalRun | None) -> bool:
+    return arrival is not None and arrival.any_behind()
+
+
+def _arrival_fields(arrival: ArrivalRun | None) -> dict[str, Any]:
+    if arrival is None:
+        return {}
+    scheduled, dropped = arrival.live_counts()
+    return {"scheduled_iterations": scheduled, "dropped_iterations": dropped}
 
 
 def write_json_atomically(path: Path, data: dict[str, Any]) -> None:

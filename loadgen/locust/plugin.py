@@ -21,7 +21,8 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadgen.annotations import Annotator
-from loadgen.locust import in_flight
+from loadgen.locust import in_flight, pacing
+from loadgen.locust.arrival_run import ARRIVAL_CLOCK, ArrivalRun, arrival_scenario
 from loadgen.locust.greenlet_lag import GreenletLagTicker
 from loadgen.locust.listener import RecorderListener
 from loadgen.locust.live_status import LiveStatusWriter
@@ -35,7 +36,7 @@ from perfstack.core.identity import RunIdentity, new_testid
 from perfstack.core.record import joined_with_existing, write_record, write_record_file
 from perfstack.metrics.health import GeneratorHealth
 from perfstack.metrics.registry import Registry
-from perfstack.metrics.schema import RunMetrics
+from perfstack.metrics.schema import ArrivalMetrics, RunMetrics
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import RemoteWritePusher
 
@@ -43,10 +44,13 @@ RUN_MESSAGE = "perfstack_run"
 STOP_MESSAGE = "perfstack_stop"
 NAMES_MESSAGE = "perfstack_names"  # worker -> master: new request names
 NAMES_ANSWER = "perfstack_names_answer"  # master -> worker: which of them are admitted
+SCHEDULE_DONE = "perfstack_schedule_done"  # worker -> master: its share of the arrivals played
 FINAL_REPORT_TIMEOUT = 15.0
 NAMES_SETTLE_TIMEOUT = 3.0  # at the end, how long a worker waits for answers about new names
 REPORT_KEY = "perfstack"
 IN_FLIGHT_KEY = "perfstack_in_flight"  # in every worker report: [count, oldest age in s]
+# in every worker report of an arrival run: [scheduled, dropped, fell behind (0/1)]
+ARRIVAL_KEY = "perfstack_arrival"
 log = logging.getLogger("perfstack")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per push drowns Locust's log
 
@@ -95,6 +99,21 @@ class PluginRun:
         self._settler: gevent.Greenlet | None = None
         self.stop_watch: in_flight.StopWatch | None = None
         self.worker_in_flight: dict[str, in_flight.InFlight] = {}  # client id -> last report
+        # open model (arrival stages) or, failing that, closed-model users paced by
+        # constant_throughput/constant_pacing: both know each iteration's intended start
+        scenario = arrival_scenario()
+        plays = self.role != "master"
+        self.arrival = ArrivalRun(scenario, environment.user_classes, plays) if scenario else None
+        self.paced = (
+            pacing.arm_user_classes(environment.user_classes)
+            if plays and self.arrival is None
+            else []
+        )
+        self.recorder.correcting = self.arrival is not None or bool(self.paced)
+        if self.arrival is not None and plays:
+            counts = self.arrival.counts
+            ArrivalMetrics(self.registry, lambda: (counts.scheduled, counts.dropped))
+            self.health.behind = self.arrival.behind
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self) -> None:
@@ -104,6 +123,7 @@ class PluginRun:
         listeners.test_stopping.add_listener(self.on_test_stopping)
         listeners.test_stop.add_listener(self.on_test_stop)
         listeners.quit.add_listener(self.on_quit)
+        listeners.spawning_complete.add_listener(self.on_spawning_complete)
         if self.role != "master":
             self.request_listener.attach()
             self.stop_watch = in_flight.StopWatch(in_flight.FrameCodes())
@@ -115,6 +135,7 @@ class PluginRun:
             listeners.report_to_master.add_listener(self.on_report_to_master)
         if self.role == "master" and runner is not None:
             runner.register_message(NAMES_MESSAGE, self.on_names_question)
+            runner.register_message(SCHEDULE_DONE, self.on_schedule_done)
             listeners.worker_report.add_listener(self.on_worker_report)
 
     # -- run lifecycle ----------------------------------------------------------------------------
@@ -138,9 +159,13 @@ class PluginRun:
             options = environment.parsed_options
             if options is not None:  # copied into every worker's options with the spawn message
                 options.perfstack_testid = testid
-            if self.role == "master" and environment.runner is not None:
+            if isinstance(environment.runner, MasterRunner):
+                # each worker plays every n-th slot of the schedule: its place among them
+                clients = sorted(client.id for client in environment.runner.clients.all)
+                parts = {client: index for index, client in enumerate(clients)}
                 environment.runner.send_message(
-                    RUN_MESSAGE, {"testid": testid, "scenario": scenario, "start": self.start}
+                    RUN_MESSAGE,
+                    {"testid": testid, "scenario": scenario, "start": self.start, "parts": parts},
                 )
         self.identity = RunIdentity.create(
             scenario=scenario, generator="locust", testid=testid or None
@@ -170,6 +195,39 @@ class PluginRun:
 
     def on_run_message(self, environment: Environment, msg: Any, **_: Any) -> None:
         self._received = dict(msg.data or {})
+        parts = self._received.get("parts") or {}
+        client_id = getattr(environment.runner, "client_id", None)
+        if self.arrival is not None and client_id in parts:
+            self.arrival.part, self.arrival.parts = int(parts[client_id]), len(parts)
+
+    def on_spawning_complete(self, **_: Any) -> None:
+        """An arrival run's schedule starts once the pool of users is up (a slot due while
+        users are still spawning would count as dropped for want of them); the run ends
+        (the shape, ARRIVAL_CLOCK) once every process has played its share."""
+        runner = self.environment.runner
+        if self.arrival is None or runner is None:
+            return
+        if self.role != "worker" and ARRIVAL_CLOCK.epoch is None:
+            ARRIVAL_CLOCK.epoch = time.time()
+        if self.role == "master":
+            return
+        self.arrival.start(lambda: runner.user_count, self._schedule_played)
+
+    def _schedule_played(self) -> None:
+        runner = self.environment.runner
+        if self.role == "worker" and runner is not None:
+            runner.send_message(SCHEDULE_DONE, {})
+        else:
+            ARRIVAL_CLOCK.finished = True
+
+    def on_schedule_done(self, environment: Environment, msg: Any, **_: Any) -> None:
+        runner = environment.runner
+        if self.arrival is None or not isinstance(runner, MasterRunner):
+            return
+        self.arrival.finished_parts.add(str(msg.node_id))
+        expected = {client.id for client in runner.clients.all}
+        if expected <= self.arrival.finished_parts:
+            ARRIVAL_CLOCK.finished = True
 
     def on_test_stopping(self, environment: Environment, **_: Any) -> None:
         """Before Locust kills the users: which of Locust's ends began the stop (swarms), and
@@ -191,6 +249,8 @@ class PluginRun:
 
     def on_test_stop(self, environment: Environment, **_: Any) -> None:
         self.end = time.time()
+        if self.arrival is not None:
+            self.arrival.stop()
         if self.role == "worker":
             self._settle_names_then_report()
             return
@@ -299,6 +359,9 @@ class PluginRun:
     def on_report_to_master(self, client_id: str, data: dict[str, Any]) -> None:
         flights = self.requests_in_flight()
         data[IN_FLIGHT_KEY] = [flights.count, flights.oldest_seconds]
+        if self.arrival is not None:
+            counts = self.arrival.counts
+            data[ARRIVAL_KEY] = [counts.scheduled, counts.dropped, int(self.arrival.fell_behind)]
         if not self.final_report_due:
             return  # exact histograms travel once, with the report that follows test_stop
         self.final_report_due = False
@@ -311,16 +374,26 @@ class PluginRun:
             "saturated": self.health.was_saturated,
             "samples_dropped": self.pusher.stats.dropped_total if self.pusher else 0,
         }
+        if self.arrival is not None:
+            data[REPORT_KEY]["arrival"] = {
+                **self.arrival.counts.to_json(),
+                "fell_behind": self.arrival.fell_behind,
+            }
 
     def on_worker_report(self, client_id: str, data: dict[str, Any]) -> None:
         flights = data.get(IN_FLIGHT_KEY)
         if isinstance(flights, list) and len(flights) == 2:
             self.worker_in_flight[client_id] = in_flight.InFlight(int(flights[0]), flights[1])
+        live = data.get(ARRIVAL_KEY)
+        if self.arrival is not None and isinstance(live, list) and len(live) == 3:
+            self.arrival.worker_live[client_id] = [int(value) for value in live]
         report = data.get(REPORT_KEY)
         if not report:
             return
         self.recorder.merge_deltas(report["deltas"])
         self.worker_reports[report["instance"] or client_id] = report
+        if self.arrival is not None and isinstance(report.get("arrival"), dict):
+            self.arrival.worker_counts[report["instance"] or client_id] = report["arrival"]
         if report.get("final"):
             self.final_reports_from.add(client_id)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from loadgen.annotations import grafana_url
+from loadgen.locust.arrival_run import ArrivalRun
 from loadgen.locust.names import AgreedNames, NameGuard
-from loadgen.locust.recorder import RequestRecorder
+from loadgen.locust.recorder import RequestRecorder, keyed
 from loadgen.locust.run_end import ending, plan_of
 from loadgen.locust.settings import PluginSettings
 from loadgen.locust.swarms import Swarms
@@ -35,6 +36,7 @@ class FinishedRun(Protocol):
     pusher: RemoteWritePusher | None
     worker_reports: dict[str, dict[str, Any]]
     swarms: Swarms
+    arrival: ArrivalRun | None  # read with getattr: optional
 
 
 def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
@@ -51,7 +53,10 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
     status, message = ending(
         plan_of(run.environment), swarms.last_stopped_by, swarms.load_before_stop
     )
-    return RunRecord(
+    playing = getattr(run, "arrival", None)  # absent from runs built before arrival stages
+    arrival = playing.summary(own=run.role == "local") if playing is not None else None
+    overall_corrected = run.recorder.overall_corrected()
+    record = RunRecord(
         testid=run.identity.testid,
         scenario=run.identity.scenario,
         generator="locust",
@@ -68,10 +73,15 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
         names={name: NameStats.from_json(values) for name, values in names.items()},
         percentiles=overall,
         histogram=run.recorder.overall().bins(),
+        corrected_percentiles=keyed(overall_corrected.percentiles())
+        if overall_corrected is not None
+        else {},
+        dropped_iterations=int(arrival["dropped"]) if arrival else 0,
         name_overflow=name_overflow,
         samples_dropped=own_dropped + sum(int(r.get("samples_dropped", 0)) for r in reports),
         generator_saturated=run.health.was_saturated
-        or any(bool(r.get("saturated")) for r in reports),
+        or any(bool(r.get("saturated")) for r in reports)
+        or bool(arrival and arrival["saturated"]),
         prometheus_url=run.settings.prometheus_url,
         grafana_url=grafana_url(run.settings.state_dir),
         exit_status=status,
@@ -89,3 +99,6 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
             "names_partial": decided_alone > 0,
         },
     )
+    if arrival is not None:
+        record.extra["arrival"] = arrival
+    return record

@@ -14,7 +14,10 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from gevent import getcurrent
+
 from loadgen.locust.classify import classify
+from loadgen.locust.lag import ATTRIBUTE as LAG_ATTRIBUTE
 from loadgen.locust.names import OVERFLOW_NAME, AgreedNames, NameGuard
 from perfstack.core.record import PERCENTILE_KEYS
 from perfstack.metrics.batch_histogram import CEILING_MS
@@ -29,12 +32,20 @@ RawKey = tuple[str, str, int | None]  # name as Locust gave it, method, status c
 class MethodTotals:
     """Exact latency histogram and failure count of one request name under one method."""
 
-    __slots__ = ("failures", "latency", "untimed")
+    __slots__ = ("corrected", "failures", "latency", "untimed")
 
     def __init__(self) -> None:
         self.latency = LatencyRecorder()
         self.failures = 0
         self.untimed = 0  # requests Locust reported without a usable response time
+        # from each request's intended start (loadgen/locust/lag.py); None when the run
+        # knows no intended starts
+        self.corrected: LatencyRecorder | None = None
+
+    def corrected_recorder(self) -> LatencyRecorder:
+        if self.corrected is None:
+            self.corrected = LatencyRecorder()
+        return self.corrected
 
     @property
     def requests(self) -> int:
@@ -71,6 +82,16 @@ class NameTotals:
             merged.merge(totals.latency)
         return merged
 
+    @property
+    def corrected(self) -> LatencyRecorder | None:
+        parts = [t.corrected for t in self.methods.values() if t.corrected is not None]
+        if not parts:
+            return None
+        merged = LatencyRecorder()
+        for part in parts:
+            merged.merge(part)
+        return merged
+
 
 class _FlushFirst(Collector):
     """Registered before every other collector: each push sees all requests so far."""
@@ -102,6 +123,10 @@ class RequestRecorder:
         self._pending: dict[RawKey, list[float]] = {}
         self._pending_failures: list[tuple[str, str, int | None, BaseException]] = []
         self._failure_children: dict[tuple[str, str, str], Any] = {}
+        # set when the run knows intended starts (arrival stages, paced users): each
+        # request then also records its corrected latency
+        self.correcting = False
+        self._pending_corrected: dict[RawKey, list[float]] = {}
 
     def on_request(
         self,
@@ -126,10 +151,19 @@ class RequestRecorder:
         pending.append(response_time)
         if exception is not None:
             self._pending_failures.append((name, request_type, key[2], exception))
+        if self.correcting:
+            lag = getattr(getcurrent(), LAG_ATTRIBUTE, None)
+            corrected = self._pending_corrected.get(key)
+            if corrected is None:
+                corrected = self._pending_corrected[key] = []
+            corrected.append(
+                response_time if lag is None or response_time is None else response_time + lag
+            )
 
     def flush(self) -> None:
         pending, self._pending = self._pending, {}
         failures, self._pending_failures = self._pending_failures, []
+        corrected, self._pending_corrected = self._pending_corrected, {}
         for raw_key, values in pending.items():
             name, method, status_code = raw_key
             name, method = as_text(name), as_text(method)
@@ -163,6 +197,15 @@ class RequestRecorder:
             if counter is None:
                 counter = self._failure_children[key] = self.metrics.failures.labels(*key)
             counter.inc()
+        for raw_key, values in corrected.items():
+            name, method = as_text(raw_key[0]), as_text(raw_key[1])
+            label = self.guard.resolve(name, count=0)  # counted with its request above
+            if label is None:
+                self._pending_corrected.setdefault(raw_key, []).extend(values)
+                continue
+            timed = usable_times(values)
+            self._totals(label).of(method).corrected_recorder().record_milliseconds(timed)
+            self.metrics.corrected.add_batch((label, method), timed)
 
     def _totals(self, label: str) -> NameTotals:
         totals = self.totals.get(label)
@@ -182,6 +225,7 @@ class RequestRecorder:
         names = {
             name: {
                 method: [t.latency.encode(), t.failures, t.untimed]
+                + ([t.corrected.encode()] if t.corrected is not None else [])
                 for method, t in totals.methods.items()
             }
             for name, totals in taken.items()
@@ -201,8 +245,13 @@ class RequestRecorder:
             self.errors_by_type[error_type] = self.errors_by_type.get(error_type, 0) + int(count)
         for name, methods in deltas.get("names", {}).items():
             decoded = {
-                method: (LatencyRecorder.decode(encoded), int(failures), int(untimed))
-                for method, (encoded, failures, untimed) in methods.items()
+                method: (LatencyRecorder.decode(values[0]), int(values[1]), int(values[2]))
+                for method, values in methods.items()
+            }
+            corrected = {
+                method: LatencyRecorder.decode(values[3])
+                for method, values in methods.items()
+                if len(values) > 3
             }
             # each worker caps the names it saw first; the master caps their union the
             # same way, so the record keeps at most cap + 1 names
@@ -216,6 +265,8 @@ class RequestRecorder:
                 into.latency.merge(latency)
                 into.failures += failures
                 into.untimed += untimed
+                if method in corrected:
+                    into.corrected_recorder().merge(corrected[method])
 
     def counts(self) -> tuple[int, int]:
         """(requests, failures) recorded so far, over every name (a master: merged so far)."""
@@ -232,15 +283,30 @@ class RequestRecorder:
                 merged.merge(method.latency)
         return merged
 
+    def overall_corrected(self) -> LatencyRecorder | None:
+        self.flush()
+        parts = [
+            method.corrected
+            for totals in self.totals.values()
+            for method in totals.methods.values()
+            if method.corrected is not None
+        ]
+        if not parts:
+            return None
+        merged = LatencyRecorder()
+        for part in parts:
+            merged.merge(part)
+        return merged
+
     def summary(self) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
         """Per-name {requests, failures, percentiles, methods} (`methods`: the same figures
         per method) and overall percentiles, keyed p50..max."""
         overall = self.overall()
         names = {
             name: {
-                **figures(totals.requests, totals.failures, totals.latency),
+                **figures(totals.requests, totals.failures, totals.latency, totals.corrected),
                 "methods": {
-                    method: figures(t.requests, t.failures, t.latency)
+                    method: figures(t.requests, t.failures, t.latency, t.corrected)
                     for method, t in sorted(totals.methods.items())
                 },
             }
@@ -256,15 +322,32 @@ class RequestRecorder:
                 self.metrics.publish_run_quantiles(name, latency.percentiles())
         if overall.count:
             self.metrics.publish_run_quantiles(OVERALL_NAME, overall.percentiles())
+        for name, totals in self.totals.items():
+            corrected = totals.corrected
+            if corrected is not None and corrected.count:
+                self.metrics.publish_run_quantiles(name, corrected.percentiles(), corrected=True)
+        overall_corrected = self.overall_corrected()
+        if overall_corrected is not None and overall_corrected.count:
+            self.metrics.publish_run_quantiles(
+                OVERALL_NAME, overall_corrected.percentiles(), corrected=True
+            )
 
 
-def figures(requests: int, failures: int, latency: LatencyRecorder) -> dict[str, Any]:
-    return {
+def figures(
+    requests: int,
+    failures: int,
+    latency: LatencyRecorder,
+    corrected: LatencyRecorder | None = None,
+) -> dict[str, Any]:
+    result = {
         "requests": requests,
         "failures": failures,
         "percentiles": keyed(latency.percentiles()),
         "histogram": latency.bins(),
     }
+    if corrected is not None and corrected.count:
+        result["corrected_percentiles"] = keyed(corrected.percentiles())
+    return result
 
 
 def keyed(percentiles: dict[float, float]) -> dict[str, float]:

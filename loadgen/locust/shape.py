@@ -12,6 +12,7 @@ import os
 from locust import LoadTestShape
 
 import loadgen.locust.plugin  # noqa: F401  (the plugin rides along with the shape)
+from loadgen.locust.arrival_run import ARRIVAL_CLOCK, NEVER_READY_SECONDS
 from loadgen.scenarios import SCENARIO_ENV, Scenario
 
 
@@ -30,4 +31,15 @@ class PerfstackScenarioShape(LoadTestShape):
     def tick(self) -> tuple[int, float] | None:
         if self.scenario is None:
             return None
+        if self.scenario.is_arrival:
+            return self._arrival_tick()
         return self.scenario.target_at(self.get_run_time())
+
+    def _arrival_tick(self) -> tuple[int, float] | None:
+        """The pool of users, from the start until the schedule (which starts once they are
+        all up, loadgen/locust/arrival_run.py) is over."""
+        assert self.scenario is not None
+        pool = (self.scenario.peak_users, self.scenario.stages[0].spawn_rate)
+        if ARRIVAL_CLOCK.finished:
+            return None
+        return pool if self.get_run_time() < self.scenario.duration + NEVER_READY_SECONDS else None

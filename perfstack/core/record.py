@@ -35,6 +35,10 @@ class MethodStats:
     # records written before it was kept have none. Keyword-only: NameStats(requests,
     # failures, percentiles, methods) stays as it was
     histogram: list[list[float]] = field(default_factory=list, kw_only=True)
+    # from each request's intended start (docs/http-load.md); empty when the run knew none.
+    # Keyword-only, so positional construction (requests, failures, percentiles, methods)
+    # keeps its meaning
+    corrected_percentiles: dict[str, float] = field(default_factory=dict, kw_only=True)
 
 
 @dataclass
@@ -77,6 +81,9 @@ class RunRecord:
     names: dict[str, NameStats] = field(default_factory=dict)
     percentiles: dict[str, float] = field(default_factory=dict)
     histogram: list[list[float]] = field(default_factory=list)  # over all requests
+    corrected_percentiles: dict[str, float] = field(default_factory=dict, kw_only=True)
+    # arrival-rate runs: iterations due on the schedule that no free user could start
+    dropped_iterations: int = field(default=0, kw_only=True)
     name_overflow: int = 0
     samples_dropped: int = 0
     generator_saturated: bool = False
@@ -106,6 +113,10 @@ class RunRecord:
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["duration"] = self.duration
+        for stats in data["names"].values():  # per name only when the run had them
+            for figures in (stats, *stats["methods"].values()):
+                if not figures["corrected_percentiles"]:
+                    del figures["corrected_percentiles"]
         return data
 
     @classmethod
@@ -142,10 +153,12 @@ def _counts(where: str, stats: Any) -> dict[str, Any]:
         _is_kind(stats.get(k, 0), "a whole number") for k in ("requests", "failures")
     ):
         raise ValueError(f"{where}: expected requests and failures as numbers")
-    if not isinstance(stats.get("percentiles", {}), dict):
-        raise ValueError(f"{where}.percentiles: expected an object")
+    for key in ("percentiles", "corrected_percentiles"):
+        if not isinstance(stats.get(key, {}), dict):
+            raise ValueError(f"{where}.{key}: expected an object")
     _check_histogram(f"{where}.histogram", stats.get("histogram", []))
-    return {k: stats[k] for k in ("requests", "failures", "percentiles", "histogram") if k in stats}
+    keys = ("requests", "failures", "percentiles", "corrected_percentiles", "histogram")
+    return {k: stats[k] for k in keys if k in stats}
 
 
 def _check_histogram(where: str, bins: Any) -> None:
@@ -172,6 +185,8 @@ _FIELD_KINDS = {
     "names": "an object",
     "percentiles": "an object",
     "histogram": "a list",
+    "corrected_percentiles": "an object",
+    "dropped_iterations": "a whole number",
     "name_overflow": "a whole number",
     "samples_dropped": "a whole number",
     "generator_saturated": "true or false",

@@ -21,6 +21,12 @@ DURATION = (
 )
 REQUESTS = ("loadgen_http_requests", "HTTP requests completed, by status.")
 LABELS = ("name", "method", "status")
+CORRECTED = (
+    "loadgen_http_request_corrected_duration_seconds",
+    "HTTP request duration from the request's intended start (coordinated omission "
+    "corrected), in seconds.",
+)
+CORRECTED_LABELS = ("name", "method")
 # Response times (ms) are counted within [0, CEILING_MS]: a negative one (a custom client
 # timing with a clock that stepped back) would make `_sum` fall, which rate() reads as a
 # counter reset; the ceiling keeps a batch's sum finite (and converting it to us exact).
@@ -37,15 +43,21 @@ class _Series:
 
 
 class BatchHistogram(Collector):
-    def __init__(self, buckets: Sequence[float]) -> None:
+    def __init__(
+        self,
+        buckets: Sequence[float],
+        family: tuple[str, str] = DURATION,
+        requests: tuple[str, str] | None = REQUESTS,
+        labels: tuple[str, ...] = LABELS,
+    ) -> None:
+        """`requests`: the counter family sharing its count (None: the histogram alone)."""
+        self._family, self._requests, self._labels = family, requests, labels
         bounds = sorted(float(b) for b in buckets if not math.isinf(float(b)))
         self._bounds_ms = [largest_ms_within(bound) for bound in bounds]
         self._le = [go_float(b) for b in (*bounds, math.inf)]
-        self._series: dict[tuple[str, str, str], _Series] = {}
+        self._series: dict[tuple[str, ...], _Series] = {}
 
-    def add_batch(
-        self, key: tuple[str, str, str], values_ms: list[float], untimed: int = 0
-    ) -> None:
+    def add_batch(self, key: tuple[str, ...], values_ms: list[float], untimed: int = 0) -> None:
         """Count `values_ms` (milliseconds, as Locust reports them; sorted and clamped to
         [0, CEILING_MS] in place), and `untimed` requests that had no response time in the
         request counter only."""
@@ -75,8 +87,10 @@ class BatchHistogram(Collector):
         return iter(())  # names are declared in perfstack.metrics.schema / docs/metrics.md
 
     def collect(self) -> Iterator[Any]:
-        histogram = HistogramFamily(*DURATION, labels=LABELS)
-        counter = CounterFamily(*REQUESTS, labels=LABELS)
+        if not self._series and self._requests is None:
+            return  # never fed: no family at all (the corrected one in a plain run)
+        histogram = HistogramFamily(*self._family, labels=self._labels)
+        counter = CounterFamily(*(self._requests or REQUESTS), labels=self._labels)
         for key, series in list(self._series.items()):
             running, cumulative = 0, []
             for le, count in zip(self._le, series.counts, strict=True):
@@ -85,7 +99,8 @@ class BatchHistogram(Collector):
             histogram.add_metric(key, cumulative, series.total)
             counter.add_metric(key, running + series.untimed)
         yield histogram
-        yield counter
+        if self._requests is not None:
+            yield counter
 
 
 def largest_ms_within(bound: float) -> float:

@@ -93,6 +93,9 @@ class GeneratorHealth(Collector):
         self._history: deque[tuple[float, float]] = deque()
         self._lock = threading.Lock()
         self.was_saturated = False  # sticky: for the run record
+        # another reason the generator cannot keep up, asked at each collection: an
+        # arrival-rate run starting fewer iterations than its schedule asks
+        self.behind: Callable[[], bool] | None = None
         self.max_utilization = 0.0
         if ticker:
             ticker.start()
@@ -133,6 +136,7 @@ class GeneratorHealth(Collector):
         with self._lock:
             now, cpu = self._clock(), self._cpu_seconds()
             utilization, saturated = self._utilization_and_saturation(now, cpu)
+            saturated = saturated or (self.behind is not None and self.behind())
             self.max_utilization = max(self.max_utilization, utilization)
             self.was_saturated = self.was_saturated or saturated
         rss = float(self._process.memory_info().rss)
@@ -155,7 +159,8 @@ class GeneratorHealth(Collector):
         )
         yield GaugeFamily(
             "loadgen_generator_saturated",
-            "1 when the generator used more than 90% of one core over the last 10 s.",
+            "1 when the generator used more than 90% of one core over the last 10 s, or (arrival"
+            " stages) started fewer than 95% of the iterations due in the last 10 s.",
             1.0 if saturated else 0.0,
         )
 

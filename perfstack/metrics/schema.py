@@ -14,9 +14,12 @@ including point masses (a fixed-latency endpoint) where the estimate sits at lo 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from perfstack.core.record import PERCENTILE_KEYS
-from perfstack.metrics.batch_histogram import BatchHistogram
+from perfstack.metrics.batch_histogram import CORRECTED, CORRECTED_LABELS, BatchHistogram
+from perfstack.metrics.families import Collector, CounterFamily
 from perfstack.metrics.labelled import Counter, Gauge
 from perfstack.metrics.registry import Registers
 
@@ -68,6 +71,10 @@ class HttpMetrics:
     def __init__(self, registry: Registers, buckets: tuple[float, ...] = LATENCY_BUCKETS) -> None:
         self.duration = BatchHistogram(buckets)
         registry.register(self.duration)
+        # fed only when the run knows intended starts (arrival stages, paced users): a
+        # second family, not a label, so every existing sum by (le) stays as it was
+        self.corrected = BatchHistogram(buckets, CORRECTED, None, CORRECTED_LABELS)
+        registry.register(self.corrected)
         self.failures = Counter(
             "loadgen_http_request_failures",
             "HTTP requests that failed, by error type.",
@@ -89,9 +96,45 @@ class HttpMetrics:
             registry=registry,
         )
 
-    def publish_run_quantiles(self, name: str, quantiles: dict[float, float]) -> None:
+        self.corrected_run_quantiles = Gauge(
+            "loadgen_http_request_corrected_duration_run_seconds",
+            "Exact corrected request duration quantiles over the whole run (published at run end).",
+            ("name", "quantile"),
+            registry=registry,
+        )
+
+    def publish_run_quantiles(
+        self, name: str, quantiles: dict[float, float], corrected: bool = False
+    ) -> None:
+        gauge = self.corrected_run_quantiles if corrected else self.run_quantiles
         for q, seconds in quantiles.items():
-            self.run_quantiles.labels(name, QUANTILE_LABELS[q]).set(seconds)
+            gauge.labels(name, QUANTILE_LABELS[q]).set(seconds)
+
+
+class ArrivalMetrics(Collector):
+    """Arrival-rate runs: iterations due on the schedule so far and those dropped (no user
+    free at the intended start), read from `counts()` -> (scheduled, dropped) at each
+    collection. Only a process playing a schedule registers it."""
+
+    def __init__(self, registry: Registers, counts: Callable[[], tuple[int, int]]) -> None:
+        self._counts = counts
+        registry.register(self)
+
+    def describe(self) -> Iterator[Any]:
+        return iter(())
+
+    def collect(self) -> Iterator[Any]:
+        scheduled, dropped = self._counts()
+        yield CounterFamily(
+            "loadgen_scheduled_iterations",
+            "Iterations due on the arrival-rate schedule so far.",
+            scheduled,
+        )
+        yield CounterFamily(
+            "loadgen_dropped_iterations",
+            "Iterations not started: no user was free at their intended start.",
+            dropped,
+        )
 
 
 class RunMetrics:

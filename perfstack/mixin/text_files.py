@@ -94,6 +94,10 @@ objectives:
   - name: throughput
     sli: throughput
     pass: ">= 1rps"          # the demo mix is light: users pause between requests
+  - name: dropped iterations
+    sli: dropped_iterations_ratio  # open model only (arrival stages); skipped otherwise
+    pass: "<= 0"           # any iteration no user was free to start: WARN ...
+    warn: "<= 1%"          # ... over 1%: FAIL, the generator could not keep the rate
   - name: WebSocket connect success
     sli: ws_connect_success_ratio
     pass: ">= 90%"

@@ -92,6 +92,32 @@ objectives:
     assert result.skipped[0].reason == "not for scenario gatetest (only for peak)"
 
 
+def test_open_model_objectives_are_judged_only_for_arrival_runs(run_data, stack) -> None:
+    text = """
+objectives:
+  - {name: drops, sli: dropped_iterations_ratio, pass: "<= 0", warn: "<= 1%", min_samples: 1}
+  - {name: p95, sli: latency_p95, corrected: true, pass: "< 1s", min_samples: 1}
+"""
+    run, record = http_run(run_data)
+    result = evaluate(stack, text, record)
+    # a closed-model run: no arrival stages, so no dropped iterations to judge; and no
+    # intended starts, so the corrected latency is NO_DATA, never a pass
+    assert [s.name for s in result.skipped] == ["drops"]
+    assert "no arrival-rate (open model) load" in result.skipped[0].reason
+    assert [(r.objective.name, r.status) for r in result.objectives] == [("p95", Status.NO_DATA)]
+    run.write(
+        run.counter("loadgen_scheduled_iterations_total", 1000),
+        run.counter("loadgen_dropped_iterations_total", 5),
+    )
+    arrival = run.record(
+        requests=995, corrected_percentiles={"p95": 0.5}, extra={"arrival": {"dropped": 5}}
+    )
+    results = {r.objective.name: r for r in evaluate(stack, text, arrival).objectives}
+    assert results["drops"].status is Status.WARN and results["drops"].value == 0.005
+    assert results["p95"].status is Status.PASS and results["p95"].value == 0.5
+    assert results["p95"].source == "run record"
+
+
 def test_record_percentiles_win_over_the_histogram(run_data, stack) -> None:
     _, record = http_run(run_data, percentiles={"p95": 0.333})
     text = "objectives:\n  - {name: p95, sli: latency_p95, pass: '< 1s'}\n"

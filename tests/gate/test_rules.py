@@ -171,6 +171,17 @@ ONE_OBJECTIVE = "objectives:\n  - name: a\n    sli: throughput\n    pass: '> 1'\
             "f.yaml:5: ",
             "invalid YAML: non-printable character U+0001 is not allowed",
         ),
+        (
+            "objectives:\n  - name: a\n    sli: latency_mean\n    corrected: true\n"
+            "    pass: '< 1s'\n",
+            "f.yaml:4: objectives[0].corrected",
+            "the latency_mean SLI has no corrected form",
+        ),
+        (
+            "objectives:\n  - name: a\n    query: up\n    corrected: true\n    pass: '< 1'\n",
+            "f.yaml:4: objectives[0].corrected",
+            "'corrected' applies to a built-in latency 'sli'",
+        ),
     ],
 )
 def test_errors_name_file_line_and_key(text: str, where: str, what: str) -> None:
@@ -207,3 +218,18 @@ def test_an_unusable_variable_override_is_a_usage_error() -> None:
             "objectives:\n  - {name: a, sli: throughput, pass: '> 1'}\n", "f", {"testid": "x"}
         )
     assert caught.value.exit_code == ExitCode.USAGE
+
+
+def test_corrected_latency_reads_the_corrected_shorthand() -> None:
+    rules = parse_rules(
+        "objectives:\n"
+        "  - {name: a, sli: latency_p99, corrected: true, pass: '< 1s', request: /x}\n"
+        "  - {name: b, sli: latency_p99, corrected: false, pass: '< 1s'}\n",
+        "f.yaml",
+    )
+    corrected, plain = rules.objectives
+    assert (corrected.sli, corrected.request, plain.sli) == (
+        "latency_p99_corrected",
+        "/x",
+        "latency_p99",
+    )

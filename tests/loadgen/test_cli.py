@@ -58,6 +58,13 @@ def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
         (["--users", "0"], ExitCode.USAGE, "--users 0: expected a whole number >= 1"),
         (["--processes", "0"], ExitCode.USAGE, "--processes 0"),
         (["--max-names", "0"], ExitCode.USAGE, "--max-names 0"),
+        (["--rate", "0/s"], ExitCode.USAGE, "--rate 0/s: expected a rate > 0 (e.g. 200/s)"),
+        (["--rate=-5/s"], ExitCode.USAGE, "--rate -5/s: expected a rate > 0 (e.g. 200/s)"),
+        (["--rate", "fast"], ExitCode.USAGE, "--rate: expected a rate like 200/s"),
+        (["--rate", "5/s", "--max-users", "0"], ExitCode.USAGE, "--max-users 0: expected a"),
+        (["--max-users", "3"], ExitCode.USAGE, "--max-users: only for the open model"),
+        (["--rate", "5/s", "--scenario", "smoke"], ExitCode.USAGE, "cannot be combined with"),
+        (["--rate", "5/s", "-u", "3"], ExitCode.USAGE, "pool of users is --max-users"),
     ],
 )
 def test_bad_flags(locustfile, tmp_path, capsys, extra, code, expected):
@@ -141,3 +148,29 @@ def test_without_scenario_the_run_is_adhoc_with_a_generated_testid(locustfile, t
     assert plan.testid.startswith("adhoc-") and (plan.users, plan.spawn_rate) == (3, 3.0)
     assert plan.prometheus_url == "http://127.0.0.1:1"
     assert plan.extra_args == ["--loglevel", "DEBUG"]
+
+
+def test_bad_arrival_stage_names_file_line_and_key(locustfile, tmp_path, capsys):
+    scenario = tmp_path / "open.yaml"
+    scenario.write_text("stages:\n  - kind: arrival\n    duration: 5s\n    rate: 0/s\n")
+    assert main(run_args(locustfile, tmp_path, "--scenario", str(scenario))) == ExitCode.USAGE
+    assert one_error_line(capsys) == (
+        f"perfstack: error: {scenario}:4: stages[0].rate: expected a rate > 0 (e.g. 200/s), "
+        "got '0/s'"
+    )
+
+
+def test_rate_and_max_users_make_one_arrival_stage(locustfile, tmp_path):
+    parser = build_parser()
+    argv = run_args(locustfile, tmp_path, "--rate", "600/m", "--max-users", "7", "-t", "30s")
+    plan = build_plan(parser.parse_args(argv))
+    assert plan.scenario is not None and plan.scenario.is_arrival
+    (stage,) = plan.scenario.stages
+    assert (stage.rate, stage.start_rate, stage.users, stage.duration) == (10.0, 10.0, 7, 30.0)
+    assert plan.scenario_name == "adhoc"
+    # --max-users resizes the pool of an arrival scenario file
+    scenario = tmp_path / "open.yaml"
+    scenario.write_text("stages:\n  - {kind: arrival, rate: 5/s, duration: 5s}\n")
+    argv = run_args(locustfile, tmp_path, "--scenario", str(scenario), "--max-users", "9")
+    plan = build_plan(parser.parse_args(argv))
+    assert plan.scenario is not None and plan.scenario.peak_users == 9

@@ -284,6 +284,29 @@ def test_a_locustfile_shape_with_bounds_is_refused_before_any_load(
     assert f"which would override {named}" in error
 
 
+@pytest.mark.parametrize("flag", ["scenario", "rate"])
+def test_arrival_stages_with_a_locustfile_shape_are_refused_naming_file_line_and_key(
+    demo_target, stack, tmp_path, flag
+):
+    from tests.loadgen.locust_runs import run_perfstack
+
+    locustfile = write_locustfile(tmp_path, STAGES_SHAPE_LOCUSTFILE)
+    scenario = tmp_path / "open.yaml"
+    scenario.write_text("name: open\nstages:\n  - {kind: arrival, rate: 5/s, duration: 3s}\n")
+    flags = ["--scenario", str(scenario)] if flag == "scenario" else ["--rate", "5/s"]
+    result = run_perfstack(
+        locustfile, demo_target.url, tmp_path / "state", stack.prometheus_url, *flags,
+        "--testid", f"arrival-shape-{flag}",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    where = f"{scenario}:3: stages[0].kind" if flag == "scenario" else "--rate 5/s"
+    assert result.stderr.strip().splitlines() == [
+        f"perfstack: error: {where}: arrival stages start the iterations themselves, but "
+        f"{locustfile} defines its own load shape StagesShape: remove the shape class, or "
+        "use user stages"
+    ]
+
+
 def test_a_locustfile_shape_without_bounds_plays_as_written(demo_target, stack, tmp_path):
     from tests.loadgen.locust_runs import finished_record, run_perfstack
 

@@ -120,3 +120,80 @@ def test_user_file_gets_its_stem_as_name(tmp_path: Path):
     path = tmp_path / "checkout-peak.yaml"
     path.write_text("stages:\n  - {kind: hold, duration: 1m, users: 3}\n")
     assert resolve_scenario(str(path)).name == "checkout-peak"
+
+
+def test_arrival_stages_constant_and_ramping_share_one_pool():
+    scenario = parse_scenario(
+        "max_users: 30\nstages:\n"
+        "  - {kind: arrival, rate: 50/s, duration: 20s}\n"
+        "  - {kind: arrival, start_rate: 50/s, rate: 6000/m, duration: 10s}\n",
+        "open.yaml",
+    )
+    assert scenario.is_arrival and scenario.peak_users == 30
+    assert [(s.rate, s.start_rate, s.users) for s in scenario.stages] == [
+        (50.0, 50.0, 30),
+        (100.0, 50.0, 30),
+    ]
+    assert scenario.arrival_schedule().total == 50 * 20 + 75 * 10
+    assert scenario.arrival_source is not None
+    assert scenario.arrival_source.where() == "open.yaml:3: stages[0].kind"
+    # the scenario travels to Locust as JSON: the schedule and the source survive it
+    again = Scenario.from_dict(scenario.to_dict())
+    assert again.arrival_schedule() == scenario.arrival_schedule()
+    assert again.arrival_source == scenario.arrival_source
+
+
+def test_arrival_pool_defaults_to_one_second_of_arrivals():
+    scenario = parse_scenario(
+        "stages:\n  - {kind: arrival, rate: 12.5/s, duration: 4s}\n", "a.yaml"
+    )
+    assert scenario.peak_users == 13
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "stages:\n  - {kind: arrival, rate: 0/s, duration: 5s}\n",
+            "o.yaml:2: stages[0].rate: expected a rate > 0 (e.g. 200/s), got '0/s'",
+        ),
+        (
+            "stages:\n  - {kind: arrival, duration: 5s,\n     rate: -20}\n",
+            "o.yaml:3: stages[0].rate: expected a rate > 0 (e.g. 200/s), got -20",
+        ),
+        (
+            "stages:\n  - {kind: arrival, rate: fast, duration: 5s}\n",
+            "o.yaml:2: stages[0].rate: expected a rate like 200/s, 12000/m or 50, got 'fast'",
+        ),
+        (
+            "stages:\n  - kind: arrival\n    rate: 5/s\n    duration: 5s\n    max_users: 0\n",
+            "o.yaml:5: stages[0].max_users: expected a whole number >= 1, got 0",
+        ),
+        (
+            "max_users: -1\nstages:\n  - {kind: arrival, rate: 5/s, duration: 5s}\n",
+            "o.yaml:1: max_users: expected a whole number >= 1, got -1",
+        ),
+        (
+            "stages:\n  - {kind: arrival, rate: 5/s, duration: 5s, max_users: 2}\n"
+            "  - {kind: arrival, rate: 5/s, duration: 5s, max_users: 3}\n",
+            "o.yaml:3: stages[1].max_users: every arrival stage shares one pool of users: "
+            "max_users 3 differs from the 2 of the stage before",
+        ),
+        (
+            "stages:\n  - {kind: arrival, rate: 5/s, duration: 5s}\n"
+            "  - {kind: hold, users: 5, duration: 5s}\n",
+            "o.yaml:3: stages[1].kind: arrival stages (open model) and user stages (closed "
+            "model) cannot be mixed in one scenario",
+        ),
+        (
+            "stages:\n  - {kind: arrival, rate: 5/s, duration: 5s, users: 5}\n",
+            "o.yaml:2: stages[0].users: unknown key; expected one of duration, kind, max_users, "
+            "rate, start_rate",
+        ),
+    ],
+)
+def test_bad_arrival_stages_name_file_line_and_key(text, expected):
+    with pytest.raises(PerfstackError) as caught:
+        parse_scenario(text, "o.yaml")
+    assert str(caught.value.message) == expected
+    assert caught.value.exit_code == ExitCode.USAGE

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
 from loadgen.locust.names import AgreedNames
 from loadgen.locust.recorder import CEILING_MS, RequestRecorder
+from perfstack.metrics.families import go_float
 from perfstack.metrics.registry import Registry
 from perfstack.metrics.schema import LATENCY_BUCKETS
 from perfstack.push.snapshot import Snapshotter
@@ -344,3 +345,50 @@ def test_a_worker_quitting_unanswered_still_exports_every_held_request():
     worker.decide_waiting_names()
     worker.flush()
     assert registry.get_sample_value(*requests) == 3
+
+
+def test_corrected_latency_adds_the_iterations_start_lag_and_travels_with_the_deltas():
+    import gevent
+
+    from loadgen.locust.lag import set_lag
+
+    rec, registry = recorder()
+    rec.correcting = True
+    ok = SimpleNamespace(status_code=200)
+
+    def user(lag: float | None, times_ms: tuple[float, ...]) -> None:
+        set_lag(lag)
+        for ms in times_ms:
+            rec.on_request("GET", "/a", ms, response=ok)
+
+    gevent.joinall([gevent.spawn(user, 1.5, (10.0, 20.0)), gevent.spawn(user, None, (30.0,))])
+    corrected = "loadgen_http_request_corrected_duration_seconds"
+    # every request of a late iteration gets the iteration's lag; one with none its own time
+    assert value(registry, f"{corrected}_count", name="/a", method="GET") == 3
+    assert value(registry, f"{corrected}_sum", name="/a", method="GET") == pytest.approx(3.06)
+    below_one = go_float(max(bound for bound in LATENCY_BUCKETS if bound < 1.0))
+    assert value(registry, f"{corrected}_bucket", name="/a", method="GET", le=below_one) == 1
+    assert value(registry, f"{corrected}_bucket", name="/a", method="GET", le="+Inf") == 3
+    observed = "loadgen_http_request_duration_seconds_sum"
+    assert value(registry, observed, name="/a", method="GET", status="200") == pytest.approx(0.06)
+    names, overall = rec.summary()
+    assert overall["max"] == pytest.approx(0.030, rel=0.001)
+    assert names["/a"]["corrected_percentiles"]["max"] == pytest.approx(1.52, rel=0.001)
+    # a worker's deltas carry the corrected histogram to the master
+    worker = RequestRecorder(Registry(), 200)
+    worker.correcting = True
+    gevent.spawn(lambda: (set_lag(0.5), worker.on_request("GET", "/a", 5.0, response=ok))).join()
+    master = RequestRecorder(Registry(), 200)
+    master.merge_deltas(worker.take_deltas())
+    merged = master.overall_corrected()
+    assert merged is not None and merged.percentiles()[1.0] == pytest.approx(0.505, rel=0.001)
+
+
+def test_a_run_without_intended_starts_exports_no_corrected_family():
+    rec, registry = recorder()
+    rec.on_request("GET", "/a", 10.0, response=SimpleNamespace(status_code=200))
+    exposition = generate_latest(registry).decode().splitlines()
+    assert not [line for line in exposition if line.startswith("loadgen_http_request_corrected")]
+    assert rec.overall_corrected() is None
+    names, _ = rec.summary()
+    assert "corrected_percentiles" not in names["/a"]

@@ -1,0 +1,184 @@
+"""Arrival-rate stages under Locust: a scheduler releases iteration tickets at the intended
+times of the run's schedule (loadgen/arrival.py), and a pool of Locust users takes them.
+
+Each user's `wait_time` is replaced by "wait for the next ticket" (and its `on_start` ends
+with the same wait), so one iteration is one task execution of the locustfile's users,
+started when the schedule says, not when the previous one ended. A ticket that finds no
+user waiting at its intended time is a dropped iteration: counted, never started late
+(k6's `dropped_iterations`, Gatling's open injection). This process plays slots part,
+part + parts, ... of the one global schedule.
+
+Every ticket carries how late it was handed over (`perfstack_lag_ms` on the user's
+greenlet, read by the request recorder for corrected latency: loadgen/locust/lag.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gevent
+from gevent.hub import Waiter, get_hub
+
+from loadgen.arrival import ArrivalSchedule, worst_shortfall
+from loadgen.locust.lag import set_lag
+
+
+@dataclass
+class TicketCounts:
+    """Per process: what was scheduled, started and dropped, and per whole second of the
+    schedule (intended second for scheduled, actual second for started) for the honesty
+    check (loadgen.arrival.worst_shortfall)."""
+
+    scheduled: int = 0
+    started: int = 0
+    dropped: int = 0
+    max_lag: float = 0.0  # seconds: the latest a ticket was handed over after its time
+    scheduled_by_second: dict[int, int] = field(default_factory=dict)
+    started_by_second: dict[int, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scheduled": self.scheduled,
+            "started": self.started,
+            "dropped": self.dropped,
+            "max_lag": self.max_lag,
+            "scheduled_by_second": {str(k): v for k, v in self.scheduled_by_second.items()},
+            "started_by_second": {str(k): v for k, v in self.started_by_second.items()},
+        }
+
+    def add(self, other: dict[str, Any]) -> None:
+        """Add a process's counts (to_json of another) into these."""
+        self.scheduled += int(other.get("scheduled", 0))
+        self.started += int(other.get("started", 0))
+        self.dropped += int(other.get("dropped", 0))
+        self.max_lag = max(self.max_lag, float(other.get("max_lag", 0.0)))
+        for key, into in (
+            ("scheduled_by_second", self.scheduled_by_second),
+            ("started_by_second", self.started_by_second),
+        ):
+            for second, count in dict(other.get(key, {})).items():
+                into[int(second)] = into.get(int(second), 0) + int(count)
+
+    def shortfall(self, upto: int | None = None) -> float:
+        """Worst 10 s shortfall of started against scheduled, over the whole seconds
+        before `upto` (all of them when None)."""
+        scheduled = self.scheduled_by_second
+        if upto is not None:
+            scheduled = {k: v for k, v in scheduled.items() if k < upto}
+        return worst_shortfall(scheduled, self.started_by_second)
+
+
+class TicketPool:
+    """Users waiting for a ticket, first come first served.
+
+    A user waits on gevent's bare `Waiter`, switched to from a hub callback: an
+    `AsyncResult` per ticket cost about twice as much CPU (bench/bench_open_model.py)."""
+
+    def __init__(self) -> None:
+        self.waiting: deque[Waiter] = deque()
+        self.counts = TicketCounts()
+        self.epoch: float | None = None
+        self._hub = get_hub()
+
+    def take(self) -> float:
+        """Block until a ticket comes; its lag (seconds late) is returned. A user killed
+        while waiting (the run stops) leaves the queue, so no ticket goes to it."""
+        waiter: Waiter = Waiter()
+        self.waiting.append(waiter)
+        try:
+            return float(waiter.get())
+        except BaseException:
+            with contextlib.suppress(ValueError):  # already handed a ticket
+                self.waiting.remove(waiter)
+            raise
+
+    def release(self, intended: float, now: float) -> bool:
+        """The ticket of the slot due at `intended` (wall clock); False when dropped."""
+        counts = self.counts
+        epoch = self.epoch if self.epoch is not None else intended
+        counts.scheduled += 1
+        second = int(intended - epoch)
+        counts.scheduled_by_second[second] = counts.scheduled_by_second.get(second, 0) + 1
+        if not self.waiting:
+            counts.dropped += 1
+            return False
+        lag = max(0.0, now - intended)
+        counts.max_lag = max(counts.max_lag, lag)
+        counts.started += 1
+        second = int(now - epoch)
+        counts.started_by_second[second] = counts.started_by_second.get(second, 0) + 1
+        self._hub.loop.run_callback(_hand_over, self.waiting.popleft(), lag)
+        return True
+
+
+def _hand_over(waiter: Waiter, lag: float) -> None:
+    """On the hub: wake the user the ticket went to, unless the run's stop killed it since."""
+    user = waiter.greenlet
+    if user is None or not user.dead:
+        waiter.switch(lag)
+
+
+BATCH_SECONDS = 0.005
+
+
+class Scheduler:
+    """Plays this process's slots of the schedule from `epoch` (wall clock)."""
+
+    def __init__(self, schedule: ArrivalSchedule, part: int, parts: int, pool: TicketPool):
+        self.schedule, self.part, self.parts, self.pool = schedule, part, parts, pool
+        self._greenlet: gevent.Greenlet | None = None
+        self.finished = False
+
+    def start(self, epoch: float) -> None:
+        self.pool.epoch = epoch
+        self._greenlet = gevent.spawn(self._play, epoch)
+
+    def _play(self, epoch: float) -> None:
+        clock, sleep, release = time.time, gevent.sleep, self.pool.release
+        for offset in self.schedule.offsets(self.part, self.parts):
+            due = epoch + offset
+            delay = due - clock()
+            if delay > BATCH_SECONDS:
+                sleep(delay)
+            # a slot due within BATCH_SECONDS is released now, early: a wake-up costs tens
+            # of microseconds of CPU (more than the iteration's own request on a busy
+            # machine), so above 1/BATCH_SECONDS arrivals per second they come in small
+            # batches; the rate holds over any longer window, and a ticket released early
+            # has no lag, so corrected latency is not touched
+            # a hub that woke us late releases every slot now due at once, each with its
+            # own intended time: the lag shows in corrected latency, not in the count
+            release(due, clock())
+        self.finished = True
+
+    def join(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.join()
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill(block=False)
+
+
+def arm_user_classes(user_classes: list[type], pool: TicketPool) -> None:
+    """Make every user class take tickets: before its first task (after its own on_start)
+    and instead of its wait_time between tasks."""
+
+    def wait_for_ticket(user: Any) -> float:
+        set_lag(None)  # what runs until the ticket comes (on_start) belongs to no iteration
+        set_lag(pool.take())
+        return 0.0
+
+    for user_class in user_classes:
+        original_on_start: Callable[[Any], None] = user_class.on_start  # type: ignore[attr-defined]
+
+        def on_start(user: Any, _original: Callable[[Any], None] = original_on_start) -> None:
+            _original(user)
+            wait_for_ticket(user)
+
+        user_class.on_start = on_start  # type: ignore[attr-defined]
+        user_class.wait_time = wait_for_ticket  # type: ignore[attr-defined]
