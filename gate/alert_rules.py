@@ -47,6 +47,13 @@ NOT_ALERTS = {
     "ws_unexpected_disconnects": "a run total, known only at the run's end (gate check judges it)",
     "memory_growth": "growth from the run's lowest RSS, known only over the whole run (the "
     "built-in PerfstackMemoryLeakSuspected alerts on a steady growth slope)",
+    "latency_max_corrected": "the exact maximum is only in the run record; the histogram "
+    "knows the bucket, not the maximum",
+    **{
+        f"benchmark_{stat}": "a pytest-benchmark figure, pushed once when its benchmark has "
+        "run: nothing to watch during a run (gate check judges the session)"
+        for stat in ("mean", "median", "min", "max", "ops")
+    },
 }
 RUN_PLACEHOLDERS = ("testid", "scenario", "start", "end")
 _PLACEHOLDER = re.compile(r"\$\{(\w+)\}|\$(\w+)")

@@ -23,11 +23,15 @@ from gate.alert_rules import AlertSet, ObjectiveAlert, uses_shorthand
 from gate.model import Objective
 from gate.request_names import parse_request
 from gate.shorthands import (
+    CORRECTED_BUCKET,
+    CORRECTED_SUFFIX,
     CPU,
+    DROPPED,
     HTTP_BUCKET,
     HTTP_FAILURES,
     HTTP_REQUESTS,
     RSS,
+    SCHEDULED,
     WS_RTT_BUCKET,
     escape_label,
 )
@@ -39,6 +43,7 @@ STEP = 5  # seconds between input samples and between rule evaluations
 RUN, OTHER_RUN = "promtool-run", "promtool-other-run"
 PER_STEP = 1000.0  # observations per step in synthesised counters
 QUANTILES = {f"latency_{key}": q for q, key in PERCENTILE_KEYS.items()}
+CORRECTED_QUANTILES = {sli + CORRECTED_SUFFIX: q for sli, q in QUANTILES.items()}
 
 Series = list[tuple[str, dict[str, str], str]]  # (metric, labels, promtool values)
 
@@ -92,6 +97,8 @@ def _synthesise(objective: Objective, value: float, labels: dict[str, str], step
         labels = {**labels, "target": objective.target or "demo"}
     if sli in QUANTILES:
         return _histogram(HTTP_BUCKET, QUANTILES[sli], value, labels, steps)
+    if sli in CORRECTED_QUANTILES:
+        return _histogram(CORRECTED_BUCKET, CORRECTED_QUANTILES[sli], value, labels, steps)
     makers: dict[str, Callable[[], Series]] = {
         "ws_rtt_p95": lambda: _histogram(WS_RTT_BUCKET, 0.95, value, labels, steps),
         "latency_mean": lambda: [
@@ -124,6 +131,10 @@ def _synthesise(objective: Objective, value: float, labels: dict[str, str], step
         "cpu_utilization": lambda: [(CPU, labels, _gauge(value, steps))],
         "generator_saturation": lambda: [
             ("loadgen_generator_saturated", labels, _gauge(value, steps))
+        ],
+        "dropped_iterations_ratio": lambda: [
+            (DROPPED, labels, _counter(value * PER_STEP, steps)),
+            (SCHEDULED, labels, _counter(PER_STEP, steps)),
         ],
     }
     return makers[sli]()

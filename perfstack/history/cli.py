@@ -250,15 +250,17 @@ def cmd_history(args: argparse.Namespace) -> int:
         writer.writerows([header, *rows])
         print(out.getvalue(), end="")
         return int(ExitCode.OK)
-    from rich.console import Console
     from rich.table import Table
+
+    from perfstack.core.terminal import plain_console
 
     table = Table(title=f"{history.scenario}: {len(history.runs)} runs since {args.since}")
     for column in header:
         table.add_column(column, justify="left" if column in ("testid", "end") else "right")
     for row in rows:
         table.add_row(*row)
-    Console(width=max(120, 24 * len(header))).print(table)
+    # markup off: a testid or request name with [brackets] prints as it is
+    plain_console(width=max(120, 24 * len(header))).print(table)
     return int(ExitCode.OK)
 
 

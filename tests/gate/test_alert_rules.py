@@ -65,6 +65,12 @@ def test_rules_generated_from_every_preset_pass_promtool_check(
     preset: Path, tmp_path: Path
 ) -> None:
     alerts = build_alerts(load_rules(preset))
+    if preset.stem.endswith("-benchmarks"):
+        # pytest-benchmark figures are judged after the session, never watched live: every
+        # objective is listed as skipped with that reason, none silently dropped
+        assert not alerts.alerts and alerts.skipped
+        assert all("pytest-benchmark figure" in reason for _, reason in alerts.skipped)
+        return
     assert alerts.alerts
     out = tmp_path / f"{preset.stem}.rules.yml"
     out.write_text(render_rules(alerts))

@@ -98,6 +98,11 @@ EVERY_SLI = {
     "memory_peak": '"< 1GB"',
     "cpu_utilization": '"< 80%"',
     "generator_saturation": '"< 1"',
+    "latency_p50_corrected": '"< 1s"',
+    "latency_p90_corrected": '"< 1s"',
+    "latency_p95_corrected": '"< 1s"',
+    "latency_p99_corrected": '"< 1s"',
+    "dropped_iterations_ratio": '"<= 1%"',
 }
 
 
