@@ -106,6 +106,7 @@ def test_history_charts_the_summaries_and_marks_the_one_change_at_its_run(
     assert list(marks) == [f"history_{P95}"]
     (text,) = marks[f"history_{P95}"]
     assert text.startswith("change: better -")
+    assert f"{RPS}: no change point in {BEFORE + AFTER + 1} runs" in out.read_text("utf-8")
     (change,) = page.value["changes"]
     assert change["sli"] == P95
     assert change["run_after"] == records[BEFORE].testid
