@@ -5,6 +5,7 @@ histograms (a percentile curve for records written before they were kept)."""
 
 from __future__ import annotations
 
+import datetime
 from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import cycle
@@ -20,8 +21,11 @@ from bokeh.plotting import figure
 from perfstack.core.record import RunRecord
 from perfstack.metrics.exact import BIN_BOUNDS_US
 from perfstack.report.data import Chart, Line
+from perfstack.report.history import RunHistory, SliHistory, change_text
 
 WIDTH, HEIGHT = 1100, 320
+HISTORY_HEIGHT = 240
+CHANGE_COLOR, OWN_COLOR = "#d62728", "#111111"
 PERCENTILES = (("p50", 50.0), ("p90", 90.0), ("p95", 95.0), ("p99", 99.0), ("max", 100.0))
 
 _Y_FORMAT = {
@@ -186,3 +190,60 @@ def _percentile_curve(record: RunRecord) -> figure | None:
     fig.legend.location = "top_left"
     fig.legend.click_policy = "hide"
     return fig
+
+
+def _when(stamp: float) -> str:
+    return datetime.datetime.fromtimestamp(stamp, datetime.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def history_chart(sli: SliHistory, color: str) -> figure:
+    """The SLI by run (x = the run's position in the history): a line through the runs,
+    the report's own run circled, a dotted mark between the two runs of each change."""
+    fig = figure(
+        name=f"history_{sli.sli}",
+        title=f"{sli.sli} by run",
+        width=WIDTH,
+        height=HISTORY_HEIGHT,
+        x_axis_label="run (oldest first)",
+        tools="pan,wheel_zoom,box_zoom,reset,save",
+        toolbar_location="right",
+    )
+    source = ColumnDataSource(
+        {
+            "x": np.asarray(sli.xs, dtype=np.float64),
+            "y": np.asarray(sli.values, dtype=np.float64),
+            "testid": sli.testids,
+            "end": [_when(end) for end in sli.ends],
+        }
+    )
+    fig.line("x", "y", source=source, name=sli.sli, color=color, line_width=2)
+    points = fig.scatter("x", "y", source=source, name=sli.sli, color=color, size=6)
+    fig.add_tools(
+        HoverTool(
+            renderers=[points],
+            tooltips=[("run", "@testid"), ("ended (UTC)", "@end"), ("value", "@y{0.000[000]}")],
+        )
+    )
+    if sli.own is not None:
+        own = ColumnDataSource(
+            {"x": np.asarray([sli.xs[sli.own]], dtype=np.float64),
+             "y": np.asarray([sli.values[sli.own]], dtype=np.float64)}
+        )  # fmt: skip
+        fig.scatter("x", "y", source=own, name="this run", size=13, fill_alpha=0,
+                    line_color=OWN_COLOR, line_width=2, legend_label="this run")  # fmt: skip
+        fig.legend.location = "top_left"
+        fig.legend.label_text_font_size = "8pt"
+    for point in sli.change_points:
+        at = sli.xs[point.index] - 0.5  # between the last run before and the first after
+        fig.add_layout(Span(location=at, dimension="height", line_color=CHANGE_COLOR,
+                            line_dash="dotted", line_width=2))  # fmt: skip
+        fig.add_layout(Label(x=at, y=5, y_units="screen", text=f"change: {change_text(point)}",
+                             text_font_size="9pt", text_color=CHANGE_COLOR))  # fmt: skip
+    return fig
+
+
+def history_figures(found: RunHistory | None) -> dict[str, figure]:
+    if found is None:
+        return {}
+    colors = cycle(Category10_10)
+    return {f"history_{s.sli}": history_chart(s, next(colors)) for s in found.slis if s.judged}

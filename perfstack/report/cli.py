@@ -10,6 +10,7 @@ from gate.window import DEFAULT_SETTLE
 from perfstack.core.errors import ExitCode, PerfstackError, epilog
 from perfstack.core.identity import testid_argument
 from perfstack.core.state import default_state_dir, state_dir_argument
+from perfstack.history.cli import DEFAULT_SINCE, parse_since
 from perfstack.report.data import ReportRequest, gather
 from perfstack.report.html import write_report
 
@@ -38,6 +39,16 @@ def make_report(request: ReportRequest, output: Path) -> Path:
         ) from error
 
 
+def _since(text: str) -> float:
+    try:
+        return parse_since(text)
+    except PerfstackError as error:  # its message names perfstack history's --since
+        raise PerfstackError(
+            f"--history-since {text!r}: expected a duration like 90d, 2w, 12h",
+            ExitCode.USAGE,
+        ) from error
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     request = ReportRequest(
         testid=args.testid,
@@ -49,6 +60,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         settle=args.settle,
         timeout=args.timeout,
         baseline_dir=Path(args.baseline_dir),
+        history_since=None if args.no_history else _since(args.history_since),
+        history_since_text=args.history_since,
     )
     path = make_report(request, Path(args.output))
     print(f"report: {path}")
@@ -86,5 +99,15 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help=f"seconds after the run end the data reach to (default {DEFAULT_SETTLE:g})",
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="per-query timeout in seconds")
+    parser.add_argument(
+        "--history-since",
+        default=DEFAULT_SINCE,
+        metavar="SINCE",
+        help="how far back the run-history section looks, as perfstack history's --since "
+        f"(default {DEFAULT_SINCE})",
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help="leave the run-history section out"
+    )
     parser.add_argument("--baseline-dir", default="baselines", help=argparse.SUPPRESS)
     parser.set_defaults(func=cmd_report)

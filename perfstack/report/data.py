@@ -19,6 +19,7 @@ from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.record import RunRecord, load_record
 from perfstack.core.settings import prometheus_url_default
 from perfstack.mixin.queries import substitute
+from perfstack.report.history import RunHistory, gather_history
 from perfstack.report.panels import ChartSpec, chart_specs
 
 # points per series at most: a 10-minute run is drawn at 2 s, a 15 s run at 1 s
@@ -53,6 +54,7 @@ class ReportData:
     stages: list[tuple[float, str]] = field(default_factory=list)  # (seconds, label)
     abort: tuple[float, str] | None = None  # when the live gate stopped the run, and why
     seconds: float = 0.0  # the time axis: the longer run's window, start to end + settle
+    history: RunHistory | None = None  # None: not asked for (--no-history)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,9 @@ class ReportRequest:
     settle: float = DEFAULT_SETTLE
     timeout: float = 10.0
     baseline_dir: Path = Path("baselines")
+    # how far back the run-history section looks; None: no such section
+    history_since: float | None = 90 * 86400.0
+    history_since_text: str = "90d"
 
 
 def default_rules() -> Path:
@@ -199,6 +204,16 @@ def gather(request: ReportRequest) -> ReportData:
         )
     runs = [record] if baseline is None else [record, baseline]
     seconds = max(end - start for start, end in (run_span(run, request.settle) for run in runs))
+    history = None
+    if request.history_since is not None:
+        history = gather_history(
+            record,
+            url,
+            request.state_dir,
+            request.history_since,
+            request.history_since_text,
+            request.timeout,
+        )
     return ReportData(
-        record, result, charts, baseline, stage_marks(record), abort_mark(record), seconds
+        record, result, charts, baseline, stage_marks(record), abort_mark(record), seconds, history
     )

@@ -16,9 +16,16 @@ from gate.recommendations import recommend
 from gate.units import format_value
 from gate.verdicts import GateResult
 from perfstack.core.record import MethodStats, RunRecord
-from perfstack.report.charts import PERCENTILES, distribution_chart, time_chart
+from perfstack.history.detect import MIN_RUNS
+from perfstack.report.charts import (
+    PERCENTILES,
+    distribution_chart,
+    history_figures,
+    time_chart,
+)
 from perfstack.report.data import ReportData
 from perfstack.report.drawing import CSS, chart_items
+from perfstack.report.history import RunHistory, change_text
 from perfstack.report.panels import SECTIONS
 
 # only BokehJS itself: no widgets, tables, GL or MathJax bundles (about 1.3 MB, not 3.9)
@@ -31,7 +38,7 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .PASS { background: #e6f4ea; } .WARN { background: #fff4d6; } .FAIL { background: #fde2e1; }
 .NO_DATA, .ERROR { background: #eee; }
-.not-measured { color: #777; font-style: italic; }
+.not-measured, .history-note { color: #777; font-style: italic; }
 """
 
 
@@ -205,6 +212,65 @@ def _baseline_table(record: RunRecord, baseline: RunRecord) -> str:
     return title + _table(headers, rows, "baseline-change")
 
 
+def _change_points(found: RunHistory) -> str:
+    rows = [
+        _row(
+            [
+                _td(point.sli, "sli"),
+                _td(point.run_after.testid, "run_after"),
+                _td(point.run_before.testid, "run_before"),
+                _td(f"{point.mean_before:.6g}", "mean_before", point.mean_before, num=True),
+                _td(f"{point.mean_after:.6g}", "mean_after", point.mean_after, num=True),
+                _td(change_text(point), "change", point.change_ratio, num=True),
+                _td(f"{point.p_value:.2g}", "p_value", point.p_value, num=True),
+            ],
+            f' data-sli="{_e(point.sli)}"',
+        )
+        for sli in found.slis
+        for point in sli.change_points
+    ]
+    headers = ["SLI", "first run after", "last run before", "mean before", "mean after",
+               "change", "p-value"]  # fmt: skip
+    return _table(headers, rows, "history-changes") if rows else ""
+
+
+def _short(text: str) -> str:
+    return f'<p class="history-note">{_e(text)}</p>'
+
+
+def history_section(found: RunHistory | None, divs: dict[str, str]) -> str:
+    """The section's HTML; `divs` are the placeholders of history_figures' charts."""
+    body = ['<section id="section-history"><h2>Run history</h2>']
+    if found is None:
+        body.append(_short("run history not read (--no-history)"))
+        return "".join([*body, "</section>"])
+    intro = (f"Scenario {found.scenario}: {found.runs} run(s) since {found.since}, each SLI of "
+             f"the whole run by run, change points found by Apache Otava (E-divisive means, "
+             f"t-test; at least {MIN_RUNS} runs).")  # fmt: skip
+    body.append(f"<p>{_e(intro)}</p>")
+    body += [_short(note) for note in found.notes]
+    if found.undetected:
+        body.append(f'<p class="history-note" id="history-undetected">{_e(found.undetected)}</p>')
+    if found.runs == 0 and not found.undetected:
+        body.append(_short(f"no run of scenario {found.scenario} since {found.since}"))
+    elif not found.slis and not found.undetected:
+        body.append(_short(f"no whole-run SLI in the {found.runs} run(s)"))
+    for sli in found.slis:
+        if not sli.judged:
+            body.append(
+                f'<p class="history-note" data-history="{_e(sli.sli)}">{_e(sli.sli)}: not enough '
+                f"runs: {len(sli.values)} of {MIN_RUNS} (no change point looked for)</p>"
+            )
+            continue
+        body.append(divs[f"history_{sli.sli}"])
+        if not sli.change_points and not found.undetected:
+            body.append(f'<p data-history="{_e(sli.sli)}">{_e(sli.sli)}: no change point in '
+                        f"{len(sli.values)} runs</p>")  # fmt: skip
+    body.append(_change_points(found))
+    body.append("</section>")
+    return "".join(body)
+
+
 def render(data: ReportData) -> str:
     record = data.record
     baseline_name = data.baseline.testid if data.baseline else ""
@@ -220,6 +286,7 @@ def render(data: ReportData) -> str:
     distribution = distribution_chart(record)
     if distribution is not None:
         figures["latency_distribution"] = distribution
+    figures.update(history_figures(data.history))
     script, divs = chart_items(figures)
     body = [
         f"<h1>perfstack report: {_e(record.testid)}</h1>",
@@ -249,6 +316,7 @@ def render(data: ReportData) -> str:
     body.append('<section id="section-distribution"><h2>Latency distribution</h2>')
     body.append(divs.get("latency_distribution", '<p class="not-measured">no request recorded</p>'))
     body.append("</section>")
+    body.append(history_section(data.history, divs))
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>perfstack report {_e(record.testid)}</title><style>{STYLE}{CSS}</style>"
