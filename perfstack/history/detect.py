@@ -78,7 +78,7 @@ def change_points(
         from otava.analysis import compute_change_points
     except ImportError as missing:
         raise PerfstackError(
-            "perfstack regressions needs Apache Otava, which is not installed: "
+            "change-point detection needs Apache Otava, which is not installed: "
             "pip install 'perfstack[history]'",
             ExitCode.BINARY_MISSING,
         ) from missing
