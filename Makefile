@@ -31,8 +31,12 @@ check-config:
 	amtool check-config alerts/alertmanager.yml
 	GRAFANA_ADMIN_PASSWORD=validation-only docker-compose -f docker-compose.yml config -q
 
+# Four workers on two cores: most tests wait on real servers (scrape and push intervals,
+# timed runs), not on the CPU. Groups and ordering: tests/fixtures/parallel.py. pytest's
+# exit 5 (no test collected) fails this target like any other non-zero exit.
+PYTEST_WORKERS ?= 4
 pytest: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 generate: $(STAMP)
 	$(BIN)/python -m perfstack.mixin

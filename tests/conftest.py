@@ -2,4 +2,5 @@ pytest_plugins = [
     "tests.fixtures.stack",
     "tests.fixtures.demo_target",
     "tests.fixtures.demo_run",
+    "tests.fixtures.parallel",
 ]
