@@ -3,4 +3,5 @@ pytest_plugins = [
     "tests.fixtures.demo_target",
     "tests.fixtures.demo_run",
     "tests.fixtures.mermaid",
+    "tests.fixtures.parallel",
 ]

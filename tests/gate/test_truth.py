@@ -25,7 +25,8 @@ from tests.fixtures.demo_target import start_demo_target
 from tests.gate.conftest import write_rules
 from tests.loadgen.locust_runs import start_perfstack, write_locustfile
 
-pytestmark = pytest.mark.slow
+# exclusive: p95 against a baseline from another phase, which other tests' load would shift
+pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
 
 LOCUSTFILE = """
 from locust import FastHttpUser, constant, task

@@ -7,6 +7,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from loadgen.ws.config import RunConfig, SessionConfig
 from loadgen.ws.runner import WsProcess, WsRunOptions, attach_ws_summary, run_ws
 from loadgen.ws.thinktime import ThinkTime
@@ -56,6 +58,7 @@ def test_prometheus_holds_exactly_the_generators_counts(
     assert record.end is not None and record.end > record.start
 
 
+@pytest.mark.exclusive  # a p50 within 10 ms of the server's delay: other tests' CPU would add
 def test_typing_delay_shows_in_the_round_trip(demo_target_factory: Any) -> None:
     target = demo_target_factory(ws_typing_delay_ms=200)
     run = RunConfig(

@@ -143,6 +143,7 @@ def test_buffer_overflow_drops_oldest_and_counts_exactly() -> None:
     )
 
 
+@pytest.mark.exclusive  # two 1 s windows of wall-clock throughput compared
 def test_producer_is_never_blocked_while_the_endpoint_hangs() -> None:
     hung = _HungServer()
     registry = CollectorRegistry()
