@@ -160,6 +160,7 @@ objectives:
 
 
 @pytest.mark.slow
+@pytest.mark.exclusive  # benchmark rounds timed: other tests' CPU would add their noise
 def test_a_benchmark_30_percent_slower_fails_and_ten_unchanged_reruns_do_not(
     stack, tmp_path
 ) -> None:
