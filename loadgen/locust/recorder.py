@@ -11,7 +11,7 @@ Exact histograms travel between processes as deltas (`take_deltas` / `merge_delt
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from gevent import getcurrent
@@ -84,13 +84,19 @@ class NameTotals:
 
     @property
     def corrected(self) -> LatencyRecorder | None:
-        parts = [t.corrected for t in self.methods.values() if t.corrected is not None]
-        if not parts:
-            return None
-        merged = LatencyRecorder()
-        for part in parts:
-            merged.merge(part)
-        return merged
+        return merged_or_none(t.corrected for t in self.methods.values())
+
+
+def merged_or_none(parts: Iterable[LatencyRecorder | None]) -> LatencyRecorder | None:
+    """The corrected latencies merged, None when no part had any (the run knew no intended
+    starts)."""
+    present = [part for part in parts if part is not None]
+    if not present:
+        return None
+    merged = LatencyRecorder()
+    for part in present:
+        merged.merge(part)
+    return merged
 
 
 class _FlushFirst(Collector):
@@ -285,18 +291,8 @@ class RequestRecorder:
 
     def overall_corrected(self) -> LatencyRecorder | None:
         self.flush()
-        parts = [
-            method.corrected
-            for totals in self.totals.values()
-            for method in totals.methods.values()
-            if method.corrected is not None
-        ]
-        if not parts:
-            return None
-        merged = LatencyRecorder()
-        for part in parts:
-            merged.merge(part)
-        return merged
+        methods = (method for totals in self.totals.values() for method in totals.methods.values())
+        return merged_or_none(method.corrected for method in methods)
 
     def summary(self) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
         """Per-name {requests, failures, percentiles, methods} (`methods`: the same figures
