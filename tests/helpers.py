@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,3 +83,15 @@ def webhook_alertmanager_config(path: Path, webhook_url: str) -> Path:
     }
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+# set in every pytest-xdist worker; pytest-benchmark turns its benchmarks off in any
+# session that sees them, inner sessions and scripts under test included
+XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
+
+
+def outside_xdist(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`environ` (default: this process's) without pytest-xdist's worker variables, for an
+    inner pytest session that must run as if started on its own."""
+    source = os.environ if environ is None else environ
+    return {name: value for name, value in source.items() if name not in XDIST_VARIABLES}

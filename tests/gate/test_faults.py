@@ -656,8 +656,11 @@ def test_the_default_preset_judges_an_http_only_run_and_lists_what_it_skipped(
     assert [(o["name"], o["status"]) for o in data["objectives"]] == [
         ("p95 latency", "PASS"), ("error ratio", "PASS"), ("throughput", "PASS"),
     ]  # fmt: skip
-    assert data["skipped"] == ["WebSocket connect success", "target memory growth"]
+    assert data["skipped"] == [
+        "dropped iterations", "WebSocket connect success", "target memory growth"
+    ]  # fmt: skip
     reasons = data["skip_reasons"]
+    assert "arrival-rate" in reasons["dropped iterations"], reasons
     assert reasons["WebSocket connect success"].startswith("no WebSocket generator in run")
     assert reasons["target memory growth"].startswith("no resource exporter in run")
     cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}

@@ -4,7 +4,6 @@ against a real Prometheus and the demo target."""
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from loadgen.scenarios import ws_url_for_host
 from perfstack.core.errors import ExitCode
 from perfstack.core.paths import examples_dir
 from perfstack.core.record import load_record, record_path
+from tests.helpers import prom_scalar, wait_until
 from tests.loadgen.locust_runs import prom_by, run_perfstack, start_perfstack, write_locustfile
 
 API_USER = """
@@ -123,17 +123,22 @@ def test_ctrl_c_keeps_both_generators_measurements(stack, demo_target, tmp_path)
         stack.prometheus_url, "--scenario", str(EXAMPLE), "-u", "3", "-t", "60s",
         "--testid", testid,
     )  # fmt: skip
-    live_file = state / "runs" / f"{testid}.live"
-    deadline = time.monotonic() + 30
-    while not live_file.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(3)
+    # interrupted once both generators have measured something (on a busy machine the
+    # WebSocket child may take seconds to send its first message)
+    for metric in ("loadgen_http_requests_total", "loadgen_ws_messages_sent_total"):
+        wait_until(
+            lambda metric=metric: prom_scalar(
+                stack.prometheus_url, f'sum({metric}{{testid="{testid}"}})'
+            ),
+            timeout=30,
+        )
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == ExitCode.INTERRUPTED, output
     record = load_record(state, testid)
     assert record.exit_status == "interrupted" and record.requests > 0  # Locust's own record
     assert record.names and record.percentiles
+    assert "ws" in record.extra, (record.extra, output)
     assert record.extra["ws"]["messages"]["sent"] > 0
 
 

@@ -15,6 +15,7 @@ import yaml
 
 from perfstack.core.settings import StackSettings
 from tests.fixtures.demo_target import DemoTarget
+from tests.helpers import outside_xdist
 from tests.perfstack.pytest_plugin.inner_junit import PLUGIN_ARGS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -39,7 +40,7 @@ def ci_run(
     out, summary = work / "perf-results", work / "step-summary.md"
     summary.write_text("## earlier step\n")
     env = {
-        **os.environ,
+        **outside_xdist(),
         "PERFSTACK_CI_OUT": str(out),
         "PERFSTACK_START_STACK": "0",  # the test session's stack stands in for `perfstack up`
         "PERFSTACK_PROMETHEUS_URL": stack.prometheus_url,

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from tests.helpers import XDIST_VARIABLES, outside_xdist
+
 REPO = Path(__file__).resolve().parents[3]
 
 
@@ -34,7 +36,7 @@ def run_pytest(
     cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> Inner:
     environ = {
-        **os.environ,
+        **outside_xdist(),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         **(env or {}),
     }
@@ -66,8 +68,10 @@ def run_pytest_here(cwd: Path, *args: str, env: dict[str, str]) -> int:
     subprocess where a test needs many short sessions. `env` is set for the session only."""
     import pytest
 
-    saved_env = {name: os.environ.get(name) for name in env}
+    saved_env = {name: os.environ.get(name) for name in (*env, *XDIST_VARIABLES)}
     saved_cwd = Path.cwd()
+    for name in XDIST_VARIABLES:
+        os.environ.pop(name, None)
     os.environ.update(env)
     os.chdir(cwd)
     try:

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.helpers import outside_xdist
+
 REPO = Path(__file__).resolve().parents[3]
 PLUGIN_ARGS = (
     "-p", "no:perfstack", "-p", "no:perfstack_fixtures",
@@ -54,7 +56,7 @@ def run_inner_pytest(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *PLUGIN_ARGS,
          f"--junitxml={junit}", "-o", "junit_family=xunit1", "-rA", *args],
         cwd=directory, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, "PYTHONPATH": python_path(), **(env or {})},
+        env={**outside_xdist(), "PYTHONPATH": python_path(), **(env or {})},
     )  # fmt: skip
     output = done.stdout + done.stderr
     assert junit.is_file(), f"the inner session wrote no JUnit XML:\n{output}"
