@@ -143,9 +143,7 @@ def test_the_generated_test_checks_the_published_levels_and_fails_on_a_wrong_one
     tests = tmp_path / "team_test.yaml"
     tests.write_text(render_tests(alerts, "team.rules.yml"))
     case = yaml.safe_load(tests.read_text())["tests"][0]
-    samples = {
-        s["labels"]: s["value"] for s in case["promql_expr_test"][0]["exp_samples"]
-    }
+    samples = {s["labels"]: s["value"] for s in case["promql_expr_test"][0]["exp_samples"]}
     base = 'gate:objective_threshold:constant{ruleset="team",'
     assert samples == {
         base + 'objective="p95",sli="latency_p95",level="pass"}': 2.0,
