@@ -43,6 +43,9 @@ def _level_line(level: Target) -> dict[str, Any]:
         "matcher": {"id": "byName", "options": level["legendFormat"]},
         "properties": [
             {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}},
+            # a line even on a panel of one dot per run
+            {"id": "custom.drawStyle", "value": "line"},
+            {"id": "custom.showPoints", "value": "never"},
             {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
             {"id": "custom.fillOpacity", "value": 0},
         ],

@@ -12,7 +12,7 @@ import pytest
 from gate.alert_rules import build_alerts, render_rules
 from gate.rules import parse_rules
 from perfstack.mixin import config as c
-from perfstack.mixin import overview, resources, websocket
+from perfstack.mixin import overview, resources, runs, websocket
 from perfstack.mixin.thresholds import is_level_query, level
 from perfstack.testing.prometheus import PrometheusProcess
 from tests.helpers import prom_query, wait_until
@@ -56,7 +56,7 @@ def _value(url: str, expr: str) -> float | None:
 
 def _level_queries() -> dict[tuple[str, str], str]:
     found = {}
-    for board in (overview, resources, websocket):
+    for board in (overview, resources, runs, websocket):
         for panel in board.build()["panels"]:
             for target in panel.get("targets", []):
                 if is_level_query(target["expr"]):
@@ -85,6 +85,7 @@ def test_the_dashboards_draw_the_defaults_then_the_strictest_loaded_level(
         "Error ratio",
         "Latency p50 / p95 / p99",
         "p95 latency by name",
+        "p95 per run (exact)",
         "RTT p95",
         "Round-trip time",
         "Resident memory (RSS)",
@@ -97,6 +98,7 @@ def test_the_dashboards_draw_the_defaults_then_the_strictest_loaded_level(
         "p95 latency": c.LATENCY_SLA_SECONDS,
         "Latency p50 / p95 / p99": c.LATENCY_SLA_SECONDS,
         "p95 latency by name": c.LATENCY_SLA_SECONDS,
+        "p95 per run (exact)": c.LATENCY_SLA_SECONDS,
         "Error ratio": c.ERROR_RATIO_MAX,
         "RTT p95": None,  # config has no default: no line until a rule file sets one
         "Round-trip time": None,
@@ -113,6 +115,7 @@ def test_the_dashboards_draw_the_defaults_then_the_strictest_loaded_level(
         "p95 latency": 1.5,  # the other team's stricter whole-run p95
         "Latency p50 / p95 / p99": 1.5,
         "p95 latency by name": 0.8,  # the per-request level counts on the per-request panel
+        "p95 per run (exact)": 1.5,
         "Error ratio": 0.01,
         "RTT p95": 0.15,
         "Round-trip time": 0.15,
