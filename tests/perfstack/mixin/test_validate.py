@@ -126,7 +126,12 @@ def _alerts() -> list[dict[str, Any]]:
 def test_alerts_are_named_and_annotated_consistently() -> None:
     for rule in _alerts():
         assert re.fullmatch(rf"{config.ALERT_PREFIX}([A-Z][a-zA-Z]+)", rule["alert"]), rule["alert"]
-        assert rule["labels"]["severity"] in {"critical", "warning"}
+        # a regression's severity is the seeds' tier of its magnitude (issue 23 item 4)
+        tiers = {"minor", "major", "critical"}
+        allowed = (
+            tiers if rule["alert"] == "PerfstackRegressionDetected" else {"critical", "warning"}
+        )
+        assert rule["labels"]["severity"] in allowed, rule["alert"]
         assert set(rule["annotations"]) >= {"summary", "description", "runbook_url"}
 
 
