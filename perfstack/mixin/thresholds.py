@@ -15,6 +15,8 @@ from perfstack.mixin.panels import Target, query
 
 # Levels of objectives narrowed to one request are per-request levels, not the whole run's.
 WHOLE_RUN = 'name=""'
+# Legend of a level series: the panels' override matches it to draw a dashed red line.
+LEGEND_PREFIX = "pass level "
 
 
 def level(
@@ -37,9 +39,6 @@ def line(
 ) -> Target:
     """A panel target drawing the pass level of `sli` (legend names it for the override)."""
     return query(level(sli, default, upper=upper, matchers=matchers), f"{LEGEND_PREFIX}{sli}")
-
-
-LEGEND_PREFIX = "pass level "
 
 
 def is_level_query(expr: str) -> bool:
