@@ -14,6 +14,12 @@ with the reason, never dropped silently: relative criteria (they need a baseline
 `latency_max` (exact only in the run record: the histogram knows the bucket, not the
 maximum), run totals and whole-run quantities (known only at the run's end), and raw
 queries that read the run's placeholders ($testid, $scenario, $start, $end).
+
+The same group also carries recording rules publishing each built-in SLI's one-sided
+`pass`/`warn` limit as `gate:objective_threshold:constant` (in base units), so the
+dashboards' threshold lines are the levels this rule file judges (perfstack/mixin/
+thresholds.py). Ranges and raw queries publish nothing: a line needs one limit and an SLI
+a panel draws.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import yaml
 
 from gate.live import live_expression
 from gate.model import Objective, RuleSet
+from gate.request_names import parse_request
 from gate.shorthands import SHORTHANDS, escape_label, selector
 from gate.thresholds import Condition, Range
 from gate.units import promql_duration
@@ -77,6 +84,7 @@ class AlertSet:
     alerts: list[ObjectiveAlert] = field(default_factory=list)
     skipped: list[tuple[Objective, str]] = field(default_factory=list)  # (objective, why not)
     notes: list[tuple[Objective, str]] = field(default_factory=list)  # parts not alerted on
+    thresholds: list[dict[str, Any]] = field(default_factory=list)  # recording rules
 
     @property
     def group_name(self) -> str:
@@ -219,10 +227,35 @@ def _alert_rule(
     }
 
 
+def threshold_rules(rules: RuleSet, objective: Objective) -> list[dict[str, Any]]:
+    """Recording rules publishing the objective's one-sided levels (none for a range, a
+    relative-only criterion or a raw query: nothing a panel could draw as one line)."""
+    if objective.sli is None:
+        return []
+    labels = {"ruleset": rules.name, "objective": objective.name, "sli": str(objective.sli)}
+    if objective.request is not None:
+        labels["name"] = parse_request(objective.request).name
+    if objective.target is not None:
+        labels["target"] = objective.target
+    published = []
+    for level, condition in (("pass", objective.passing), ("warn", objective.warning)):
+        if condition is None or isinstance(condition, Range):
+            continue
+        published.append(
+            {
+                "record": mixin_config.OBJECTIVE_THRESHOLD,
+                "expr": f"vector({_number(condition.limit)})",
+                "labels": {**labels, "level": level},
+            }
+        )
+    return published
+
+
 def build_alerts(rules: RuleSet) -> AlertSet:
     result = AlertSet(rules)
     names: set[str] = set()
     for objective in rules.objectives:
+        result.thresholds += threshold_rules(rules, objective)
         reason = _not_alertable(objective)
         if reason is not None:
             result.skipped.append((objective, reason))
@@ -267,9 +300,13 @@ def render_rules(alerts: AlertSet) -> str:
     if alerts.notes:
         lines.append("# Parts of objectives not alerted on:")
         lines += [f"#   - {o.name}: {why}" for o, why in alerts.notes]
-    groups = [{"name": alerts.group_name, "rules": [r for a in alerts.alerts for r in a.rules]}]
-    if not alerts.alerts:
-        groups = []
+    if alerts.thresholds:
+        lines.append(
+            f"# {mixin_config.OBJECTIVE_THRESHOLD}: the rule file's one-sided pass/warn levels, "
+            "drawn by the dashboards as their threshold lines."
+        )
+    group_rules = alerts.thresholds + [r for a in alerts.alerts for r in a.rules]
+    groups = [{"name": alerts.group_name, "rules": group_rules}] if group_rules else []
     return (
         "\n".join(lines)
         + "\n"

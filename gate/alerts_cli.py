@@ -12,6 +12,7 @@ from gate.alert_rules import AlertSet, build_alerts, render_rules, uses_shorthan
 from gate.alert_tests import render_tests
 from gate.arguments import load_rule_file
 from perfstack.core.errors import ExitCode, PerfstackError
+from perfstack.mixin.config import OBJECTIVE_THRESHOLD
 
 
 def default_tests_path(rules_path: Path) -> Path:
@@ -38,6 +39,10 @@ def summary_lines(alerts: AlertSet) -> list[str]:
         f"{count} alerting rules for {len(alerts.alerts)} of {len(alerts.rules.objectives)} "
         f"objectives of {alerts.rules.name}"
     ]
+    lines.append(
+        f"{len(alerts.thresholds)} pass/warn levels published as {OBJECTIVE_THRESHOLD} "
+        "(the dashboards' threshold lines)"
+    )
     lines += [f"not an alert: {o.name}: {why}" for o, why in alerts.skipped]
     lines += [f"partly alerted: {o.name}: {why}" for o, why in alerts.notes]
     untested = [a.objective.name for a in alerts.alerts if not uses_shorthand(a.objective)]

@@ -73,6 +73,13 @@ REGRESSION_MINOR = 0.10
 REGRESSION_MAJOR = 0.25
 REGRESSION_CRITICAL_ABOVE = 0.50
 
+# The levels of the rule files loaded with `perfstack up --rules` (or generated with
+# `perfstack gate alerts`), published by their recording rules as constants labelled
+# ruleset, objective, sli, level (pass|warn) and name/target when the objective narrows to
+# one. The dashboards' threshold lines read them and fall back to the defaults above when
+# no rule file is loaded, so the line a team sees is the level its gate judges.
+OBJECTIVE_THRESHOLD = "gate:objective_threshold:constant"
+
 ALERT_PREFIX = "Perfstack"
 # The repository has no public home yet (pyproject: example.invalid); change this and run
 # `make generate` when it does. tests/dashboards check every anchor exists in the runbook.

@@ -6,6 +6,7 @@ from typing import Any
 
 from perfstack.mixin import config as c
 from perfstack.mixin import recording as r
+from perfstack.mixin import thresholds as levels
 from perfstack.mixin.dashboard import dashboard, label_variable
 from perfstack.mixin.panels import (
     layout,
@@ -87,6 +88,8 @@ def failures_by_name() -> str:
 
 def build() -> dict[str, Any]:
     sla = c.LATENCY_SLA_SECONDS
+    p95_level = levels.line("latency_p95", sla)
+    error_level = levels.line("error_ratio", c.ERROR_RATIO_MAX)
     quantile = f'{r.HTTP_DURATION_QUANTILE}{{{T}, quantile="%s"}}'
     rows = [
         [
@@ -97,10 +100,20 @@ def build() -> dict[str, Any]:
                     query(f"max({r.HTTP_ERROR_RATIO}{{{T}}})"),
                     unit="percentunit",
                     red_at=c.ERROR_RATIO_MAX,
+                    level=error_level,
                 ),
                 6,
             ),
-            (stat("p95 latency", query(f"max({quantile % '0.95'})"), unit="s", red_at=sla), 6),
+            (
+                stat(
+                    "p95 latency",
+                    query(f"max({quantile % '0.95'})"),
+                    unit="s",
+                    red_at=sla,
+                    level=p95_level,
+                ),
+                6,
+            ),
             (stat("Active users", query(f"sum(loadgen_users_active{HTTP})")), 6),
         ],
         [(row("Throughput and errors"), 24)],
@@ -139,6 +152,9 @@ def build() -> dict[str, Any]:
                     [query(f"{r.HTTP_ERROR_RATIO}{{{T}}}", "{{testid}}")],
                     unit="percentunit",
                     red_at=c.ERROR_RATIO_MAX,
+                    level=error_level,
+                    description="Dashed red line: the error_ratio pass level of the loaded "
+                    f"rule files (the strictest), else the default {c.ERROR_RATIO_MAX:g}",
                 ),
                 8,
             ),
@@ -154,7 +170,10 @@ def build() -> dict[str, Any]:
                     ],
                     unit="s",
                     red_at=sla,
-                    description=f"From histograms, all instances merged; red line: SLA {sla} s",
+                    level=p95_level,
+                    description="From histograms, all instances merged; dashed red line: the "
+                    "latency_p95 pass level of the loaded rule files (the strictest), else the "
+                    f"default SLA {sla} s",
                 ),
                 16,
             ),
@@ -199,6 +218,10 @@ def build() -> dict[str, Any]:
                     [query(latency_by_name("0.95"), "{{method}} {{name}}")],
                     unit="s",
                     red_at=c.LATENCY_SLA_SECONDS,
+                    # per-request objectives count here too: the strictest level of any
+                    level=levels.line("latency_p95", c.LATENCY_SLA_SECONDS, matchers=""),
+                    description="Dashed red line: the strictest latency_p95 pass level of "
+                    "the loaded rule files, per-request ones included, else the default SLA",
                 ),
                 12,
             ),

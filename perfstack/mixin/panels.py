@@ -37,6 +37,21 @@ def _thresholds(red_at: float | None) -> dict[str, Any]:
     return {"mode": "absolute", "steps": steps}
 
 
+def _level_line(level: Target) -> dict[str, Any]:
+    """Override drawing the level series (perfstack/mixin/thresholds.py) as a dashed red line."""
+    return {
+        "matcher": {"id": "byName", "options": level["legendFormat"]},
+        "properties": [
+            {"id": "color", "value": {"mode": "fixed", "fixedColor": "red"}},
+            # a line even on a panel of one dot per run
+            {"id": "custom.drawStyle", "value": "line"},
+            {"id": "custom.showPoints", "value": "never"},
+            {"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}},
+            {"id": "custom.fillOpacity", "value": 0},
+        ],
+    }
+
+
 def timeseries(
     title: str,
     targets: list[Target],
@@ -46,8 +61,12 @@ def timeseries(
     red_at: float | None = None,
     stacked: bool = False,
     points: bool = False,
+    level: Target | None = None,
 ) -> Panel:
-    """A graph; `points` for values that exist once per run (one dot per run, no line)."""
+    """A graph; `points` for values that exist once per run (one dot per run, no line).
+
+    `level` is a threshold query drawn as a dashed red series instead of the fixed `red_at`
+    line, so it follows the rule file loaded (thresholds.py)."""
     custom: dict[str, Any] = {
         "drawStyle": "points" if points else "line",
         "lineWidth": 1,
@@ -58,17 +77,17 @@ def timeseries(
     }
     if stacked:
         custom["stacking"] = {"mode": "normal", "group": "A"}
-    if red_at is not None:
+    if red_at is not None and level is None:
         custom["thresholdsStyle"] = {"mode": "line"}
     return {
         "type": "timeseries",
         "title": title,
         "description": description,
         "datasource": DATASOURCE,
-        "targets": _with_refs(targets),
+        "targets": _with_refs(targets + ([level] if level else [])),
         "fieldConfig": {
             "defaults": {"unit": unit, "custom": custom, "thresholds": _thresholds(red_at)},
-            "overrides": [],
+            "overrides": [_level_line(level)] if level else [],
         },
         "options": {
             "legend": {
@@ -88,13 +107,31 @@ def stat(
     unit: str = "short",
     red_at: float | None = None,
     description: str = "",
+    level: Target | None = None,
 ) -> Panel:
+    """A single value; with `level` (a threshold query) its red step is that query's value
+    (Grafana's config-from-query transformation) rather than the fixed `red_at`."""
+    extra: dict[str, Any] = {}
+    if level is not None:
+        extra["transformations"] = [
+            {
+                "id": "configFromData",
+                "options": {
+                    "configRefId": "B",
+                    "mappings": [
+                        {"fieldName": level["legendFormat"], "handlerKey": "threshold1"},
+                        {"fieldName": "Time", "handlerKey": "__ignore"},
+                    ],
+                },
+            }
+        ]
     return {
         "type": "stat",
         "title": title,
         "description": description,
         "datasource": DATASOURCE,
-        "targets": _with_refs([target]),
+        "targets": _with_refs([target] + ([level] if level else [])),
+        **extra,
         "fieldConfig": {
             "defaults": {
                 "unit": unit,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from perfstack.mixin import config as c
+from perfstack.mixin import thresholds as levels
 from perfstack.mixin.dashboard import dashboard
 from perfstack.mixin.panels import layout, query, row, stat, timeseries
 
@@ -64,6 +65,9 @@ def build() -> dict[str, Any]:
                     "Resident memory (RSS)",
                     [query(f"{RSS}{{{T}}}", "{{target}} {{testid}}")],
                     unit="bytes",
+                    level=levels.line("memory_peak", None),
+                    description="Dashed red line: the memory_peak pass level of the loaded "
+                    "rule files (the strictest of any target); none without a rule file",
                 ),
                 12,
             ),
@@ -94,6 +98,9 @@ def build() -> dict[str, Any]:
                         )
                     ],
                     unit="percentunit",
+                    level=levels.line("cpu_utilization", None),
+                    description="Dashed red line: the cpu_utilization pass level of the loaded "
+                    "rule files (the strictest of any target); none without a rule file",
                 ),
                 8,
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from perfstack.mixin import config as c
+from perfstack.mixin import thresholds as levels
 from perfstack.mixin.dashboard import dashboard
 from perfstack.mixin.panels import layout, query, row, table, timeseries
 
@@ -111,6 +112,9 @@ def build() -> dict[str, Any]:
                     unit="s",
                     points=True,
                     red_at=c.LATENCY_SLA_SECONDS,
+                    level=levels.line("latency_p95", c.LATENCY_SLA_SECONDS),
+                    description="Dashed red line: the latency_p95 pass level of the loaded "
+                    "rule files (the strictest), else the default SLA",
                 ),
                 8,
             ),

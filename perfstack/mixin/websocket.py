@@ -6,6 +6,7 @@ from typing import Any
 
 from perfstack.mixin import config as c
 from perfstack.mixin import recording as r
+from perfstack.mixin import thresholds as levels
 from perfstack.mixin.dashboard import dashboard
 from perfstack.mixin.panels import layout, or_zero, query, row, stat, sum_rate, timeseries
 
@@ -35,7 +36,11 @@ def build() -> dict[str, Any]:
             (stat("Messages sent/s", query(f"sum({r.WS_SENT_RATE}{{{T}}})"), unit="ops"), 6),
             (
                 stat(
-                    "RTT p95", query(f'max({r.WS_RTT_QUANTILE}{{{T}, quantile="0.95"}})'), unit="s"
+                    "RTT p95",
+                    query(f'max({r.WS_RTT_QUANTILE}{{{T}, quantile="0.95"}})'),
+                    unit="s",
+                    level=levels.line("ws_rtt_p95", None),
+                    description="Red from the ws_rtt_p95 pass level of the loaded rule files",
                 ),
                 6,
             ),
@@ -86,6 +91,9 @@ def build() -> dict[str, Any]:
                     "Round-trip time",
                     [query(f"{r.WS_RTT_QUANTILE}{{{T}}}", "{{testid}} p{{quantile}}")],
                     unit="s",
+                    level=levels.line("ws_rtt_p95", None),
+                    description="Dashed red line: the ws_rtt_p95 pass level of the loaded rule "
+                    "files (the strictest); none without a rule file",
                 ),
                 12,
             ),

@@ -10,6 +10,7 @@ from typing import Any
 
 from perfstack.mixin import overview, resources, websocket
 from perfstack.mixin.recording import QUANTILES
+from perfstack.mixin.thresholds import is_level_query
 
 HTTP, WEBSOCKET, RESOURCES, GENERATORS = "HTTP", "WebSocket", "Target resources", "Generators"
 SECTIONS = (HTTP, WEBSOCKET, RESOURCES, GENERATORS)
@@ -38,6 +39,9 @@ def _panel(build: Callable[[], dict[str, Any]], title: str) -> tuple[tuple[str, 
         for panel in dashboard["panels"]
         if panel["title"] == title and panel["type"] == "timeseries"
         for target in panel.get("targets", [])
+        # the live rule-file level (mixin/thresholds.py) is the dashboard's; a report is of
+        # one run, judged by the gate's own verdict
+        if not is_level_query(target["expr"])
     )
     if not found:
         raise LookupError(f"no graph {title!r} in dashboard {dashboard['title']!r}")

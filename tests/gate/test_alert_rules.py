@@ -76,7 +76,8 @@ def test_rules_generated_from_every_preset_pass_promtool_check(
     out.write_text(render_rules(alerts))
     result = promtool("check", "rules", out)
     assert result.returncode == 0, result.stdout + result.stderr
-    count = sum(len(a.rules) for a in alerts.alerts)
+    count = sum(len(a.rules) for a in alerts.alerts) + len(alerts.thresholds)
+    assert alerts.thresholds, "every preset has a one-sided level of a built-in SLI"
     assert f"SUCCESS: {count} rules found" in result.stdout
     for alert in alerts.alerts:
         assert re.fullmatch(r"PerfstackObjective[A-Z0-9][A-Za-z0-9]*", alert.alertname)

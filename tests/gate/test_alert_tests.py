@@ -119,7 +119,43 @@ def test_every_shorthand_that_can_be_an_alert_has_one_and_it_passes_its_tests(
     (tmp_path / "every.rules.yml").write_text(render_rules(alerts))
     tests = tmp_path / "every_test.yaml"
     tests.write_text(render_tests(alerts, "every.rules.yml"))
-    assert len(yaml.safe_load(tests.read_text())["tests"]) == 2 * len(EVERY_SLI)
+    # two per alert, and one for the published levels
+    assert len(yaml.safe_load(tests.read_text())["tests"]) == 2 * len(EVERY_SLI) + 1
     if shutil.which("promtool"):
         result = promtool_test(tests)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="no promtool")
+def test_the_generated_test_checks_the_published_levels_and_fails_on_a_wrong_one(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "name: team\nobjectives:\n"
+        "  - {name: p95, sli: latency_p95, pass: '< 2s', warn: '< 3s'}\n"
+        "  - {name: login p95, sli: latency_p95, request: 'POST /login', pass: '< 800ms'}\n"
+        "  - {name: errors, sli: error_ratio, pass: '< 1%'}\n"
+        "  - {name: rss, sli: memory_peak, target: api, pass: '< 512MB'}\n"
+        "  - {name: band, sli: throughput, pass: '100..200'}\n"
+    )
+    alerts = build_alerts(parse_rules(text, "team.yaml"))
+    (tmp_path / "team.rules.yml").write_text(render_rules(alerts))
+    tests = tmp_path / "team_test.yaml"
+    tests.write_text(render_tests(alerts, "team.rules.yml"))
+    case = yaml.safe_load(tests.read_text())["tests"][0]
+    samples = {s["labels"]: s["value"] for s in case["promql_expr_test"][0]["exp_samples"]}
+    base = 'gate:objective_threshold:constant{ruleset="team",'
+    assert samples == {
+        base + 'objective="p95",sli="latency_p95",level="pass"}': 2.0,
+        base + 'objective="p95",sli="latency_p95",level="warn"}': 3.0,
+        base + 'objective="login p95",sli="latency_p95",name="/login",level="pass"}': 0.8,
+        base + 'objective="errors",sli="error_ratio",level="pass"}': 0.01,
+        base + 'objective="rss",sli="memory_peak",target="api",level="pass"}': 512e6,
+    }  # the range publishes nothing: no one line to draw
+    assert promtool_test(tests).returncode == 0
+    # the test is not vacuous: a rule file whose level changed fails it
+    (tmp_path / "team.rules.yml").write_text(
+        render_rules(build_alerts(parse_rules(text.replace("'< 1%'", "'< 2%'"), "team.yaml")))
+    )
+    wrong = promtool_test(tests)
+    assert wrong.returncode != 0 and "errors" in wrong.stdout + wrong.stderr

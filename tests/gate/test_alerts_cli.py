@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gate.alert_rules import build_alerts
 from gate.alerts_cli import default_tests_path
+from gate.rules import load_rules
 from perfstack.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,9 @@ def test_writes_rules_and_tests_beside_them_and_lists_what_is_not_an_alert(
     assert code == 0
     err = capsys.readouterr().err
     assert "5 alerting rules for 5 of 6 objectives of seed003-gates" in err
+    published = len(build_alerts(load_rules(ROOT / "gate/presets/seed003-gates.yaml")).thresholds)
+    assert published > 0
+    assert f"{published} pass/warn levels published as gate:objective_threshold:constant" in err
     assert "not an alert: regression_check (p95 at most 10% slower): a relative criterion" in err
     tests = tmp_path / "alerts" / "team_test.yaml"
     assert yaml.safe_load(tests.read_text())["rule_files"] == ["team.rules.yml"]
@@ -36,7 +41,7 @@ def test_writes_rules_and_tests_beside_them_and_lists_what_is_not_an_alert(
 def test_without_output_the_rules_go_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["gate", "alerts", str(ROOT / "gate/presets/default.yaml")]) == 0
     rules = yaml.safe_load(capsys.readouterr().out)
-    names = {r["alert"] for g in rules["groups"] for r in g["rules"]}
+    names = {r.get("alert") for g in rules["groups"] for r in g["rules"]}
     assert "PerfstackObjectiveP95Latency" in names
 
 

@@ -14,10 +14,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from perfstack.cli import main
 from perfstack.metrics.schema import LATENCY_BUCKETS
+from perfstack.mixin import thresholds as levels
+from perfstack.mixin.config import LATENCY_SLA_SECONDS, OBJECTIVE_THRESHOLD
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import RemoteWritePusher
 from perfstack.stack.gate_alerts import gate_alerts_dir, install
-from tests.helpers import prom_query, wait_until
+from tests.helpers import prom_query, prom_scalar, wait_until
 from tests.perfstack.stack.test_lifecycle import LocalStack
 
 P95_RULES = """
@@ -26,6 +28,7 @@ objectives:
   - {name: p95 under 2s, sli: latency_p95, pass: "< 2s"}
   - {name: p95 against main, sli: latency_p95, relative: "<= +10%"}
 """
+_P95_ALERT = "PerfstackObjectiveP95Under2s"
 THROUGHPUT_RULES = """
 name: other-team
 objectives:
@@ -80,7 +83,10 @@ def test_up_with_rules_loads_the_objectives_alerts_and_they_fire_for_the_failing
     )
     url = local_stack.prometheus_url
     groups = _groups(url)
-    assert groups["perfstack-objectives-team-sla"] == ["PerfstackObjectiveP95Under2s"]
+    assert groups["perfstack-objectives-team-sla"] == [OBJECTIVE_THRESHOLD, _P95_ALERT]
+    # the dashboards' p95 line is the team's level, not the default
+    p95_line = levels.level("latency_p95", LATENCY_SLA_SECONDS)
+    assert wait_until(lambda: prom_scalar(url, p95_line) == 2.0, timeout=15)
     assert "perfstack-during-run" in groups  # the repository's own alerts stay loaded
     generated = (local_stack.state_dir / "gate-alerts" / "00-team.rules.yml").read_text()
     assert "p95 against main: a relative criterion only" in generated
@@ -118,7 +124,12 @@ def test_up_with_rules_loads_the_objectives_alerts_and_they_fire_for_the_failing
     assert result.returncode == 0, result.stderr
     groups = _groups(url)
     assert "perfstack-objectives-team-sla" not in groups
-    assert groups["perfstack-objectives-other-team"] == ["PerfstackObjectiveThroughput"]
+    assert groups["perfstack-objectives-other-team"] == [
+        OBJECTIVE_THRESHOLD,
+        "PerfstackObjectiveThroughput",
+    ]
+    # the team's level is gone with its rule file: the line is the default again
+    assert wait_until(lambda: prom_scalar(url, p95_line) == LATENCY_SLA_SECONDS, timeout=15)
 
 
 def test_up_with_an_invalid_rule_file_names_it_and_starts_nothing(
