@@ -9,6 +9,7 @@ results are pushed to Prometheus as each benchmark ends (docs/pytest.md).
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -65,46 +66,50 @@ def pytest_configure(config: pytest.Config) -> None:
     from perfstack.pytest_plugin import lifecycle  # only with --perfstack
 
     lifecycle.start(config)
+    # the per-test and end-of-session hooks exist only in a --perfstack session: a run
+    # without it calls none of our code per test
+    config.pluginmanager.register(RunHooks(), "perfstack-run")
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    outcome = yield
-    if call.when != "call":
-        return
-    session = current_session(item.config)
-    if session is None:
-        return
-    from perfstack.pytest_plugin import lifecycle  # imported by start() already
+class RunHooks:
+    """Hooks of a --perfstack session, registered by pytest_configure."""
 
-    lifecycle.test_called(session, item, outcome.get_result())
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        session = current_session(item.config)
+        if call.when == "call" and session is not None:
+            from perfstack.pytest_plugin import lifecycle
 
+            lifecycle.test_called(session, item, report)
+        return report
 
-@pytest.hookimpl(trylast=True)  # after session-scoped fixtures were torn down (and pushed)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    run = current_session(session.config)
-    if run is None:
-        return
-    from perfstack.pytest_plugin import lifecycle
-
-    lifecycle.finish(session.config, run, int(exitstatus))
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """pytest-xdist: every worker joins the controller's run (one testid per session)."""
-    session = current_session(node.config)
-    if session is not None:
-        node.workerinput["perfstack_testid"] = session.testid
-        node.workerinput["perfstack_suite"] = session.suite
-        node.workerinput["perfstack_start"] = session.start
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """pytest-xdist: a worker's dropped samples and benchmarks join the controller's record."""
-    session = current_session(node.config)
-    if session is not None:
+    @pytest.hookimpl(trylast=True)  # after session-scoped fixtures were torn down (and pushed)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        run = current_session(session.config)
+        if run is None:
+            return
         from perfstack.pytest_plugin import lifecycle
 
-        lifecycle.worker_finished(session, getattr(node, "workeroutput", {}))
+        lifecycle.finish(session.config, run, int(exitstatus))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """pytest-xdist: every worker joins the controller's run (one testid per session)."""
+        session = current_session(node.config)
+        if session is not None:
+            node.workerinput["perfstack_testid"] = session.testid
+            node.workerinput["perfstack_suite"] = session.suite
+            node.workerinput["perfstack_start"] = session.start
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """pytest-xdist: a worker's dropped samples and benchmarks join the controller's
+        record."""
+        session = current_session(node.config)
+        if session is not None:
+            from perfstack.pytest_plugin import lifecycle
+
+            lifecycle.worker_finished(session, getattr(node, "workeroutput", {}))
