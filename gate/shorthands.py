@@ -86,49 +86,47 @@ def _mean_last(sel: str) -> str:
     return f"{last(base + '_sum', sel)} / {last(base + '_count', sel)}"
 
 
-def _quantile_shorthand(label: str, quantile: str) -> Shorthand:
+@dataclass(frozen=True)
+class _LatencyFamily:
+    """Where one kind of request latency lives: the observed response time, or the time
+    from each request's intended start (docs/http-load.md)."""
+
+    name_suffix: str
+    run_quantile: str  # exact quantiles over the run, published at its end
+    bucket: str
+    samples: str
+    record_field: str
+
+
+OBSERVED = _LatencyFamily("", HTTP_RUN_QUANTILE, HTTP_BUCKET, HTTP_REQUESTS, "percentiles")
+# exported only by runs that know intended starts, so any other run reads NO_DATA, never a pass
+CORRECTED = _LatencyFamily(
+    CORRECTED_SUFFIX,
+    CORRECTED_RUN_QUANTILE,
+    CORRECTED_BUCKET,
+    CORRECTED_COUNT,
+    "corrected_percentiles",
+)
+
+
+def _quantile_shorthand(label: str, quantile: str, family: _LatencyFamily) -> Shorthand:
     return Shorthand(
-        name=f"latency_{label}",
+        name=f"latency_{label}{family.name_suffix}",
         kind="latency",
         unit="seconds",
         params=("request",),
         values=(
             lambda sel: (
-                f'last_over_time({HTTP_RUN_QUANTILE}{{{_overall(sel)},quantile="{quantile}"}}[$range])'
-            ),
-            lambda sel: _hist_last(quantile, HTTP_BUCKET, sel),
-        ),
-        samples=lambda sel: last(HTTP_REQUESTS, sel),
-        live=lambda sel: (
-            f"histogram_quantile({quantile}, sum by (le) (rate({HTTP_BUCKET}{{{sel}}}[$window])))"
-        ),
-        interval=lambda sel: (
-            f"histogram_quantile({quantile}, sum by (le) (rate({HTTP_BUCKET}{{{sel}}}[$window])))"
-        ),
-        record_percentile=label,
-    )
-
-
-def _corrected_shorthand(label: str, quantile: str) -> Shorthand:
-    """Latency from each request's intended start (docs/http-load.md): exported only by
-    runs that know intended starts, so any other run reads NO_DATA, never a pass."""
-    return Shorthand(
-        name=f"latency_{label}{CORRECTED_SUFFIX}",
-        kind="latency",
-        unit="seconds",
-        params=("request",),
-        values=(
-            lambda sel: (
-                f"last_over_time({CORRECTED_RUN_QUANTILE}"
+                f"last_over_time({family.run_quantile}"
                 f'{{{_overall(sel)},quantile="{quantile}"}}[$range])'
             ),
-            lambda sel: _hist_last(quantile, CORRECTED_BUCKET, sel),
+            lambda sel: _hist_last(quantile, family.bucket, sel),
         ),
-        samples=lambda sel: last(CORRECTED_COUNT, sel),
-        live=lambda sel: _hist_rate(quantile, CORRECTED_BUCKET, sel),
-        interval=lambda sel: _hist_rate(quantile, CORRECTED_BUCKET, sel),
+        samples=lambda sel: last(family.samples, sel),
+        live=lambda sel: _hist_rate(quantile, family.bucket, sel),
+        interval=lambda sel: _hist_rate(quantile, family.bucket, sel),
         record_percentile=label,
-        record_field="corrected_percentiles",
+        record_field=family.record_field,
     )
 
 
@@ -222,8 +220,11 @@ BENCHMARK_SHORTHANDS = (
 SHORTHANDS: dict[str, Shorthand] = {
     s.name: s
     for s in (
-        *(_quantile_shorthand(key, QUANTILE_LABELS[q]) for q, key in PERCENTILE_KEYS.items()),
-        *(_corrected_shorthand(key, QUANTILE_LABELS[q]) for q, key in PERCENTILE_KEYS.items()),
+        *(
+            _quantile_shorthand(key, QUANTILE_LABELS[q], family)
+            for family in (OBSERVED, CORRECTED)
+            for q, key in PERCENTILE_KEYS.items()
+        ),
         Shorthand(
             "dropped_iterations_ratio",
             "arrival",
