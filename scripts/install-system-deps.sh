@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages perfstack runs on (Prometheus, Alertmanager and, for the
 # tests and benchmarks, docker-compose for validation, nginx and wrk, and chromium to open
-# the HTML report headless, npm to fetch Mermaid for the Markdown charts' render test) when
-# they are missing.
+# the HTML report headless, npm to fetch Mermaid for the Markdown charts' render test,
+# VictoriaMetrics with vmagent and vmalert as the second store, iproute2 for the network
+# namespaces of the multi-host test) when they are missing.
 # Only as root on Debian/Ubuntu; elsewhere it says what to install and fails.
 set -euo pipefail
 
 needed_for_demo=(prometheus:prometheus prometheus-alertmanager:prometheus-alertmanager promtool:prometheus amtool:prometheus-alertmanager)
-needed_for_test=(docker-compose:docker-compose nginx:nginx-light wrk:wrk openssl:openssl chromium:chromium npm:npm)
+needed_for_test=(docker-compose:docker-compose nginx:nginx-light wrk:wrk openssl:openssl chromium:chromium npm:npm victoria-metrics:victoria-metrics vmagent:victoria-metrics vmalert:victoria-metrics ip:iproute2)
 
 wanted=("${needed_for_demo[@]}")
 case "${1:-}" in
