@@ -8,15 +8,13 @@ must not see; the benchmarks start one each so nothing else writes to it.
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from perfstack.core.ports import free_port
+from perfstack.testing.service import ServiceProcess
 
 _CONFIG = """\
 global:
@@ -25,9 +23,12 @@ global:
 """
 
 
-class PrometheusProcess:
+class PrometheusProcess(ServiceProcess):
     """`rule_files`, `alertmanager` (host:port), `evaluation_interval` and extra `flags`
     (e.g. a short --query.lookback-delta) let a test scale alerting down to seconds."""
+
+    name = "prometheus"
+    ready_path = "/-/ready"
 
     def __init__(
         self,
@@ -40,15 +41,9 @@ class PrometheusProcess:
         alertmanager: str | None = None,
         flags: Sequence[str] = (),
     ) -> None:
-        self.workdir = workdir
-        self.binary = binary
-        self.port = free_port()
-        self.data_dir = workdir / "data"
+        super().__init__(workdir, binary)
         self.config_file = workdir / "prometheus.yml"
-        self.log_file = workdir / "prometheus.log"
-        self._process: subprocess.Popen[bytes] | None = None
         self.flags = list(flags)
-        workdir.mkdir(parents=True, exist_ok=True)
         config = _CONFIG.format(evaluation_interval=evaluation_interval)
         if rule_files:  # JSON strings are YAML strings: any path quoted safely
             config += "rule_files:\n" + "".join(
@@ -68,50 +63,19 @@ class PrometheusProcess:
         self.config_file.write_text(config)
 
     @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
     def remote_write_url(self) -> str:
         return f"{self.url}/api/v1/write"
 
-    def start(self, timeout: float = 20.0) -> PrometheusProcess:
-        log = self.log_file.open("ab")
-        self._process = subprocess.Popen(
-            [
-                self.binary,
-                f"--config.file={self.config_file}",
-                f"--storage.tsdb.path={self.data_dir}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--web.enable-remote-write-receiver",
-                "--storage.tsdb.retention.time=1d",
-                *self.flags,
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"prometheus exited: {self.log_file.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"prometheus not ready in {timeout}s")
-
-    def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        self._process = None
+    def argv(self) -> list[str]:
+        return [
+            self.binary,
+            f"--config.file={self.config_file}",
+            f"--storage.tsdb.path={self.data_dir}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--web.enable-remote-write-receiver",
+            "--storage.tsdb.retention.time=1d",
+            *self.flags,
+        ]
 
 
 def prom_query(prometheus_url: str, expr: str, time: float | None = None) -> list[dict[str, Any]]:
