@@ -108,8 +108,22 @@ def during_run() -> list[dict[str, Any]]:
             c.GENERATOR_SATURATED_FOR,
             "warning",
             "Load generator {{ $labels.instance }} of run {{ $labels.testid }} is saturated",
-            "The generator's CPU has been above 90% of a core: the latency it measures "
-            "includes its own queueing, so the run's results are unreliable.",
+            "The generator's CPU has been above 90% of a core, or an arrival-rate run fell "
+            "more than 5% behind its schedule: the latency it measures includes its own "
+            "queueing, so the run's results are unreliable.",
+            "run",
+        ),
+        _alert(
+            "DroppedIterations",
+            f"{r.ITERATIONS_DROPPED_RATIO} > {c.DROPPED_ITERATIONS_RATIO_MAX}",
+            c.DROPPED_ITERATIONS_FOR,
+            "warning",
+            "Run {{ $labels.testid }} drops {{ $value | humanizePercentage }} of its iterations",
+            f"More than {c.DROPPED_ITERATIONS_RATIO_MAX:.0%} of the iterations due on the "
+            f"arrival-rate schedule over the last {c.RULE_WINDOW} found no free user, for "
+            f"{c.DROPPED_ITERATIONS_FOR}: the run sends less than the rate it was asked for "
+            "(max_users too small, or the target too slow for the pool), and the default "
+            "gate preset fails it.",
             "run",
         ),
         _alert(

@@ -46,6 +46,12 @@ ERROR_RATIO_FOR = "1m"
 WS_UNEXPECTED_DISCONNECTS_PER_SECOND_MAX = 0.5
 WS_DISCONNECT_STORM_FOR = "30s"
 GENERATOR_SATURATED_FOR = "30s"
+# Dropped iterations of arrival-rate runs (the open model), as a share of those scheduled:
+# any WARNs, above DROPPED_ITERATIONS_RATIO_MAX FAILs (the demo gate preset, text_files.py)
+# and fires PerfstackDroppedIterations; the Overview's open-model panels draw both levels.
+DROPPED_ITERATIONS_WARN_ABOVE = 0.0
+DROPPED_ITERATIONS_RATIO_MAX = 0.01
+DROPPED_ITERATIONS_FOR = "30s"
 # Generators push every few seconds; silence this long while a run has not ended means the
 # pipeline (or the generator) is broken.
 METRICS_SILENCE_SECONDS = 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from perfstack.mixin import config as c
+from perfstack.mixin import open_model
 from perfstack.mixin import recording as r
 from perfstack.mixin import thresholds as levels
 from perfstack.mixin.dashboard import dashboard, label_variable
@@ -226,6 +227,7 @@ def build() -> dict[str, Any]:
                 12,
             ),
         ],
+        *open_model.rows(generator_saturated()),
         [(row("Generator health"), 24)],
         [
             (

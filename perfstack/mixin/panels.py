@@ -30,11 +30,21 @@ def _with_refs(targets: list[Target]) -> list[Target]:
     return [{**target, "refId": chr(ord("A") + index)} for index, target in enumerate(targets)]
 
 
-def _thresholds(red_at: float | None) -> dict[str, Any]:
+def _thresholds(red_at: float | None, orange_at: float | None = None) -> dict[str, Any]:
     steps: list[dict[str, Any]] = [{"color": "green", "value": None}]
+    if orange_at is not None:
+        steps.append({"color": "orange", "value": orange_at})
     if red_at is not None:
         steps.append({"color": "red", "value": red_at})
     return {"mode": "absolute", "steps": steps}
+
+
+def _defaults(unit: str, thresholds: dict[str, Any], no_value: str) -> dict[str, Any]:
+    """Field defaults; `no_value` replaces Grafana's "No data" (a panel only some runs fill)."""
+    defaults: dict[str, Any] = {"unit": unit, "thresholds": thresholds}
+    if no_value:
+        defaults["noValue"] = no_value
+    return defaults
 
 
 def _level_line(level: Target) -> dict[str, Any]:
@@ -62,6 +72,7 @@ def timeseries(
     stacked: bool = False,
     points: bool = False,
     level: Target | None = None,
+    no_value: str = "",
 ) -> Panel:
     """A graph; `points` for values that exist once per run (one dot per run, no line).
 
@@ -86,7 +97,7 @@ def timeseries(
         "datasource": DATASOURCE,
         "targets": _with_refs(targets + ([level] if level else [])),
         "fieldConfig": {
-            "defaults": {"unit": unit, "custom": custom, "thresholds": _thresholds(red_at)},
+            "defaults": {**_defaults(unit, _thresholds(red_at), no_value), "custom": custom},
             "overrides": [_level_line(level)] if level else [],
         },
         "options": {
@@ -108,9 +119,13 @@ def stat(
     red_at: float | None = None,
     description: str = "",
     level: Target | None = None,
+    orange_at: float | None = None,
+    no_value: str = "",
+    extra_targets: list[Target] | None = None,
 ) -> Panel:
-    """A single value; with `level` (a threshold query) its red step is that query's value
-    (Grafana's config-from-query transformation) rather than the fixed `red_at`."""
+    """A single value (one per series: `extra_targets` put more side by side); with `level`
+    (a threshold query) its red step is that query's value (Grafana's config-from-query
+    transformation) rather than the fixed `red_at`."""
     extra: dict[str, Any] = {}
     if level is not None:
         extra["transformations"] = [
@@ -130,12 +145,11 @@ def stat(
         "title": title,
         "description": description,
         "datasource": DATASOURCE,
-        "targets": _with_refs([target] + ([level] if level else [])),
+        "targets": _with_refs([target] + ([level] if level else []) + (extra_targets or [])),
         **extra,
         "fieldConfig": {
             "defaults": {
-                "unit": unit,
-                "thresholds": _thresholds(red_at),
+                **_defaults(unit, _thresholds(red_at, orange_at), no_value),
                 "color": {"mode": "thresholds"},
             },
             "overrides": [],
@@ -208,6 +222,46 @@ def table(
                 },
             },
         ],
+    }
+
+
+def state_timeline(
+    title: str,
+    target: Target,
+    states: dict[int, tuple[str, str]],
+    *,
+    description: str = "",
+    no_value: str = "",
+) -> Panel:
+    """A 0/1 (or small integer) series per row, each value drawn as a named, coloured state:
+    `states` maps value -> (text, colour)."""
+    mappings = {
+        str(value): {"text": text, "color": color, "index": index}
+        for index, (value, (text, color)) in enumerate(sorted(states.items()))
+    }
+    return {
+        "type": "state-timeline",
+        "title": title,
+        "description": description,
+        "datasource": DATASOURCE,
+        "targets": _with_refs([target]),
+        "fieldConfig": {
+            "defaults": {
+                **_defaults("short", _thresholds(None), no_value),
+                "color": {"mode": "thresholds"},
+                "mappings": [{"type": "value", "options": mappings}],
+                "custom": {"lineWidth": 0, "fillOpacity": 80},
+            },
+            "overrides": [],
+        },
+        "options": {
+            "mergeValues": True,
+            "showValue": "auto",
+            "alignValue": "left",
+            "rowHeight": 0.9,
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
     }
 
 

@@ -23,6 +23,17 @@ HTTP_DURATION_QUANTILE = (
     f"testid_quantile:loadgen_http_request_duration_seconds:histogram_quantile{W}"
 )
 
+# Open model (docs/http-load.md): iterations of arrival-rate runs, and latency from each
+# request's intended start (arrival-rate runs and users paced by constant_pacing /
+# constant_throughput). Only such runs have these series, so a closed run's panels stay empty.
+ITERATIONS_SCHEDULED_RATE = f"testid:loadgen_scheduled_iterations:rate{W}"
+ITERATIONS_DROPPED_RATE = f"testid:loadgen_dropped_iterations:rate{W}"
+ITERATIONS_DROPPED_RATIO = f"testid:loadgen_dropped_iterations:ratio_rate{W}"
+HTTP_CORRECTED_BUCKETS = f"testid_le:loadgen_http_request_corrected_duration_seconds_bucket:rate{W}"
+HTTP_CORRECTED_QUANTILE = (
+    f"testid_quantile:loadgen_http_request_corrected_duration_seconds:histogram_quantile{W}"
+)
+
 WS_CONNECTIONS_OPEN = "testid:loadgen_ws_connections_open:sum"
 WS_SENT_RATE = f"testid:loadgen_ws_messages_sent:rate{W}"
 WS_RECEIVED_RATE = f"testid:loadgen_ws_messages_received:rate{W}"
@@ -37,6 +48,7 @@ HTTP_TRAFFIC = f"sum by (testid) (rate(loadgen_http_requests_total[{W}]))"
 
 
 HTTP_BUCKET_SERIES = "loadgen_http_request_duration_seconds_bucket"
+CORRECTED_BUCKET_SERIES = "loadgen_http_request_corrected_duration_seconds_bucket"
 UNEXPECTED_DISCONNECTS = 'loadgen_ws_disconnects_total{kind="unexpected"}'
 
 
@@ -69,6 +81,28 @@ def recording_groups() -> list[dict[str, Any]]:
         },
         *_quantile_rules(HTTP_DURATION_QUANTILE, HTTP_DURATION_BUCKETS),
     ]
+    # Cost per open-model or paced run: 220 bucket rates (one per `le`), 3 quantiles and 3
+    # iteration series; a closed run without pacing adds none.
+    open_model = [
+        {
+            "record": ITERATIONS_SCHEDULED_RATE,
+            "expr": f"sum by (testid) ({_rate('loadgen_scheduled_iterations_total')})",
+        },
+        {
+            # the dropped counter is exported from the run's start (0), beside the scheduled
+            "record": ITERATIONS_DROPPED_RATE,
+            "expr": f"sum by (testid) ({_rate('loadgen_dropped_iterations_total')})",
+        },
+        {
+            "record": ITERATIONS_DROPPED_RATIO,
+            "expr": f"{ITERATIONS_DROPPED_RATE} / {ITERATIONS_SCHEDULED_RATE} > -1",
+        },  # drops NaN of 0/0
+        {
+            "record": HTTP_CORRECTED_BUCKETS,
+            "expr": f"sum by (testid, le) ({_rate(CORRECTED_BUCKET_SERIES)})",
+        },
+        *_quantile_rules(HTTP_CORRECTED_QUANTILE, HTTP_CORRECTED_BUCKETS),
+    ]
     ws_open = "sum by (testid) (loadgen_ws_connections_open)"
     websocket = [
         {"record": WS_CONNECTIONS_OPEN, "expr": ws_open},
@@ -100,6 +134,7 @@ def recording_groups() -> list[dict[str, Any]]:
     ]
     return [
         {"name": "perfstack-http", "rules": http},
+        {"name": "perfstack-open-model", "rules": open_model},
         {"name": "perfstack-websocket", "rules": websocket},
         {"name": "perfstack-run", "rules": run},
     ]

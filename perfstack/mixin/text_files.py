@@ -96,8 +96,8 @@ objectives:
     pass: ">= 1rps"          # the demo mix is light: users pause between requests
   - name: dropped iterations
     sli: dropped_iterations_ratio  # open model only (arrival stages); skipped otherwise
-    pass: "<= 0"           # any iteration no user was free to start: WARN ...
-    warn: "<= 1%"          # ... over 1%: FAIL, the generator could not keep the rate
+    pass: "<= {dropped_pass}"           # any iteration no user was free to start: WARN ...
+    warn: "<= {dropped_pct}%"          # ... above it: FAIL, the generator could not keep the rate
   - name: WebSocket connect success
     sli: ws_connect_success_ratio
     pass: ">= 90%"
@@ -115,5 +115,8 @@ def memory_rules() -> str:
 
 def demo_preset() -> str:
     return _DEMO_PRESET.format(
-        latency_ms=f"{c.LATENCY_SLA_SECONDS * 1000:g}", error_pct=f"{c.ERROR_RATIO_MAX * 100:g}"
+        latency_ms=f"{c.LATENCY_SLA_SECONDS * 1000:g}",
+        error_pct=f"{c.ERROR_RATIO_MAX * 100:g}",
+        dropped_pass=f"{c.DROPPED_ITERATIONS_WARN_ABOVE:g}",
+        dropped_pct=f"{c.DROPPED_ITERATIONS_RATIO_MAX * 100:g}",
     )

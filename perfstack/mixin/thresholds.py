@@ -17,6 +17,10 @@ from perfstack.mixin.panels import Target, query
 WHOLE_RUN = 'name=""'
 # Legend of a level series: the panels' override matches it to draw a dashed red line.
 LEGEND_PREFIX = "pass level "
+# A line drawn only where the panel has data of its own (`line(..., beside=...)`), so a
+# panel whose series exist only for some runs (the open model) shows its no-data text
+# rather than a lone threshold line.
+_BESIDE = ") and on () count("
 
 
 def level(
@@ -35,11 +39,26 @@ def level(
 
 
 def line(
-    sli: str, default: float | None, *, upper: bool = True, matchers: str = WHOLE_RUN
+    sli: str,
+    default: float | None,
+    *,
+    upper: bool = True,
+    matchers: str = WHOLE_RUN,
+    level_name: str = "pass",
+    beside: str | None = None,
 ) -> Target:
-    """A panel target drawing the pass level of `sli` (legend names it for the override)."""
-    return query(level(sli, default, upper=upper, matchers=matchers), f"{LEGEND_PREFIX}{sli}")
+    """A panel target drawing the `level_name` level of `sli` (legend names it for the
+    override); with `beside`, only at the times that query has a series."""
+    expr = level(sli, default, upper=upper, level_name=level_name, matchers=matchers)
+    if beside is not None:
+        expr = f"({expr}{_BESIDE}{beside})"
+    return query(expr, f"{level_name} level {sli}")
 
 
 def is_level_query(expr: str) -> bool:
     return c.OBJECTIVE_THRESHOLD in expr
+
+
+def level_part(expr: str) -> str:
+    """The level of a line's query, without the `beside` condition (a query of the run)."""
+    return expr[1 : expr.index(_BESIDE)] if _BESIDE in expr else expr

@@ -13,7 +13,7 @@ from gate.alert_rules import build_alerts, render_rules
 from gate.rules import parse_rules
 from perfstack.mixin import config as c
 from perfstack.mixin import overview, resources, runs, websocket
-from perfstack.mixin.thresholds import is_level_query, level
+from perfstack.mixin.thresholds import is_level_query, level, level_part
 from perfstack.testing.prometheus import PrometheusProcess
 from tests.helpers import prom_query, wait_until
 
@@ -26,6 +26,8 @@ objectives:
   - {name: rtt, sli: ws_rtt_p95, pass: "< 150ms"}
   - {name: rss, sli: memory_peak, target: api, pass: "< 512MB"}
   - {name: cpu, sli: cpu_utilization, pass: "< 80%"}
+  - {name: drops, sli: dropped_iterations_ratio, pass: "<= 0", warn: "<= 0.5%"}
+  - {name: p95 corrected, sli: latency_p95, corrected: true, pass: "< 1s"}
 """
 STRICTER = """
 name: other-team
@@ -60,7 +62,9 @@ def _level_queries() -> dict[tuple[str, str], str]:
         for panel in board.build()["panels"]:
             for target in panel.get("targets", []):
                 if is_level_query(target["expr"]):
-                    found[(panel["title"], target["refId"])] = target["expr"]
+                    # a line drawn only beside the panel's data (open model): its level
+                    # here, the condition in test_open_model.py against a real run
+                    found[(panel["title"], target["refId"])] = level_part(target["expr"])
     return found
 
 
@@ -90,6 +94,8 @@ def test_the_dashboards_draw_the_defaults_then_the_strictest_loaded_level(
         "Round-trip time",
         "Resident memory (RSS)",
         "Target CPU (share of one core)",
+        "Dropped ratio",
+        "Latency observed vs corrected (p95 / p99)",
     } <= set(by_title)
     url = prometheus.url
 
@@ -104,6 +110,8 @@ def test_the_dashboards_draw_the_defaults_then_the_strictest_loaded_level(
         "Round-trip time": None,
         "Resident memory (RSS)": None,
         "Target CPU (share of one core)": None,
+        "Dropped ratio": c.DROPPED_ITERATIONS_RATIO_MAX,  # the FAIL boundary: the warn level
+        "Latency observed vs corrected (p95 / p99)": c.LATENCY_SLA_SECONDS,
     }
     for (title, ref), expr in queries.items():
         assert _value(url, expr) == defaults[title], (title, ref, expr)
@@ -121,6 +129,8 @@ def test_the_dashboards_draw_the_defaults_then_the_strictest_loaded_level(
         "Round-trip time": 0.15,
         "Resident memory (RSS)": 512e6,
         "Target CPU (share of one core)": 0.8,
+        "Dropped ratio": 0.005,
+        "Latency observed vs corrected (p95 / p99)": 1.0,  # corrected: its own level
     }
     for (title, ref), expr in queries.items():
         assert _value(url, expr) == pytest.approx(loaded[title]), (title, ref, expr)
