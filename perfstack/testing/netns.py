@@ -19,6 +19,7 @@ failed `create()`; it needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN), as `ip netns
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -27,8 +28,9 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 
 LAN_BRIDGE = "br0"
 INTERFACE = "eth0"
@@ -131,16 +133,19 @@ class Topology:
         ]  # fmt: skip
 
     def popen(
-        self, host: str, argv: Sequence[str], log: IO[bytes] | None = None, **kwargs: Any
+        self, host: str, argv: Sequence[str], log: Path | None = None, **kwargs: Any
     ) -> subprocess.Popen[bytes]:
-        """A process on `host` (stdout and stderr to `log`), stopped by close() at the latest."""
-        process = subprocess.Popen(
-            self.argv(host, argv),
-            stdin=subprocess.DEVNULL,
-            stdout=log if log is not None else subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            **kwargs,
-        )
+        """A process on `host` (stdout and stderr appended to `log`), stopped by close() at
+        the latest."""
+        with contextlib.ExitStack() as files:
+            output = files.enter_context(log.open("ab")) if log is not None else None
+            process = subprocess.Popen(
+                self.argv(host, argv),
+                stdin=subprocess.DEVNULL,
+                stdout=output if output is not None else subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                **kwargs,
+            )
         self._processes.append(process)
         return process
 

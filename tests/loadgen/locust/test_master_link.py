@@ -4,7 +4,6 @@ retries, then an empty reason and 255)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,24 +32,18 @@ def _worker(locustfile: Path, *flags: str, timeout: float = 60) -> subprocess.Co
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-@pytest.mark.parametrize(
-    ("flags", "address"),
-    [
-        (("--master-port", "PORT"), "127.0.0.1:PORT"),  # nothing listens: master never started
-        (("--master-host", "no-such-master.invalid"), "no-such-master.invalid:5557"),
-    ],
-)
-def test_a_worker_without_a_master_ends_with_one_line_and_its_exit_code(
-    tmp_path: Path, flags: tuple[str, ...], address: str
-) -> None:
+def test_a_worker_without_a_master_ends_with_one_line_and_its_exit_code(tmp_path: Path) -> None:
+    # a port nothing listens on: a wrong --master-port, or a master that never started (an
+    # unresolvable --master-host takes the same path, Locust's ConnectionError)
     locustfile = write_locustfile(tmp_path, LOCUSTFILE)
-    port = str(free_port())
-    flags = tuple(flag.replace("PORT", port) for flag in flags)
-    result = _worker(locustfile, *flags, "--perfstack-master-connect-timeout", "1.5")
+    port = free_port()
+    result = _worker(
+        locustfile, "--master-port", str(port), "--perfstack-master-connect-timeout", "1.5"
+    )
     assert result.returncode == ExitCode.MASTER_UNREACHABLE == 24
     errors = [line for line in result.stderr.splitlines() if line.startswith("perfstack: error")]
     assert errors == [
-        f"perfstack: error: worker: no Locust master answered at {address.replace('PORT', port)}"
+        f"perfstack: error: worker: no Locust master answered at 127.0.0.1:{port}"
         " within 1.5 s (--master-host/--master-port; wait set by"
         " --perfstack-master-connect-timeout): expected a running `locust --master` (or"
         " `perfstack run ... -- --master`) that this host can reach; nothing was measured"
@@ -58,7 +51,7 @@ def test_a_worker_without_a_master_ends_with_one_line_and_its_exit_code(
     assert "Traceback" not in result.stderr
 
 
-def test_the_timeout_comes_from_the_environment_and_must_be_positive(tmp_path: Path) -> None:
+def test_the_timeout_must_be_positive(tmp_path: Path) -> None:
     locustfile = write_locustfile(tmp_path, LOCUSTFILE)
     port = str(free_port())
     result = _worker(locustfile, "--master-port", port, "--perfstack-master-connect-timeout", "0")
@@ -66,22 +59,13 @@ def test_the_timeout_comes_from_the_environment_and_must_be_positive(tmp_path: P
     assert result.stderr.splitlines()[-1] == (
         "perfstack: error: --perfstack-master-connect-timeout 0: expected seconds > 0"
     )
-    command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--worker"]
-    environ = {**os.environ, "PERFSTACK_MASTER_CONNECT_TIMEOUT": "1"}
-    result = subprocess.run(
-        [*command, "--master-port", port], capture_output=True, text=True, timeout=60, env=environ
-    )
-    assert result.returncode == ExitCode.MASTER_UNREACHABLE
-    assert f"at 127.0.0.1:{port} within 1 s" in result.stderr
 
 
 @pytest.mark.parametrize(
     ("timeout", "expected"),
     [(60.0, (5.0, 11)), (5.0, (5.0, 0)), (1.5, (1.5, 0)), (12.0, (5.0, 2)), (10.0, (5.0, 1))],
 )
-def test_locust_attempts_add_up_to_the_timeout(
-    timeout: float, expected: tuple[float, int]
-) -> None:
+def test_locust_attempts_add_up_to_the_timeout(timeout: float, expected: tuple[float, int]) -> None:
     # Locust makes retry count + 1 attempts of `attempt` seconds each
     assert retries_for(timeout) == expected
     attempt, retries = expected
