@@ -9,6 +9,10 @@ the plugin could listen to): Locust's own retry loop runs with our deadline
 (`--perfstack-master-connect-timeout`, default 60 s), and its give-up becomes a line naming
 the flags and the address tried, with ExitCode.MASTER_UNREACHABLE. The worker measured
 nothing by then (its users and its pusher start with the master's first spawn).
+
+The master's side of the same failure is Locust's `--expect-workers-max-wait`: `perfstack
+run` recognises its log line (`workers_missing_message`), keeps the record and ends with
+the same exit code.
 """
 
 from __future__ import annotations
@@ -30,6 +34,23 @@ def unreachable_message(host: str, port: int, timeout: float) -> str:
         "(--master-host/--master-port; wait set by --perfstack-master-connect-timeout): "
         "expected a running `locust --master` (or `perfstack run ... -- --master`) that this "
         "host can reach; nothing was measured"
+    )
+
+
+# what Locust's master logs when `--expect-workers-max-wait` ran out before every worker came
+MASTER_GAVE_UP = "Gave up waiting for workers to connect"
+WORKERS_MISSING = "workers_missing"  # the record's `extra` key `perfstack run` marks it with
+
+
+def workers_missing_message(locust_log: str) -> str | None:
+    """The same failure seen from the master's side, from its Locust log (None if not it)."""
+    if MASTER_GAVE_UP not in locust_log:
+        return None
+    return (
+        "master: not every worker of --expect-workers connected within "
+        "--expect-workers-max-wait (Locust: 'Gave up waiting for workers to connect'): "
+        "expected workers started with --master-host set to an address of this host that "
+        "they can reach (and --master-port if not 5557); nothing was measured"
     )
 
 

@@ -1,6 +1,8 @@
 """A worker that cannot reach its master ends within its connect timeout, with one line
 naming the flags and the address it tried, and exit code 24 (Locust alone: ~5 minutes of
-retries, then an empty reason and 255)."""
+retries, then an empty reason and 255). The master's side of it, Locust's
+`--expect-workers-max-wait` running out under `perfstack run`, ends with the same code and
+keeps the (empty) record."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from loadgen.locust.master_link import retries_for
+from loadgen.locust.master_link import WORKERS_MISSING, retries_for
 from perfstack.core.errors import ExitCode
+from perfstack.core.record import load_record
 from perfstack.testing import free_port
-from tests.loadgen.locust_runs import write_locustfile
+from tests.loadgen.locust_runs import run_perfstack, write_locustfile
 
 LOCUSTFILE = """
 import loadgen.locust.plugin  # noqa: F401
@@ -49,6 +52,32 @@ def test_a_worker_without_a_master_ends_with_one_line_and_its_exit_code(tmp_path
         " `perfstack run ... -- --master`) that this host can reach; nothing was measured"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_a_master_whose_workers_never_come_keeps_its_record_and_ends_with_the_same_code(
+    tmp_path: Path,
+) -> None:
+    locustfile = write_locustfile(tmp_path, LOCUSTFILE)
+    testid = f"no-workers-{tmp_path.name}"[:60]
+    result = run_perfstack(
+        locustfile, "http://127.0.0.1:9", tmp_path / "state", "http://127.0.0.1:9",
+        "-u", "1", "-t", "5s", "--testid", testid,
+        "--", "--master", "--expect-workers", "1", "--expect-workers-max-wait", "1",
+        "--master-bind-port", str(free_port()),
+    )  # fmt: skip
+    assert result.returncode == ExitCode.MASTER_UNREACHABLE, result.stdout + result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "perfstack: error: master: not every worker of --expect-workers connected within"
+        " --expect-workers-max-wait (Locust: 'Gave up waiting for workers to connect'):"
+        " expected workers started with --master-host set to an address of this host that"
+        " they can reach (and --master-port if not 5557); nothing was measured"
+    )
+    record = load_record(tmp_path / "state", testid)
+    assert (record.exit_status, record.requests, record.extra[WORKERS_MISSING]) == (
+        "error",
+        0,
+        True,
+    )
 
 
 def test_the_timeout_must_be_positive(tmp_path: Path) -> None:
