@@ -20,6 +20,7 @@ failed `create()`; it needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN), as `ip netns
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -52,12 +53,29 @@ class Host:
     address: str
 
 
+@functools.cache
 def netns_available() -> str | None:
-    """Why a topology cannot be built here (None when it can): the tests skip on it."""
+    """Why a topology cannot be built here (None when it can), tried once per process with
+    a namespace of its own: the tests skip with this reason (a container without
+    CAP_SYS_ADMIN has `ip` and root, yet may not make namespaces)."""
     if shutil.which("ip") is None or shutil.which("unshare") is None:
         return "iproute2's `ip` or util-linux's `unshare` is missing"
     if os.geteuid() != 0:
         return "network namespaces need root"
+    probe = f"ps{os.getpid()}-{uuid.uuid4().hex[:6]}-probe"
+    try:
+        _ip("netns", "add", probe)
+        try:
+            result = subprocess.run(
+                ["ip", "netns", "exec", probe, "unshare", "--uts", "true"],
+                capture_output=True, text=True, timeout=30, check=False,
+            )  # fmt: skip
+        finally:
+            subprocess.run(["ip", "netns", "del", probe], capture_output=True, check=False)
+    except RuntimeError as error:
+        return f"cannot make a network namespace: {error}"
+    if result.returncode != 0:
+        return f"cannot enter a namespace with a hostname of its own: {result.stderr.strip()}"
     return None
 
 
