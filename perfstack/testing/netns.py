@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -35,14 +36,15 @@ from typing import Any, Self
 
 LAN_BRIDGE = "br0"
 INTERFACE = "eth0"
-# a probe run inside a host: GET a URL, print the body; exit 1 on any failure
+# run inside a host: GET each URL, print the bodies as a JSON list; exit 1 on any failure
 _GET = (
-    "import sys, urllib.request\n"
+    "import json, sys, urllib.request\n"
+    "timeout, urls = float(sys.argv[1]), sys.argv[2:]\n"
     "try:\n"
-    "    body = urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).read()\n"
+    "    bodies = [urllib.request.urlopen(u, timeout=timeout).read().decode() for u in urls]\n"
     "except Exception as error:\n"
     "    sys.exit(f'{type(error).__name__}: {error}')\n"
-    "sys.stdout.write(body.decode())\n"
+    "json.dump(bodies, sys.stdout)\n"
 )
 
 
@@ -176,10 +178,15 @@ class Topology:
 
     def http_get(self, host: str, url: str, timeout: float = 10.0) -> str:
         """GET `url` from `host` (the test's own namespace has no route into the topology)."""
-        result = self.run(host, [sys.executable, "-c", _GET, url, str(timeout)], timeout + 10)
+        return self.http_get_all(host, [url], timeout)[0]
+
+    def http_get_all(self, host: str, urls: Sequence[str], timeout: float = 10.0) -> list[str]:
+        """The bodies of several GETs from `host`, in one process started there."""
+        argv = [sys.executable, "-c", _GET, str(timeout), *urls]
+        result = self.run(host, argv, timeout * len(urls) + 10)
         if result.returncode != 0:
-            raise ConnectionError(f"GET {url} from {host}: {result.stderr.strip()}")
-        return result.stdout
+            raise ConnectionError(f"GET {' '.join(urls)} from {host}: {result.stderr.strip()}")
+        return [str(body) for body in json.loads(result.stdout)]
 
     def wait_http(self, host: str, url: str, timeout: float = 20.0) -> None:
         """Until `url` answers 200 from `host`; RuntimeError after `timeout` seconds."""

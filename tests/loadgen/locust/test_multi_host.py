@@ -77,6 +77,15 @@ class Reader(FastHttpUser):
 PROMETHEUS_CONFIG = "global:\n  scrape_interval: 15s\n"
 
 
+def _by_instance(body: str) -> dict[str, float]:
+    answer = json.loads(body)
+    assert answer["status"] == "success", answer
+    return {
+        item["metric"].get("instance", ""): float(item["value"][1])
+        for item in answer["data"]["result"]
+    }
+
+
 def _nearest_rank(values: list[float], quantile: float) -> float:
     ordered = sorted(values)
     return ordered[max(1, math.ceil(quantile * len(ordered))) - 1]
@@ -153,24 +162,20 @@ def test_two_workers_on_other_hosts_push_exact_totals_and_the_master_merges_p95(
         for worker in workers:
             assert worker.wait(30) == 0
 
-        def query(expr: str) -> dict[str, float]:
-            url = f"{prometheus_url}/api/v1/query?query=" + quote(expr, safe="")
-            body = json.loads(hosts.http_get("metrics", url))
-            assert body["status"] == "success", body
-            return {
-                item["metric"].get("instance", ""): float(item["value"][1])
-                for item in body["data"]["result"]
-            }
-
         selector = f'testid="{testid}"'
-        per_instance = query(f"last_over_time(loadgen_http_requests_total{{{selector}}}[15m])")
-        total = query(f"sum(last_over_time(loadgen_http_requests_total{{{selector}}}[15m]))")
-        users = query(f"max_over_time(loadgen_users_active{{{selector}}}[15m])")
-        run_info = query(f"last_over_time(loadgen_run_info{{{selector}}}[15m])")
-        p95_series = query(
+        exprs = [
+            f"last_over_time(loadgen_http_requests_total{{{selector}}}[15m])",
+            f"sum(last_over_time(loadgen_http_requests_total{{{selector}}}[15m]))",
+            f"max_over_time(loadgen_users_active{{{selector}}}[15m])",
+            f"last_over_time(loadgen_run_info{{{selector}}}[15m])",
             f"last_over_time(loadgen_http_request_duration_run_seconds{{{selector},"
-            f'name="_overall_",quantile="0.95"}}[15m])'
+            'name="_overall_",quantile="0.95"}[15m])',
+        ]
+        bodies = hosts.http_get_all(
+            "metrics",
+            [f"{prometheus_url}/api/v1/query?query={quote(expr, safe='')}" for expr in exprs],
         )
+        per_instance, total, users, run_info, p95_series = map(_by_instance, bodies)
 
     record = load_record(tmp_path / "state", testid)
     locust_stats = json.loads((tmp_path / "locust.json").read_text())
