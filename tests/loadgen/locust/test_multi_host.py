@@ -9,7 +9,7 @@ are not the plugin's own:
 
 - every generator pushed to the metrics host, and the sum over instances of the request
   counters equals Locust's own totals (the master's --json-file) and the run record;
-- the record's merged p95 is the p95 over all requests, computed here from every
+- the record's merged p50-p99 are those over all requests, computed here from every
   request's response time as the locustfile itself logged it on each worker (one file per
   worker): the nearest-rank value, at HdrHistogram's precision (within 1/1024, see below);
 - the workers were on other hosts: the target's kernel saw connections from the two worker
@@ -91,7 +91,7 @@ def _nearest_rank(values: list[float], quantile: float) -> float:
     return ordered[max(1, math.ceil(quantile * len(ordered))) - 1]
 
 
-def test_two_workers_on_other_hosts_push_exact_totals_and_the_master_merges_p95(
+def test_two_workers_on_other_hosts_push_exact_totals_and_the_master_merges_percentiles(
     tmp_path: Path,
 ) -> None:
     names = ["master", "worker1", "worker2", "metrics", "target"]
@@ -206,13 +206,17 @@ def test_two_workers_on_other_hosts_push_exact_totals_and_the_master_merges_p95(
     # the target saw the load come from the two worker hosts, and from nowhere else
     assert peers == {hosts["worker1"].address, hosts["worker2"].address}
 
-    # p95: the nearest-rank value over every request, as the merged HdrHistogram (1 us, 3
-    # significant digits) holds it: its bucket's highest equivalent value, at most 1/1024
-    # above the value itself after rounding to whole microseconds
-    true_p95_ms = _nearest_rank(times, 0.95)
-    micros = int(true_p95_ms * 1000 + 0.5)
-    held = HdrHistogram(1, 3_600_000_000, 3).get_highest_equivalent_value(micros) / 1e6
-    assert record.percentiles["p95"] == held
-    assert true_p95_ms / 1000 - 0.5e-6 <= record.percentiles["p95"]
-    assert record.percentiles["p95"] <= (true_p95_ms / 1000 + 0.5e-6) * (1 + 1 / 1024)
-    assert p95_series == {next(iter(run_info)): held}  # pushed by the master, the same value
+    # the master's record names the workers that produced load, as Prometheus does
+    assert record.generators == sorted(per_instance)
+
+    # percentiles: the nearest-rank value over every request, as the merged HdrHistogram
+    # (1 us, 3 significant digits) holds it: its bucket's highest equivalent value, at most
+    # 1/1024 above the value itself after rounding to whole microseconds
+    histogram = HdrHistogram(1, 3_600_000_000, 3)
+    held = {}
+    for quantile, key in (0.5, "p50"), (0.9, "p90"), (0.95, "p95"), (0.99, "p99"):
+        true_ms = _nearest_rank(times, quantile)
+        held[key] = histogram.get_highest_equivalent_value(int(true_ms * 1000 + 0.5)) / 1e6
+        assert true_ms / 1000 - 0.5e-6 <= held[key] <= (true_ms / 1000 + 0.5e-6) * (1 + 1 / 1024)
+    assert {key: record.percentiles[key] for key in held} == held
+    assert p95_series == {next(iter(run_info)): held["p95"]}  # pushed by the master
