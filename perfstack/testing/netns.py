@@ -13,6 +13,7 @@ A process is started on a host with `ip netns exec <ns> unshare --uts`: the host
 client ids, perfstack's `instance` label) would not tell them apart. `ip`, `unshare` and
 the shell each exec the next, so the Popen's pid is the process itself: stopped by pid.
 
+Processes get the environment without `*_proxy` variables (nothing outside is reachable).
 `close()` stops every process started here, then deletes the namespaces, also after a
 failed `create()`; it needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN), as `ip netns` does.
 """
@@ -164,6 +165,7 @@ class Topology:
                 stdin=subprocess.DEVNULL,
                 stdout=output if output is not None else subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
+                env=without_proxies(kwargs.pop("env", None)),
                 **kwargs,
             )
         self._processes.append(process)
@@ -173,7 +175,12 @@ class Topology:
         self, host: str, argv: Sequence[str], timeout: float = 30.0
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.argv(host, argv), capture_output=True, text=True, timeout=timeout, check=False
+            self.argv(host, argv),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=without_proxies(),
         )
 
     def http_get(self, host: str, url: str, timeout: float = 10.0) -> str:
@@ -199,6 +206,13 @@ class Topology:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"not ready in {timeout} s: {error}") from None
             time.sleep(0.2)
+
+
+def without_proxies(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """`environ` (default: this process's) without proxy settings: a host of the topology
+    reaches nothing outside it, so a proxy (CI's, say) would only stand in the way."""
+    source = os.environ if environ is None else environ
+    return {key: value for key, value in source.items() if not key.lower().endswith("_proxy")}
 
 
 def stop(process: subprocess.Popen[Any], timeout: float = 15.0) -> int | None:

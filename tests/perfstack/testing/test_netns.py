@@ -27,8 +27,10 @@ def _namespaces() -> set[str]:
 
 
 def test_hosts_talk_over_the_lan_under_their_own_names_and_leave_nothing_behind(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a proxy from the environment (CI's) is left out of the hosts: it would be unreachable
+    monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     before = _root_state()
     topology = Topology(["alpha", "beta"]).create()
     alpha, beta = topology["alpha"], topology["beta"]
