@@ -12,6 +12,7 @@ from gate.live import LiveGate
 from loadgen.annotations import grafana_url
 from loadgen.arrival import parse_rate
 from loadgen.live_view import LiveView, print_summary
+from loadgen.locust.master_link import WORKERS_MISSING
 from loadgen.locust.names import DEFAULT_MAX_NAMES
 from loadgen.runner import RunPlan, execute, ws_arguments
 from loadgen.scenarios import Scenario, arrival_scenario, resolve_scenario, ws_url_for_host
@@ -355,7 +356,10 @@ def _live_gate(args: argparse.Namespace, plan: RunPlan) -> LiveGate | None:
 def _exit_code(record: RunRecord) -> int:
     """0 when the run went to its end (request failures are the gate's to judge)."""
     if record.exit_status == "error":
-        raise PerfstackError(
-            record.message or "Locust ended without a run record", ExitCode.SERVICE_START_FAILED
+        code = (
+            ExitCode.MASTER_UNREACHABLE
+            if record.extra.get(WORKERS_MISSING)
+            else ExitCode.SERVICE_START_FAILED
         )
+        raise PerfstackError(record.message or "Locust ended without a run record", code)
     return ExitCode.OK

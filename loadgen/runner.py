@@ -29,6 +29,7 @@ from loadgen.locust.launcher import (
     IMPORT_ERROR_PREFIX,
     SHAPE_CONFLICT_PREFIX,
 )
+from loadgen.locust.master_link import WORKERS_MISSING, workers_missing_message
 from loadgen.log_echo import LogEcho
 from loadgen.scenarios import SCENARIO_ENV, Scenario
 from loadgen.ws.runner import WsProcess, attach_ws_summary
@@ -260,6 +261,9 @@ def execute(
             message=f"Locust ended without a run record; see {plan.log_file}: {_log_tail(plan)}",
         )
         record.exit_status, record.exit_code = "error", exit_code
+        missing = workers_missing_message(_log_text(plan))
+        if missing is not None:
+            record.message, record.extra[WORKERS_MISSING] = missing, True
     if interrupted:
         record.exit_status = INTERRUPTED
     if abort_reason:
@@ -354,6 +358,13 @@ def _raise_for_startup_failure(plan: RunPlan, exit_code: int) -> None:
             f"Locust did not start (exit code {exit_code}): {_log_tail(plan)}",
             ExitCode.SERVICE_START_FAILED,
         )
+
+
+def _log_text(plan: RunPlan) -> str:
+    try:
+        return plan.log_file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _log_tail(plan: RunPlan, lines: int = 3) -> str:

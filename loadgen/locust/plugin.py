@@ -21,7 +21,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadgen.annotations import Annotator
-from loadgen.locust import in_flight, pacing
+from loadgen.locust import in_flight, master_link, pacing
 from loadgen.locust.arrival_run import ARRIVAL_CLOCK, ArrivalRun, arrival_scenario
 from loadgen.locust.greenlet_lag import GreenletLagTicker
 from loadgen.locust.listener import RecorderListener
@@ -461,6 +461,7 @@ class PluginRun:
 
 
 _runs: list[PluginRun] = []
+master_link.install()  # before Locust creates a worker runner (which connects to the master)
 
 
 @events.init_command_line_parser.add_listener

@@ -70,6 +70,12 @@ ARGUMENTS: tuple[tuple[str, str, str, Any], ...] = (
         "(set by `perfstack run`, which writes the record itself)",
         "",
     ),
+    (
+        "--perfstack-master-connect-timeout",
+        "PERFSTACK_MASTER_CONNECT_TIMEOUT",
+        "Worker: seconds to wait for the master before giving up (exit code 24)",
+        60.0,
+    ),
     ("--perfstack-disable", "PERFSTACK_DISABLE", "1 to turn the plugin off", ""),
 )
 

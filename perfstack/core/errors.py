@@ -31,6 +31,7 @@ class ExitCode(IntEnum):
     RECORD_NOT_WRITTEN = 21  # the run was measured and reported, its record file not written
     RUN_ENDED_EARLY = 22  # the locustfile quit the run before its planned end (record kept)
     REPORT_NOT_WRITTEN = 23  # report: the HTML file could not be written
+    MASTER_UNREACHABLE = 24  # Locust master and workers did not meet in time (either side)
     INTERRUPTED = 130
 
 
@@ -54,6 +55,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.RECORD_NOT_WRITTEN: "the run record could not be written (results were printed)",
     ExitCode.RUN_ENDED_EARLY: "run: the locustfile quit the run before its planned end",
     ExitCode.REPORT_NOT_WRITTEN: "report: the HTML report file could not be written",
+    ExitCode.MASTER_UNREACHABLE: "Locust master and workers did not meet within the timeout",
     ExitCode.INTERRUPTED: "interrupted",
 }
 
