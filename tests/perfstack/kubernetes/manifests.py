@@ -36,7 +36,8 @@ def config_map(documents: list[dict[str, Any]], prefix: str) -> dict[str, Any]:
     found = [
         d
         for d in documents
-        if d["kind"] == "ConfigMap" and re.fullmatch(f"{prefix}-[a-z0-9]{{10}}", d["metadata"]["name"])
+        if d["kind"] == "ConfigMap"
+        and re.fullmatch(f"{prefix}-[a-z0-9]{{10}}", d["metadata"]["name"])
     ]
     assert len(found) == 1, f"ConfigMap {prefix}-<hash>: {len(found)} in the rendered output"
     return found[0]

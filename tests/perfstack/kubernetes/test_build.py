@@ -33,6 +33,10 @@ def kubernetes_objects() -> list[tuple[str, dict[str, Any]]]:
     return found
 
 
+def first_container(job: dict[str, Any]) -> Any:
+    return job["spec"]["template"]["spec"]["containers"][0]  # itself, to be changed
+
+
 def test_committed_files_equal_a_fresh_build() -> None:
     assert build.stale(ROOT) == [], "run `python -m perfstack.kubernetes` and commit the result"
 
@@ -84,12 +88,12 @@ def test_every_object_passes_the_kubernetes_schema() -> None:
     ("change", "expected"),
     [
         # a typo'd field name: strict validation refuses unknown fields
-        (lambda job: job["spec"]["template"]["spec"]["containers"][0].update(imagePulPolicy="Always"),
+        (lambda job: first_container(job).update(imagePulPolicy="Always"),
          "'imagePulPolicy' was unexpected"),
         # a number written as text (what a replacement into a string would do)
         (lambda job: job["spec"].update(parallelism="2"), "'2' is not of type 'integer'"),
         # a required field missing
-        (lambda job: job["spec"]["template"]["spec"]["containers"][0].pop("name"),
+        (lambda job: first_container(job).pop("name"),
          "'name' is a required property"),
     ],
     ids=["typo", "wrong-type", "missing"],
