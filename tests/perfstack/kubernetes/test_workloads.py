@@ -222,7 +222,8 @@ class Pods:
                     process.kill()
 
 
-# about 20 s alone: five Python processes start (target, exporter, gate, two workers, master)
+# six Python processes start (target, exporter, gate, two workers, master): ~20 s, more
+# on a busy machine (the waits below are bounds, not expectations)
 @pytest.mark.slow(seconds=40)
 def test_the_rendered_containers_run_a_test_judged_by_the_gate(stack, tmp_path):
     testid = f"k8s-{tmp_path.name}"[:60]
@@ -255,7 +256,7 @@ def test_the_rendered_containers_run_a_test_judged_by_the_gate(stack, tmp_path):
     gate.insert(gate.index("--"), "--poll=0.5")
     try:
         pods.start(target, "target")
-        wait_until(lambda: _answers(f"http://127.0.0.1:{target_port}/health"), timeout=20)
+        wait_until(lambda: _answers(f"http://127.0.0.1:{target_port}/health"), timeout=60)
         exporter = pods.start(pods.command("Deployment", c.EXAMPLE_TARGET, "exporter"), "exporter")
         judge = pods.start(gate, "gate")
         workers = [
@@ -263,10 +264,10 @@ def test_the_rendered_containers_run_a_test_judged_by_the_gate(stack, tmp_path):
             for index in range(c.EXAMPLE_WORKERS)
         ]
         run = pods.start(master, "master")
-        assert run.wait(90) == 0, pods.log("master")
+        assert run.wait(180) == 0, pods.log("master")
         for index, worker in enumerate(workers):  # the workers' Job completes
-            assert worker.wait(30) == 0, pods.log(f"worker-{index}")
-        assert judge.wait(60) == 0, pods.log("gate")
+            assert worker.wait(60) == 0, pods.log(f"worker-{index}")
+        assert judge.wait(120) == 0, pods.log("gate")
         assert exporter.poll() is None, pods.log("exporter")  # a sidecar runs on
     finally:
         pods.stop()
