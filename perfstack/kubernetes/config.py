@@ -51,6 +51,7 @@ SETTINGS_DEFAULTS: dict[str, str] = {
     "PERFSTACK_TESTID": "perfstack-k8s",
     "PERFSTACK_STATE_DIR": STATE_DIR,
     "TARGET_HOST": "http://target:8000",
+    "TARGET_WAIT_TIMEOUT": "5m",
     "LOAD_USERS": "10",
     "LOAD_SPAWN_RATE": "10",
     "LOAD_DURATION": "1m",
@@ -70,12 +71,15 @@ EXAMPLE_SETTINGS: dict[str, str] = {
     "PERFSTACK_REMOTE_WRITE_URL": f"{EXAMPLE_STORE}/api/v1/write",
     "PERFSTACK_TESTID": "example-001",
     "TARGET_HOST": f"http://{EXAMPLE_TARGET}:{EXAMPLE_TARGET_PORT}",
+    "TARGET_WAIT_TIMEOUT": "5m",
     "LOAD_USERS": "20",
     "LOAD_SPAWN_RATE": "5",
     "LOAD_DURATION": "2m",
     "LOAD_WORKERS": str(EXAMPLE_WORKERS),
     "EXPORTER_CMDLINE": "perfstack target",
     "EXPORTER_TARGET_NAME": EXAMPLE_TARGET,
+    # the master's waits for the target and its workers, the run's length, and a margin
+    "GATE_WAIT_TIMEOUT": "15m",
 }
 EXAMPLE_LOCUSTFILE_SOURCE = "examples/locustfile_user_mix.py"
 EXAMPLE_RULES_SOURCE = "gate/presets/default.yaml"

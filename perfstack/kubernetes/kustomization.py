@@ -25,6 +25,8 @@ SETTING_NOTES = {
     "push (remote write).",
     "PERFSTACK_TESTID": "The run's id: set a new one for every run (1-200 of A-Z a-z 0-9 _ . : -).",
     "TARGET_HOST": "The system under test, as the workers reach it.",
+    "TARGET_WAIT_TIMEOUT": "The master starts the users once the target answers HTTP, and "
+    "gives up (exit 12) when it has not by then.",
     "LOAD_USERS": "Locust users in total, spread over the workers.",
     "LOAD_SPAWN_RATE": "Users started per second.",
     "LOAD_DURATION": "How long the load runs (30s, 5m, 1h30m).",
@@ -33,6 +35,8 @@ SETTING_NOTES = {
     "EXPORTER_CMDLINE": "The exporter sidecar watches the processes whose command line matches "
     "this regex.",
     "EXPORTER_TARGET_NAME": "The exporter's `target` label.",
+    "GATE_WAIT_TIMEOUT": "The gate gives up (NO_DATA, exit 3) when the run has not ended by "
+    "then: more than LOAD_DURATION plus the master's waits for the target and its workers.",
 }
 
 

@@ -38,10 +38,16 @@ def _job(name: str, component: str, spec: Manifest, pod: Manifest) -> Manifest:
 
 
 def master_job() -> Manifest:
-    """`perfstack run` as Locust's master: headless, waits for the workers, runs for
-    LOAD_DURATION, writes the run record and pushes the run's end; its exit code is the
-    run's (docs/http-load.md, "Exit codes")."""
+    """`perfstack run` as Locust's master, once the target answers: headless, waits for
+    the workers, runs for LOAD_DURATION, writes the run record and pushes the run's end;
+    its exit code is the run's (docs/http-load.md, "Exit codes"), or 12 when the target
+    never answered."""
     args = [
+        # the target may be deployed by the same apply: no users before it answers
+        "--url=$(TARGET_HOST)",
+        "--timeout=$(TARGET_WAIT_TIMEOUT)",
+        "--",
+        "perfstack",
         "run",
         f"--locustfile={LOCUSTFILE_PATH}",
         "--host=$(TARGET_HOST)",
@@ -61,7 +67,7 @@ def master_job() -> Manifest:
     ]
     master = container(
         "master",
-        ["perfstack"],
+        ["python", "-m", "perfstack.kubernetes.wait_target"],
         args,
         resources("250m", "256Mi", "1", "512Mi"),
         [LOCUSTFILE_MOUNT],
@@ -110,7 +116,8 @@ def workers_job() -> Manifest:
         [LOCUSTFILE_MOUNT],
     )
     pod = pod_spec([worker], [config_map_volume("locustfile", c.LOCUSTFILE)], "OnFailure")
-    # a worker started before the master's Service answers retries, then restarts
+    # a worker retries connecting to the master for 5 min (Locust's own), then fails and
+    # restarts: the master's pod may start later than its workers
     spec = {"parallelism": 1, "completions": 1, "backoffLimit": 6}
     return _job(c.WORKERS, "worker", spec, pod)
 

@@ -4,11 +4,11 @@ commands run a real test on this machine, each container as a process."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 from perfstack.core.record import load_record
@@ -16,7 +16,7 @@ from perfstack.kubernetes import config as c
 from perfstack.kubernetes.kustomization import parse_env
 from perfstack.kubernetes.workloads import LOCUSTFILE_PATH, RULES_PATH
 from perfstack.testing import free_port
-from tests.helpers import outside_xdist, prom_scalar, wait_until
+from tests.helpers import outside_xdist, prom_scalar
 from tests.loadgen.locust_runs import prom_by
 from tests.perfstack.kubernetes.manifests import (
     ROOT,
@@ -201,7 +201,9 @@ class Pods:
         return argument
 
     def start(self, command: list[str], log: str) -> subprocess.Popen[str]:
-        environment = outside_xdist() | self.settings
+        # a command started by another (the master's `perfstack run`) is found on PATH
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        environment = outside_xdist() | self.settings | {"PATH": path}
         with (self.tmp / log).open("w") as out:
             process = subprocess.Popen(
                 command, stdout=out, stderr=subprocess.STDOUT, text=True, env=environment
@@ -255,9 +257,12 @@ def test_the_rendered_containers_run_a_test_judged_by_the_gate(stack, tmp_path):
     gate = pods.command("Job", c.GATE, "gate")
     gate.insert(gate.index("--"), "--poll=0.5")
     try:
-        pods.start(target, "target")
-        wait_until(lambda: _answers(f"http://127.0.0.1:{target_port}/health"), timeout=60)
+        # all at once, as `kubectl apply` starts them: the exporter waits for its target's
+        # process, the master for the target to answer, the workers for the master, the
+        # gate for the run's end (a request sent before the target listened would fail
+        # the gate's error ratio)
         exporter = pods.start(pods.command("Deployment", c.EXAMPLE_TARGET, "exporter"), "exporter")
+        pods.start(target, "target")
         judge = pods.start(gate, "gate")
         workers = [
             pods.start(pods.command("Job", c.WORKERS, "worker"), f"worker-{index}")
@@ -278,6 +283,7 @@ def test_the_rendered_containers_run_a_test_judged_by_the_gate(stack, tmp_path):
     assert prom_by(stack.prometheus_url, "loadgen_http_requests_total", testid) == {
         "": record.requests
     }
+    assert f"target http://127.0.0.1:{target_port} answered" in pods.log("master")
     verdict = pods.log("gate")
     assert f"run {testid} (adhoc) ran" in verdict
     assert "verdict: PASS" in verdict
@@ -286,10 +292,3 @@ def test_the_rendered_containers_run_a_test_judged_by_the_gate(stack, tmp_path):
     # the gate pushed its verdict for the run to the store
     query = f'max(gate_overall_status{{testid="{testid}"}})'
     assert prom_scalar(stack.prometheus_url, query) is not None
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
