@@ -94,3 +94,17 @@ def test_kubectl_kustomize_prints_the_committed_rendered_file() -> None:
     committed = (ROOT / c.RENDERED).read_text()
     # the same objects in the same order; kustomize versions may lay YAML out differently
     assert load_all(result.stdout) == load_all(committed)
+
+
+def test_an_image_pinned_by_digest_replaces_every_perfstack_image() -> None:
+    files = build.sources(ROOT)
+    path = f"{c.OVERLAY_DIR}/kustomization.yaml"
+    digest = "sha256:" + "ab" * 32
+    files[path] = files[path].replace(f"  newTag: {c.EXAMPLE_IMAGE_TAG}\n", f"  digest: {digest}\n")
+    images = {
+        each["image"]
+        for document in load_all(render(files, c.OVERLAY_DIR))
+        if document["kind"] in ("Job", "Deployment")
+        for each in document["spec"]["template"]["spec"]["containers"]
+    }
+    assert images == {f"{c.EXAMPLE_IMAGE_NAME}@{digest}"}
