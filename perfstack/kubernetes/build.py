@@ -7,7 +7,6 @@ the demo preset: kustomize reads only files inside the overlay's directory.
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
 
 from perfstack.kubernetes import config as c
@@ -78,7 +77,3 @@ def stale(root: Path) -> list[str]:
         if not (root / relative).is_file()
         or (root / relative).read_text(encoding="utf-8") != content
     ]
-
-
-def overlay_directory(root: Path) -> Path:
-    return root / posixpath.normpath(c.OVERLAY_DIR)
