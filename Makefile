@@ -44,6 +44,7 @@ pytest: $(STAMP)
 
 generate: $(STAMP)
 	$(BIN)/python -m perfstack.mixin
+	$(BIN)/python -m perfstack.kubernetes
 
 # bench/bench_*.py but bench_ws_common.py, which the WebSocket benches import
 bench: $(STAMP)
