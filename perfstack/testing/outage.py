@@ -1,0 +1,164 @@
+"""An outage of the central store, longer than the pushers' in-process buffer, with two
+generators pushing side by side: one through a vmagent with a disk queue (the documented
+path for long outages, docs/push-pipeline.md), one straight to the store (the control,
+which must lose samples and count them). Shared by the CI test and bench/bench_outage.py.
+
+Each generator is a real RemoteWritePusher over a registry shaped like a Locust
+generator's (request histograms) plus its self-metrics. What arrived is counted in the
+store, every sample of every series of the generator, and compared with what the pusher
+counted as sent and as dropped, and with vmagent's own counters.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from perfstack.metrics.schema import HttpMetrics
+from perfstack.push.config import PushConfig
+from perfstack.push.pusher import PushStats, RemoteWritePusher
+from perfstack.testing.prometheus import PrometheusProcess, prom_query
+from perfstack.testing.victoria import VmagentProcess
+
+# Per-series order matters to Prometheus (it refuses an older sample as out of order, and
+# vmagent drops a block answered 400): one queue sends vmagent's backlog oldest first.
+VMAGENT_FLAGS = ("-remoteWrite.queues=1", "-remoteWrite.flushInterval=1s")
+
+# vmagent's own counters that tell whether it lost or still holds anything
+VMAGENT_COUNTERS = (
+    "vmagent_remotewrite_packets_dropped_total",
+    "vm_persistentqueue_bytes_dropped_total",
+    "vm_persistentqueue_bytes_pending",
+    "vmagent_remotewrite_retries_count_total",
+)
+
+
+@dataclass
+class Generator:
+    """One pusher and the count of what it pushed."""
+
+    path: str  # "vmagent" or "direct"
+    testid: str
+    registry: CollectorRegistry
+    pusher: RemoteWritePusher
+    stored: int | None = None
+
+    @property
+    def stats(self) -> PushStats:
+        return self.pusher.stats
+
+
+@dataclass
+class OutageResult:
+    outage_seconds: float
+    buffer_seconds: float
+    generators: dict[str, Generator]
+    vmagent: dict[str, float] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        """The counts, one generator a line, for a benchmark's output or a failed test."""
+        out = [
+            f"store outage {self.outage_seconds:.0f} s, in-process buffer "
+            f"{self.buffer_seconds:.0f} s (samples)"
+        ]
+        out.append(f"{'path':10}{'snapshots':>10}{'sent':>10}{'stored':>10}{'dropped':>10}  reasons")
+        for gen in self.generators.values():
+            stats = gen.stats
+            reasons = ", ".join(f"{k}={v}" for k, v in stats.samples_dropped.items() if v)
+            out.append(
+                f"{gen.path:10}{stats.snapshots:>10}{stats.samples_sent:>10}"
+                f"{gen.stored if gen.stored is not None else -1:>10}"
+                f"{stats.dropped_total:>10}  {reasons or '-'}"
+            )
+        out.append("vmagent: " + ", ".join(f"{k}={v:g}" for k, v in self.vmagent.items()))
+        return out
+
+
+def _generator(path: str, url: str, interval: float, buffer_seconds: float) -> Generator:
+    testid = f"outage-{path}-{uuid.uuid4().hex[:8]}"
+    registry = CollectorRegistry()
+    http = HttpMetrics(registry)
+    http.duration.add_batch(("/items", "GET", "200"), [12.0, 30.0])
+    http.duration.add_batch(("/items", "POST", "201"), [45.0])
+    labels = {"testid": testid, "scenario": "outage", "generator": "probe", "instance": path}
+    config = PushConfig(
+        url=url, interval=interval, buffer_seconds=buffer_seconds, labels=labels, max_backoff=2.0
+    )
+    return Generator(path, testid, registry, RemoteWritePusher(registry, config))
+
+
+def _stored(store: PrometheusProcess, testid: str, window: float) -> int:
+    """Every sample of the generator's series in the window (a range selector: the raw
+    samples, stale markers left out; count_over_time would drop the names and clash)."""
+    result = prom_query(store.url, f'{{testid="{testid}"}}[{math.ceil(window)}s]')
+    return sum(len(series["values"]) for series in result)
+
+
+def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def run_outage(
+    workdir: Path,
+    *,
+    outage_seconds: float,
+    buffer_seconds: float,
+    interval: float = 1.0,
+    lead_seconds: float = 3.0,
+    progress: Callable[[str], None] = lambda _: None,
+) -> OutageResult:
+    """Push for `lead_seconds`, stop the store for `outage_seconds`, restart it on its data
+    directory, let both paths drain, stop the pushers (no stale markers: every sample sent is
+    a sample to find) and count what the store holds per generator."""
+    store = PrometheusProcess(workdir / "store").start()
+    agent = VmagentProcess(workdir / "vmagent", store.remote_write_url, flags=VMAGENT_FLAGS)
+    agent.start()
+    began = time.time()
+    generators = {
+        "vmagent": _generator("vmagent", agent.remote_write_url, interval, buffer_seconds),
+        "direct": _generator("direct", store.remote_write_url, interval, buffer_seconds),
+    }
+    running = True
+    try:
+        for gen in generators.values():
+            gen.pusher.start()
+        time.sleep(lead_seconds)
+        store.stop()
+        progress(f"store stopped for {outage_seconds:.0f} s")
+        time.sleep(outage_seconds)
+        store.start()
+        progress("store restarted; draining")
+        _wait(
+            lambda: all(g.stats.pending_batches <= 1 for g in generators.values())
+            and agent.own_metric("vm_persistentqueue_bytes_pending") == 0,
+            timeout=max(60.0, outage_seconds / 2),
+        )
+        time.sleep(2 * interval)
+        for gen in generators.values():
+            gen.pusher.stop(stale=False)
+        running = False
+        window = time.time() - began + 60
+        # vmagent forwards what it took within its flush interval: poll, don't guess
+        sent = generators["vmagent"].stats.samples_sent
+        _wait(lambda: _stored(store, generators["vmagent"].testid, window) >= sent, timeout=30)
+        for gen in generators.values():
+            gen.stored = _stored(store, gen.testid, window)
+        counters = {name: agent.own_metric(name) for name in VMAGENT_COUNTERS}
+        return OutageResult(outage_seconds, buffer_seconds, generators, counters)
+    finally:
+        if running:
+            for gen in generators.values():
+                gen.pusher.stop(stale=False, timeout=0)
+        agent.stop()
+        store.stop()
