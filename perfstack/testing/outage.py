@@ -67,7 +67,8 @@ class OutageResult:
             f"store outage {self.outage_seconds:.0f} s, in-process buffer "
             f"{self.buffer_seconds:.0f} s (samples)"
         ]
-        out.append(f"{'path':10}{'snapshots':>10}{'sent':>10}{'stored':>10}{'dropped':>10}  reasons")
+        columns = ("snapshots", "sent", "stored", "dropped")
+        out.append(f"{'path':10}" + "".join(f"{c:>10}" for c in columns) + "  reasons")
         for gen in self.generators.values():
             stats = gen.stats
             reasons = ", ".join(f"{k}={v}" for k, v in stats.samples_dropped.items() if v)
@@ -140,8 +141,10 @@ def run_outage(
         store.start()
         progress("store restarted; draining")
         _wait(
-            lambda: all(g.stats.pending_batches <= 1 for g in generators.values())
-            and agent.own_metric("vm_persistentqueue_bytes_pending") == 0,
+            lambda: (
+                all(g.stats.pending_batches <= 1 for g in generators.values())
+                and agent.own_metric("vm_persistentqueue_bytes_pending") == 0
+            ),
             timeout=max(60.0, outage_seconds / 2),
         )
         time.sleep(2 * interval)
