@@ -32,6 +32,7 @@ VMAGENT_FLAGS = ("-remoteWrite.queues=1", "-remoteWrite.flushInterval=1s")
 
 # vmagent's own counters that tell whether it lost or still holds anything
 VMAGENT_COUNTERS = (
+    "vmagent_rows_inserted_total",  # samples vmagent took in (all from the pusher here)
     "vmagent_remotewrite_packets_dropped_total",
     "vm_persistentqueue_bytes_dropped_total",
     "vm_persistentqueue_bytes_pending",
