@@ -1,7 +1,8 @@
-"""An outage of the central store, longer than the pushers' in-process buffer, with two
+"""An outage of the central store, longer than the pushers' in-process buffer, with three
 generators pushing side by side: one through a vmagent with a disk queue (the documented
-path for long outages, docs/push-pipeline.md), one straight to the store (the control,
-which must lose samples and count them). Shared by the CI test and bench/bench_outage.py.
+path for long outages, docs/push-pipeline.md), one through agent-mode Prometheus (its
+write-ahead log), one straight to the store (the control, which must lose samples and
+count them). Shared by the CI test and bench/bench_outage.py.
 
 Each generator is a real RemoteWritePusher over a registry shaped like a Locust
 generator's (request histograms) plus its self-metrics. What arrived is counted in the
@@ -16,27 +17,37 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
+import httpx
 from prometheus_client import CollectorRegistry
 
 from perfstack.metrics.schema import HttpMetrics
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import PushStats, RemoteWritePusher
 from perfstack.testing.prometheus import PrometheusProcess, prom_query
+from perfstack.testing.prometheus_agent import PrometheusAgentProcess
 from perfstack.testing.victoria import VmagentProcess
 
 # Per-series order matters to Prometheus (it refuses an older sample as out of order, and
 # vmagent drops a block answered 400): one queue sends vmagent's backlog oldest first.
 VMAGENT_FLAGS = ("-remoteWrite.queues=1", "-remoteWrite.flushInterval=1s")
 
-# vmagent's own counters that tell whether it lost or still holds anything
+# each agent's own counters that tell whether it lost or still holds anything
 VMAGENT_COUNTERS = (
     "vmagent_rows_inserted_total",  # samples vmagent took in (all from the pusher here)
     "vmagent_remotewrite_packets_dropped_total",
     "vm_persistentqueue_bytes_dropped_total",
     "vm_persistentqueue_bytes_pending",
     "vmagent_remotewrite_retries_count_total",
+)
+PROMETHEUS_AGENT_COUNTERS = (
+    "prometheus_remote_storage_samples_total",  # sent to the store
+    "prometheus_remote_storage_samples_failed_total",  # given up (non-recoverable answer)
+    "prometheus_remote_storage_samples_dropped_total",  # dropped by relabelling
+    "prometheus_remote_storage_samples_retried_total",
+    "prometheus_remote_storage_samples_pending",
 )
 
 
@@ -60,7 +71,12 @@ class OutageResult:
     outage_seconds: float
     buffer_seconds: float
     generators: dict[str, Generator]
-    vmagent: dict[str, float] = field(default_factory=dict)
+    # each agent's own counters, by path: "vmagent", "prometheus-agent"
+    agents: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def vmagent(self) -> dict[str, float]:
+        return self.agents["vmagent"]
 
     def lines(self) -> list[str]:
         """The counts, one generator a line, for a benchmark's output or a failed test."""
@@ -69,16 +85,17 @@ class OutageResult:
             f"{self.buffer_seconds:.0f} s (samples)"
         ]
         columns = ("snapshots", "sent", "stored", "dropped")
-        out.append(f"{'path':10}" + "".join(f"{c:>10}" for c in columns) + "  reasons")
+        out.append(f"{'path':18}" + "".join(f"{c:>10}" for c in columns) + "  reasons")
         for gen in self.generators.values():
             stats = gen.stats
             reasons = ", ".join(f"{k}={v}" for k, v in stats.samples_dropped.items() if v)
             out.append(
-                f"{gen.path:10}{stats.snapshots:>10}{stats.samples_sent:>10}"
+                f"{gen.path:18}{stats.snapshots:>10}{stats.samples_sent:>10}"
                 f"{gen.stored if gen.stored is not None else -1:>10}"
                 f"{stats.dropped_total:>10}  {reasons or '-'}"
             )
-        out.append("vmagent: " + ", ".join(f"{k}={v:g}" for k, v in self.vmagent.items()))
+        for path, counters in self.agents.items():
+            out.append(f"{path}: " + ", ".join(f"{k}={v:g}" for k, v in counters.items()))
         return out
 
 
@@ -102,6 +119,21 @@ def _stored(store: PrometheusProcess, testid: str, window: float) -> int:
     return sum(len(series["values"]) for series in result)
 
 
+def _holds(store: PrometheusProcess, gen: Generator, count: int, began: float) -> bool:
+    """The store holds at least `count` samples of the generator's run so far."""
+    return _stored(store, gen.testid, time.time() - began + 60) >= count
+
+
+def metric_sum(base_url: str, name: str) -> float:
+    """The sum of a process's own `name` series on its /metrics (0 when absent)."""
+    text = httpx.get(f"{base_url}/metrics", timeout=5).text
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name) and line[len(name) : len(name) + 1] in ("{", " "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -121,48 +153,61 @@ def run_outage(
     progress: Callable[[str], None] = lambda _: None,
 ) -> OutageResult:
     """Push for `lead_seconds`, stop the store for `outage_seconds`, restart it on its data
-    directory, let both paths drain, stop the pushers (no stale markers: every sample sent is
-    a sample to find) and count what the store holds per generator."""
+    directory, let every path drain, stop the pushers (no stale markers: every sample sent
+    is a sample to find) and count what the store holds per generator. Three generators:
+    through vmagent, through agent-mode Prometheus, and straight to the store."""
     store = PrometheusProcess(workdir / "store").start()
-    agent = VmagentProcess(workdir / "vmagent", store.remote_write_url, flags=VMAGENT_FLAGS)
-    agent.start()
+    vmagent = VmagentProcess(workdir / "vmagent", store.remote_write_url, flags=VMAGENT_FLAGS)
+    prom_agent = PrometheusAgentProcess(workdir / "prometheus-agent", store.remote_write_url)
     began = time.time()
-    generators = {
-        "vmagent": _generator("vmagent", agent.remote_write_url, interval, buffer_seconds),
-        "direct": _generator("direct", store.remote_write_url, interval, buffer_seconds),
-    }
+    generators: dict[str, Generator] = {}
     running = True
     try:
-        for gen in generators.values():
-            gen.pusher.start()
+        vmagent.start()
+        prom_agent.start()
+        for path, url in (
+            ("vmagent", vmagent.remote_write_url),
+            ("prometheus-agent", prom_agent.remote_write_url),
+            ("direct", store.remote_write_url),
+        ):
+            generators[path] = _generator(path, url, interval, buffer_seconds)
+            generators[path].pusher.start()
         time.sleep(lead_seconds)
         store.stop()
         progress(f"store stopped for {outage_seconds:.0f} s")
         time.sleep(outage_seconds)
         store.start()
         progress("store restarted; draining")
-        _wait(
-            lambda: (
-                all(g.stats.pending_batches <= 1 for g in generators.values())
-                and agent.own_metric("vm_persistentqueue_bytes_pending") == 0
-            ),
-            timeout=max(60.0, outage_seconds / 2),
-        )
+        # drained: the pushers' backlogs left them, then the agents delivered what they had
+        # taken by then (a gauge of their pending samples is rarely 0 while pushes go on)
+        _wait(lambda: all(g.stats.pending_batches <= 1 for g in generators.values()), 60)
+        for path in ("vmagent", "prometheus-agent"):
+            gen = generators[path]
+            taken = partial(_holds, store, gen, gen.stats.samples_sent, began)
+            _wait(taken, timeout=max(90.0, outage_seconds / 2))
+        progress("drained")
         time.sleep(2 * interval)
         for gen in generators.values():
             gen.pusher.stop(stale=False)
         running = False
+        # the agents forward what they took within a second or so: poll, don't guess
+        for path in ("vmagent", "prometheus-agent"):
+            gen = generators[path]
+            _wait(partial(_holds, store, gen, gen.stats.samples_sent, began), timeout=30)
         window = time.time() - began + 60
-        # vmagent forwards what it took within its flush interval: poll, don't guess
-        sent = generators["vmagent"].stats.samples_sent
-        _wait(lambda: _stored(store, generators["vmagent"].testid, window) >= sent, timeout=30)
         for gen in generators.values():
             gen.stored = _stored(store, gen.testid, window)
-        counters = {name: agent.own_metric(name) for name in VMAGENT_COUNTERS}
-        return OutageResult(outage_seconds, buffer_seconds, generators, counters)
+        agents = {
+            "vmagent": {name: vmagent.own_metric(name) for name in VMAGENT_COUNTERS},
+            "prometheus-agent": {
+                name: metric_sum(prom_agent.url, name) for name in PROMETHEUS_AGENT_COUNTERS
+            },
+        }
+        return OutageResult(outage_seconds, buffer_seconds, generators, agents)
     finally:
         if running:
             for gen in generators.values():
                 gen.pusher.stop(stale=False, timeout=0)
-        agent.stop()
+        prom_agent.stop()
+        vmagent.stop()
         store.stop()

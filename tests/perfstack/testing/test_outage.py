@@ -1,5 +1,5 @@
 """A store outage six times longer than the in-process buffer: through vmagent's disk queue
-nothing is lost; pushed straight to the store, the same outage loses samples, and the
+or agent-mode Prometheus's write-ahead log nothing is lost; pushed straight to the store, the same outage loses samples, and the
 pusher counts every one of them (the control: the first half of the test can fail)."""
 
 from __future__ import annotations
@@ -32,6 +32,16 @@ def test_an_outage_longer_than_the_buffer_loses_nothing_through_vmagent_and_coun
         "vm_persistentqueue_bytes_pending",
     ):
         assert result.vmagent[counter] == 0, report
+    # through agent-mode Prometheus: all of it sent on, none failed, nothing left pending
+    peer = result.generators["prometheus-agent"]
+    counters = result.agents["prometheus-agent"]
+    assert peer.stats.dropped_total == 0, report
+    assert peer.stats.samples_sent == peer.stats.snapshots * per_snapshot, report
+    assert peer.stored == peer.stats.samples_sent, report
+    assert counters["prometheus_remote_storage_samples_total"] >= peer.stats.samples_sent, report
+    assert counters["prometheus_remote_storage_samples_retried_total"] > 0, report
+    for counter in ("failed_total", "dropped_total", "pending"):
+        assert counters[f"prometheus_remote_storage_samples_{counter}"] == 0, report
     # straight to the store: the oldest snapshots fell out of the 5 s buffer, all counted
     control = direct.stats
     lost = control.samples_dropped["buffer_full"]
