@@ -23,6 +23,7 @@ from pathlib import Path
 import httpx
 from prometheus_client import CollectorRegistry
 
+from perfstack.agent.vmagent import forwarding_flags
 from perfstack.metrics.schema import HttpMetrics
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import PushStats, RemoteWritePusher
@@ -30,9 +31,8 @@ from perfstack.testing.prometheus import PrometheusProcess, prom_query
 from perfstack.testing.prometheus_agent import PrometheusAgentProcess
 from perfstack.testing.victoria import VmagentProcess
 
-# Per-series order matters to Prometheus (it refuses an older sample as out of order, and
-# vmagent drops a block answered 400): one queue sends vmagent's backlog oldest first.
-VMAGENT_FLAGS = ("-remoteWrite.queues=1", "-remoteWrite.flushInterval=1s")
+# what `perfstack agent` runs vmagent with in front of Prometheus (one queue: in order)
+VMAGENT_FLAGS = tuple(forwarding_flags("prometheus", "2GB"))
 
 # each agent's own counters that tell whether it lost or still holds anything
 VMAGENT_COUNTERS = (
@@ -40,6 +40,7 @@ VMAGENT_COUNTERS = (
     "vmagent_remotewrite_packets_dropped_total",
     "vm_persistentqueue_bytes_dropped_total",
     "vm_persistentqueue_bytes_pending",
+    "vm_persistentqueue_bytes_written_total",  # what the outage cost on disk
     "vmagent_remotewrite_retries_count_total",
 )
 PROMETHEUS_AGENT_COUNTERS = (
