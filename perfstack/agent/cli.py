@@ -77,8 +77,15 @@ def agent_command(args: argparse.Namespace) -> int:
         raise PerfstackError(
             f"--port {plan.port}: already in use; choose another", ExitCode.PORT_IN_USE
         )
-    plan.data_dir.mkdir(parents=True, exist_ok=True)
     log_file = plan.data_dir / "vmagent.log"
+    try:
+        plan.data_dir.mkdir(parents=True, exist_ok=True)
+        log_file.touch()
+    except OSError as error:
+        raise PerfstackError(
+            f"--data-dir {plan.data_dir}: cannot hold the disk queue: {error.strerror or error}",
+            ExitCode.USAGE,
+        ) from error
     with sigterm_as_interrupt(), log_file.open("ab") as log:
         child = subprocess.Popen(vmagent_argv(plan, binary), stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -31,7 +31,7 @@ class ExitCode(IntEnum):
     RECORD_NOT_WRITTEN = 21  # the run was measured and reported, its record file not written
     RUN_ENDED_EARLY = 22  # the locustfile quit the run before its planned end (record kept)
     REPORT_NOT_WRITTEN = 23  # report: the HTML file could not be written
-    STORE_REFUSED_WRITES = 24  # run: the remote-write store refused samples (4xx; record kept)
+    STORE_REFUSED_WRITES = 24  # run, ws: the remote-write store refused samples (4xx; record kept)
     INTERRUPTED = 130
 
 
@@ -55,7 +55,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.RECORD_NOT_WRITTEN: "the run record could not be written (results were printed)",
     ExitCode.RUN_ENDED_EARLY: "run: the locustfile quit the run before its planned end",
     ExitCode.REPORT_NOT_WRITTEN: "report: the HTML report file could not be written",
-    ExitCode.STORE_REFUSED_WRITES: "run: the store refused remote writes (samples counted)",
+    ExitCode.STORE_REFUSED_WRITES: "run, ws: the store refused remote writes (samples counted)",
     ExitCode.INTERRUPTED: "interrupted",
 }
 

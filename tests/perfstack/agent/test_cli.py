@@ -70,3 +70,27 @@ def test_a_port_in_use_is_one_line_and_exit_11(
     assert capsys.readouterr().err == (
         f"perfstack: error: --port {port}: already in use; choose another\n"
     )
+
+
+def test_a_data_dir_that_is_a_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_dir = tmp_path / "queue"
+    not_a_dir.write_text("a file\n")
+    argv = ["agent", "--store-url", "http://127.0.0.1:9/api/v1/write", "--port", str(free_port())]
+    assert main([*argv, "--data-dir", str(not_a_dir)]) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        f"perfstack: error: --data-dir {not_a_dir}: cannot hold the disk queue: File exists\n"
+    )
+
+
+def test_without_vmagent_on_the_path_it_names_the_package_exit_10(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no vmagent on it
+    argv = ["agent", "--store-url", "http://127.0.0.1:9/api/v1/write", "--data-dir", str(tmp_path)]
+    assert main(argv) == ExitCode.BINARY_MISSING
+    assert capsys.readouterr().err == (
+        "perfstack: error: vmagent not found on PATH; install it with: "
+        "apt-get install victoria-metrics\n"
+    )
