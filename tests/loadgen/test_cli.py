@@ -218,3 +218,31 @@ def test_a_store_that_refuses_writes_is_one_error_line_exit_24_and_a_full_record
         f"(HTTP 403: invalid token); {record.samples_dropped} samples dropped, counted in the "
         "run record's samples_dropped"
     ]
+
+
+def test_a_stand_in_answering_200_ok_is_a_warning_naming_the_flag(demo_target, tmp_path):
+    """nginx answering 200 "ok" to anything: accepted (its status says stored), but a
+    receiver answers with an empty body, so the end of the run says so."""
+    from perfstack.core.record import load_record
+    from perfstack.testing import start_nginx
+    from tests.loadgen.locust_runs import run_perfstack, write_locustfile
+
+    nginx, stand_in = start_nginx(tmp_path / "stand-in")
+    testid = f"stand-in-{tmp_path.name}"[:60]
+    try:
+        # no --remote-write-url: the writes go to <prometheus>/api/v1/write, named by --prometheus
+        result = run_perfstack(
+            write_locustfile(tmp_path, FAST_LOCUSTFILE), demo_target.url, tmp_path / "state",
+            stand_in, "-u", "1", "-t", "2s", "--testid", testid,
+        )  # fmt: skip
+    finally:
+        nginx.kill()
+        nginx.wait()
+    assert result.returncode == 0, result.stdout + result.stderr
+    record = load_record(tmp_path / "state", testid)
+    assert record.samples_dropped == 0 and record.extra["store_answer_unexpected"] == "HTTP 200: ok"
+    assert (
+        f"perfstack: warning: --prometheus {stand_in}/api/v1/write accepted writes with "
+        "HTTP 200: ok; a remote-write receiver answers with an empty body: if it is not one, "
+        "the store has none of this run"
+    ) in result.stderr.splitlines()
