@@ -299,6 +299,8 @@ def run_command(args: argparse.Namespace) -> int:
         code = int(ExitCode.RUN_ENDED_EARLY)
     else:
         code = _exit_code(record)
+    refusal = _store_answers(record, plan)
+    code = code or refusal  # an early end or an abort says more than the store's refusal
     if args.report:
         code = _write_report(args, plan, code)
     return code
@@ -351,6 +353,30 @@ def _live_gate(args: argparse.Namespace, plan: RunPlan) -> LiveGate | None:
             file=sys.stderr,
         )
     return live
+
+
+def _store_answers(record: RunRecord, plan: RunPlan) -> int:
+    """A store that refused writes is an error line and exit 25, after the summary: the run's
+    own figures (record, summary) are complete, only the store lacks samples. 0 otherwise;
+    an accepted write with an odd answer (a stand-in, not a receiver) is a warning."""
+    flag = "--remote-write-url" if plan.remote_write_url else "--prometheus"
+    where = f"{flag} {plan.effective_remote_write_url}"
+    odd = record.extra.get("store_answer_unexpected")
+    if odd:
+        print(
+            f"perfstack: warning: {where} accepted writes with {odd}; a remote-write receiver "
+            "answers with an empty body: if it is not one, the store has none of this run",
+            file=sys.stderr,
+        )
+    refused = record.extra.get("store_refused")
+    if not refused:
+        return 0
+    print(
+        f"perfstack: error: {where}: the store refused writes ({refused}); "
+        f"{record.samples_dropped} samples dropped, counted in the run record's samples_dropped",
+        file=sys.stderr,
+    )
+    return int(ExitCode.STORE_REFUSED_WRITES)
 
 
 def _exit_code(record: RunRecord) -> int:

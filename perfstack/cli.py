@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "perfstack.report.cli",  # report
     "perfstack.pytest_plugin.import_cli",  # import pytest-benchmark
     "perfstack.history.cli",  # history, regressions
+    "perfstack.agent.cli",  # agent (vmagent with a disk queue on a generator host)
 )
 
 

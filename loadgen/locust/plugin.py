@@ -30,7 +30,7 @@ from loadgen.locust.names import AgreedNames, NameGuard
 from loadgen.locust.record import build_record
 from loadgen.locust.recorder import RequestRecorder
 from loadgen.locust.run_end import stop_origin
-from loadgen.locust.settings import PluginSettings, add_arguments
+from loadgen.locust.settings import REMOTE_WRITE_URL_SOURCE, PluginSettings, add_arguments
 from loadgen.locust.swarms import Swarms
 from perfstack.core.identity import RunIdentity, new_testid
 from perfstack.core.record import joined_with_existing, write_record, write_record_file
@@ -181,6 +181,7 @@ class PluginRun:
                 buffer_seconds=self.settings.buffer_seconds,
                 stop_timeout=self.settings.push_stop_timeout,
                 labels=self.identity.labels(),
+                url_source=REMOTE_WRITE_URL_SOURCE,
             ),
         )  # driven by the lag ticker's greenlet (tick()): no wake-ups of its own
         self.next_push = time.monotonic()
@@ -365,6 +366,7 @@ class PluginRun:
         if not self.final_report_due:
             return  # exact histograms travel once, with the report that follows test_stop
         self.final_report_due = False
+        pushed = self.pusher.stats if self.pusher else None
         data[REPORT_KEY] = {
             "final": True,
             "instance": self.identity.instance if self.identity else "",
@@ -372,7 +374,9 @@ class PluginRun:
             "name_overflow": self.guard.overflow_count,
             "names_decided_alone": getattr(self.guard, "decided_alone", 0),
             "saturated": self.health.was_saturated,
-            "samples_dropped": self.pusher.stats.dropped_total if self.pusher else 0,
+            "samples_dropped": pushed.dropped_total if pushed else 0,
+            "store_refused": pushed.refused if pushed else None,
+            "store_answer_unexpected": pushed.unexpected_answer if pushed else None,
         }
         if self.arrival is not None:
             data[REPORT_KEY]["arrival"] = {

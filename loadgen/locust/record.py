@@ -101,4 +101,13 @@ def build_record(run: FinishedRun, exit_code: int) -> RunRecord:
     )
     if arrival is not None:
         record.extra["arrival"] = arrival
+    own = run.pusher.stats if run.pusher else None
+    for key, mine in (
+        ("store_refused", own.refused if own else None),
+        ("store_answer_unexpected", own.unexpected_answer if own else None),
+    ):
+        # one process's answer names the store's reason: they all pushed to the same store
+        found = mine or next((r[key] for r in reports if r.get(key)), None)
+        if found:
+            record.extra[key] = str(found)
     return record

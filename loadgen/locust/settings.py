@@ -16,6 +16,9 @@ from loadgen.locust.names import DEFAULT_MAX_NAMES
 from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir
 
+# named in the pusher's messages when the store refuses writes
+REMOTE_WRITE_URL_SOURCE = "--perfstack-remote-write-url / PERFSTACK_REMOTE_WRITE_URL"
+
 ARGUMENTS: tuple[tuple[str, str, str, Any], ...] = (
     # flag, environment variable, help, default
     ("--perfstack-testid", "PERFSTACK_TESTID", "Run id (default: generated from the scenario)", ""),

@@ -161,6 +161,7 @@ def run_command(args: argparse.Namespace) -> int:
             run=run,
             testid=args.testid,
             remote_write_url=remote_write,
+            remote_write_source="--remote-write-url" if args.remote_write_url else "--prometheus",
             prometheus_url=prometheus if remote_write else "",
             push_interval=args.push_interval,
             state_dir=None if args.no_record else state_dir,
@@ -183,12 +184,23 @@ def run_command(args: argparse.Namespace) -> int:
         sent, detail = push_run_summary(outcome.record, prometheus, remote_write_url=remote_write)
         if not sent:
             print(f"perfstack: warning: run summary not pushed: {detail}", file=sys.stderr)
-    if outcome.pushed_ok is False:
+    refused = outcome.record.extra.get("store_refused")
+    if outcome.pushed_ok is False and not refused:
         print(f"perfstack: warning: not every sample reached {remote_write}", file=sys.stderr)
     if outcome.record_error:
         # After the summary, so nothing measured is lost
         raise PerfstackError(outcome.record_error, ExitCode.RECORD_NOT_WRITTEN)
-    return 130 if outcome.record.exit_status == "interrupted" else 0
+    if outcome.record.exit_status == "interrupted":
+        return 130
+    if refused:
+        flag = "--remote-write-url" if args.remote_write_url else "--prometheus"
+        raise PerfstackError(
+            f"{flag} {remote_write}: the store refused writes ({refused}); "
+            f"{outcome.record.samples_dropped} samples dropped, counted in the run record's "
+            "samples_dropped",
+            ExitCode.STORE_REFUSED_WRITES,
+        )
+    return 0
 
 
 def _number(

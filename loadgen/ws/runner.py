@@ -47,6 +47,7 @@ class WsRunOptions:
     run: RunConfig
     testid: str | None = None
     remote_write_url: str | None = None  # None: no push
+    remote_write_source: str = ""  # the flag it came from, for a store that refuses writes
     prometheus_url: str = ""  # for the record only
     push_interval: float = 1.0
     push_stop_timeout: float = 5.0
@@ -87,6 +88,7 @@ def run_ws(options: WsRunOptions, tally: WsTally | None = None) -> WsOutcome:
             interval=options.push_interval,
             labels=identity.labels(),
             stop_timeout=options.push_stop_timeout,
+            url_source=options.remote_write_source,
         )
         pusher = RemoteWritePusher(registry, config).start()
     health_holder: list[GeneratorHealth] = []
@@ -109,6 +111,8 @@ def run_ws(options: WsRunOptions, tally: WsTally | None = None) -> WsOutcome:
     if pusher:
         stats = pusher.stats
         record.samples_dropped = stats.dropped_total
+        if stats.refused:
+            record.extra["store_refused"] = stats.refused
     outcome = WsOutcome(identity, ws, record, pushed_ok=pushed_ok, tally=tally)
     outcome.push_stats = pusher.stats if pusher else None
     if options.state_dir is not None:

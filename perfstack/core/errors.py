@@ -32,6 +32,7 @@ class ExitCode(IntEnum):
     RUN_ENDED_EARLY = 22  # the locustfile quit the run before its planned end (record kept)
     REPORT_NOT_WRITTEN = 23  # report: the HTML file could not be written
     MASTER_UNREACHABLE = 24  # Locust master and workers did not meet in time (either side)
+    STORE_REFUSED_WRITES = 25  # run, ws: the remote-write store refused samples (4xx; record kept)
     INTERRUPTED = 130
 
 
@@ -56,6 +57,7 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.RUN_ENDED_EARLY: "run: the locustfile quit the run before its planned end",
     ExitCode.REPORT_NOT_WRITTEN: "report: the HTML report file could not be written",
     ExitCode.MASTER_UNREACHABLE: "Locust master and workers did not meet within the timeout",
+    ExitCode.STORE_REFUSED_WRITES: "run, ws: the store refused remote writes (samples counted)",
     ExitCode.INTERRUPTED: "interrupted",
 }
 

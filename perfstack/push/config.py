@@ -30,6 +30,13 @@ class PushConfig:
     max_backoff: float = 5.0
     stop_timeout: float = 15.0  # how long stop() may spend flushing the backlog
     self_metrics: bool = True  # push loadgen_samples_dropped_total & remote-write counters
+    # where the user set `url` (flag / environment variable): named when the store refuses
+    url_source: str = ""
+
+    @property
+    def where(self) -> str:
+        """The URL as messages name it: with the flag or variable it came from, if known."""
+        return f"{self.url_source} {self.url}" if self.url_source else self.url
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)

@@ -1,8 +1,15 @@
 """POSTs remote-write batches and classifies the answer: sent, retry later, or drop.
 
 2xx: sent. 429, 5xx, connection errors and timeouts: retry (the endpoint is overloaded or
-away). Other 4xx: the endpoint will never take this batch, so it is dropped as
-`out_of_order` when the body says the samples were too old/duplicate, else `rejected`.
+away). Other 4xx (401/403 from an auth proxy, 404 from a Prometheus without its receiver,
+413, 400): the endpoint will never take this batch, so it is dropped as `out_of_order`
+when the body says the samples were too old/duplicate, else `rejected`.
+
+Remote-write receivers (Prometheus, VictoriaMetrics, vmagent, Mimir, Thanos) answer a
+write with an empty body. A 2xx with an HTML page is a web server or a login page, not a
+receiver: `rejected`. A 2xx with another body (e.g. nginx's fixed "ok") may be a stand-in
+that keeps nothing; it counts as sent, and the answer is kept as `unexpected` so the
+pusher can say so once.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ class Outcome(enum.Enum):
 class SendResult:
     outcome: Outcome
     detail: str
+    unexpected: bool = False  # a 2xx with a body: accepted, but not a receiver's answer
 
 
 class RemoteWriteClient:
@@ -122,8 +130,12 @@ def describe_body(body: str) -> str:
 
 def classify(status: int, body: str) -> SendResult:
     detail = f"HTTP {status}: {describe_body(body)}"
+    if status == 404 and "remote write receiver" in body:
+        detail += " (start Prometheus with --web.enable-remote-write-receiver)"
     if 200 <= status < 300:
-        return SendResult(Outcome.SENT, detail)
+        if body.lstrip()[:1] == "<":
+            return SendResult(Outcome.REJECTED, detail)
+        return SendResult(Outcome.SENT, detail, unexpected=bool(body.strip()))
     lowered = body.lower()
     if status >= 500 and any(marker in lowered for marker in _TOO_OLD_MARKERS):
         return SendResult(Outcome.OUT_OF_ORDER, detail)

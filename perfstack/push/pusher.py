@@ -45,6 +45,10 @@ class PushStats:
     pending_samples: int = 0
     series: int = 0
     last_error: str | None = None
+    # the store's first permanent refusal ("HTTP 403: ..."): the run's end reports it
+    refused: str | None = None
+    # the first 2xx that carried a body: accepted, but not what a receiver answers
+    unexpected_answer: str | None = None
 
     @property
     def dropped_total(self) -> int:
@@ -265,6 +269,15 @@ class RemoteWritePusher:
             with self._stats_lock:
                 self._stats.pushes_ok += 1
                 self._stats.samples_sent += batch.samples
+                if result.unexpected and self._stats.unexpected_answer is None:
+                    self._stats.unexpected_answer = result.detail
+            if result.unexpected:
+                self._log_once(
+                    "unexpected",
+                    f"remote write to {self.config.where}: accepted with {result.detail}; a "
+                    "remote-write receiver answers with an empty body, so this may be a stand-in "
+                    "that keeps nothing: check the URL",
+                )
             if "retry" in self._logged:
                 self._logged.discard("retry")
                 log.warning("remote write to %s recovered", self.config.url)
@@ -279,6 +292,9 @@ class RemoteWritePusher:
             )
             return False
         self._buffer.remove(batch)
+        if result.outcome is Outcome.REJECTED:
+            with self._stats_lock:
+                self._stats.refused = self._stats.refused or result.detail
         self._count_drop(result.outcome.value, [batch], result.detail)
         return True
 
@@ -289,7 +305,14 @@ class RemoteWritePusher:
             )
             if reason != "buffer_full":
                 self._stats.last_error = detail
-        self._log_once(reason, f"remote write: samples dropped ({reason}): {detail}")
+        if reason == "rejected":
+            message = (
+                f"remote write to {self.config.where} refused: {detail}; every refused batch is "
+                "dropped and counted (samples dropped, reason rejected)"
+            )
+        else:
+            message = f"remote write: samples dropped ({reason}): {detail}"
+        self._log_once(reason, message)
 
     def _log_once(self, key: str, message: str) -> None:
         if key not in self._logged:

@@ -1,5 +1,6 @@
 """nginx on 127.0.0.1 answering every method and path with one fixed answer: the target of
-the HTTP overhead bench and of tests that need a fast stand-in for an API."""
+the HTTP overhead bench and of tests that need a fast stand-in for an API, or for a store
+that refuses writes (a fixed `status`, e.g. 403 like an auth proxy)."""
 
 from __future__ import annotations
 
@@ -28,14 +29,19 @@ http {{
     keepalive_requests 1000000;
     server {{
         listen 127.0.0.1:{port};
-        location / {{ default_type {content_type}; return 200 "{body}"; }}
+        location / {{ default_type {content_type}; return {status} "{body}"; }}
     }}
 }}
 """
 
 
 def start_nginx(
-    workdir: Path, body: str = "ok\\n", content_type: str = "text/plain", timeout: float = 10.0
+    workdir: Path,
+    body: str = "ok\\n",
+    content_type: str = "text/plain",
+    timeout: float = 10.0,
+    *,
+    status: int = 200,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """(the nginx process, its URL) once it answers; `body` is written into nginx's config
     as it is (nginx escapes, e.g. `ok\\n`). RuntimeError naming the error log when it does
@@ -44,7 +50,9 @@ def start_nginx(
     port = free_port()
     config = workdir / "nginx.conf"
     config.write_text(
-        _CONF.format(workdir=workdir, port=port, body=body, content_type=content_type)
+        _CONF.format(
+            workdir=workdir, port=port, body=body, content_type=content_type, status=status
+        )
     )
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     process = subprocess.Popen(
@@ -56,7 +64,7 @@ def start_nginx(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == status:
                 return process, url
         except httpx.HTTPError:
             time.sleep(0.05)

@@ -21,6 +21,16 @@ class U(HttpUser):
         pass
 """
 
+FAST_LOCUSTFILE = """
+from locust import FastHttpUser, constant, task
+
+class U(FastHttpUser):
+    wait_time = constant(0.05)
+    @task
+    def root(self):
+        self.client.get("/")
+"""
+
 
 @pytest.fixture
 def locustfile(tmp_path: Path) -> Path:
@@ -174,3 +184,65 @@ def test_rate_and_max_users_make_one_arrival_stage(locustfile, tmp_path):
     argv = run_args(locustfile, tmp_path, "--scenario", str(scenario), "--max-users", "9")
     plan = build_plan(parser.parse_args(argv))
     assert plan.scenario is not None and plan.scenario.peak_users == 9
+
+
+def test_a_store_that_refuses_writes_is_one_error_line_exit_25_and_a_full_record(
+    demo_target, tmp_path
+):
+    """An auth proxy answering 403 in front of the store: the run goes on, its record holds
+    Locust's exact totals and every refused sample counted; the end says so on one line."""
+    from perfstack.core.record import load_record
+    from perfstack.testing import start_nginx
+    from tests.loadgen.locust_runs import run_perfstack, write_locustfile
+
+    nginx, proxy = start_nginx(tmp_path / "proxy", body="invalid token", status=403)
+    write_url = f"{proxy}/api/v1/write"
+    testid = f"refused-{tmp_path.name}"[:60]
+    try:
+        result = run_perfstack(
+            write_locustfile(tmp_path, FAST_LOCUSTFILE), demo_target.url, tmp_path / "state",
+            f"http://127.0.0.1:{free_port()}", "-u", "2", "-t", "3s", "--testid", testid,
+            "--remote-write-url", write_url, "--", "--perfstack-push-stop-timeout", "2",
+        )  # fmt: skip
+    finally:
+        nginx.kill()
+        nginx.wait()
+    assert result.returncode == ExitCode.STORE_REFUSED_WRITES, result.stdout + result.stderr
+    record = load_record(tmp_path / "state", testid)
+    assert record.requests > 0 and record.requests == record.extra["locust_requests"]
+    assert record.extra["store_refused"] == "HTTP 403: invalid token"
+    assert record.samples_dropped > 0
+    errors = [line for line in result.stderr.splitlines() if line.startswith("perfstack: error")]
+    assert errors == [
+        f"perfstack: error: --remote-write-url {write_url}: the store refused writes "
+        f"(HTTP 403: invalid token); {record.samples_dropped} samples dropped, counted in the "
+        "run record's samples_dropped"
+    ]
+
+
+def test_a_stand_in_answering_200_ok_is_a_warning_naming_the_flag(demo_target, tmp_path):
+    """nginx answering 200 "ok" to anything: accepted (its status says stored), but a
+    receiver answers with an empty body, so the end of the run says so."""
+    from perfstack.core.record import load_record
+    from perfstack.testing import start_nginx
+    from tests.loadgen.locust_runs import run_perfstack, write_locustfile
+
+    nginx, stand_in = start_nginx(tmp_path / "stand-in")
+    testid = f"stand-in-{tmp_path.name}"[:60]
+    try:
+        # no --remote-write-url: the writes go to <prometheus>/api/v1/write, named by --prometheus
+        result = run_perfstack(
+            write_locustfile(tmp_path, FAST_LOCUSTFILE), demo_target.url, tmp_path / "state",
+            stand_in, "-u", "1", "-t", "2s", "--testid", testid,
+        )  # fmt: skip
+    finally:
+        nginx.kill()
+        nginx.wait()
+    assert result.returncode == 0, result.stdout + result.stderr
+    record = load_record(tmp_path / "state", testid)
+    assert record.samples_dropped == 0 and record.extra["store_answer_unexpected"] == "HTTP 200: ok"
+    assert (
+        f"perfstack: warning: --prometheus {stand_in}/api/v1/write accepted writes with "
+        "HTTP 200: ok; a remote-write receiver answers with an empty body: if it is not one, "
+        "the store has none of this run"
+    ) in result.stderr.splitlines()

@@ -72,3 +72,16 @@ def test_per_name_figures_are_marked_partial_when_a_worker_decided_names_alone(
     assert record.name_overflow == 6  # overflowing alone is not partial: the master agreed
     assert record.extra["names_decided_alone"] == sum(decided_alone)
     assert record.extra["names_partial"] is partial
+
+
+def test_a_worker_s_store_refusal_reaches_the_master_s_record(tmp_path: Path) -> None:
+    reports = {
+        "w0": {"samples_dropped": 5},
+        "w1": {"samples_dropped": 7, "store_refused": "HTTP 403: invalid token"},
+    }
+    record = build_record(plugin_run(filled_recorder(10, ["/a"]), "master", reports, tmp_path), 0)
+    assert record.samples_dropped == 12
+    assert record.extra["store_refused"] == "HTTP 403: invalid token"
+    assert "store_answer_unexpected" not in record.extra
+    quiet = build_record(plugin_run(filled_recorder(10, ["/a"]), "master", {}, tmp_path), 0)
+    assert "store_refused" not in quiet.extra

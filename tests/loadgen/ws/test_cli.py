@@ -160,3 +160,29 @@ def test_a_run_of_its_own_pushes_its_summary_with_its_labels(
     selector = 'scenario="wssummary",sli="ws_rtt_p95_seconds",env="ci"'
     pushed = prom_query(stack.prometheus_url, f"perfstack_run_summary{{{selector}}} @ {stamp}")
     assert [float(s["value"][1]) for s in pushed] == [rtt]
+
+
+def test_a_store_that_refuses_writes_keeps_the_record_and_is_one_line_exit_25(
+    local_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from perfstack.testing import start_nginx
+
+    nginx, proxy = start_nginx(tmp_path / "proxy", body="no tenant", status=401)
+    write_url = f"{proxy}/api/v1/write"
+    argv = ["ws", "--url", local_server().url, "--connections", "2", "--duration", "0.5s"]
+    argv += ["--state-dir", str(tmp_path / "state"), "--testid", "refused-1"]
+    argv += ["--remote-write-url", write_url, "--prometheus", "http://127.0.0.1:9"]
+    try:
+        assert main(argv) == ExitCode.STORE_REFUSED_WRITES
+    finally:
+        nginx.kill()
+        nginx.wait()
+    record = load_record(tmp_path / "state", "refused-1")
+    assert record.requests > 0 and record.samples_dropped > 0
+    assert record.extra["store_refused"] == "HTTP 401: no tenant"
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert errors == [
+        f"perfstack: error: --remote-write-url {write_url}: the store refused writes "
+        f"(HTTP 401: no tenant); {record.samples_dropped} samples dropped, counted in the run "
+        "record's samples_dropped"
+    ]

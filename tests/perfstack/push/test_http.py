@@ -220,10 +220,28 @@ def test_flush_retries_at_once_instead_of_waiting_out_a_backoff(
         (400, "label name invalid", Outcome.REJECTED),
         (401, "unauthorized", Outcome.REJECTED),
         (413, "too large", Outcome.REJECTED),
+        (403, "forbidden", Outcome.REJECTED),
+        # Prometheus without --web.enable-remote-write-receiver
+        (404, "remote write receiver needs to be enabled", Outcome.REJECTED),
+        # a web page or a login page answering 200 is not a receiver
+        (200, "<!doctype html><html><title>Sign in</title></html>", Outcome.REJECTED),
+        (200, "ok", Outcome.SENT),
     ],
 )
 def test_classify(status: int, body: str, outcome: Outcome) -> None:
     assert classify(status, body).outcome is outcome
+
+
+def test_a_2xx_is_unexpected_only_with_a_body() -> None:
+    assert not classify(204, "").unexpected and not classify(200, " \n").unexpected
+    assert classify(200, "ok\n").unexpected
+    assert classify(200, "ok\n").detail == "HTTP 200: ok"
+    assert classify(200, "<html><title>Sign in</title></html>").detail == (
+        "HTTP 200: an HTML page ('Sign in'), not a remote-write answer: check the URL"
+    )
+    assert classify(404, "remote write receiver needs to be enabled with x").detail.endswith(
+        "(start Prometheus with --web.enable-remote-write-receiver)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -14,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from perfstack.metrics.schema import HttpMetrics
 from perfstack.push.config import PushConfig
 from perfstack.push.pusher import RemoteWritePusher
-from perfstack.testing import PrometheusProcess, prom_query
+from perfstack.testing import PrometheusProcess, prom_query, start_nginx
 from tests.helpers import prom_scalar, wait_until
 
 
@@ -340,3 +341,74 @@ def test_an_outage_longer_than_the_buffer_loses_exactly_what_it_counts(tmp_path:
     finally:
         pusher.stop(stale=False, timeout=0)
         prometheus.stop()
+
+
+class _PrometheusWithoutReceiver(PrometheusProcess):
+    """A Prometheus started as many are: without --web.enable-remote-write-receiver."""
+
+    def argv(self) -> list[str]:
+        return [arg for arg in super().argv() if arg != "--web.enable-remote-write-receiver"]
+
+
+def _refused_pusher(url: str) -> RemoteWritePusher:
+    registry = CollectorRegistry()
+    Gauge("push_refused_level", "l", registry=registry).set(1)
+    config = _config(url, uuid.uuid4().hex, url_source="--flag / ENV_VAR")
+    return RemoteWritePusher(registry, config)
+
+
+@pytest.mark.parametrize("store", ["nginx 403", "prometheus without receiver"])
+def test_a_store_that_refuses_writes_is_named_once_and_every_sample_counted(
+    store: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    if store == "nginx 403":  # an auth proxy in front of the store, the token missing
+        nginx, base = start_nginx(tmp_path / "nginx", body="forbidden", status=403)
+        url, expected = f"{base}/api/v1/write", "HTTP 403: forbidden"
+
+        def stop() -> None:
+            nginx.kill()
+            nginx.wait()
+
+    else:
+        prometheus = _PrometheusWithoutReceiver(tmp_path / "prom").start()
+        url, stop = prometheus.remote_write_url, prometheus.stop  # type: ignore[assignment]
+        expected = "HTTP 404: remote write receiver needs to be enabled"
+    pusher = _refused_pusher(url)
+    try:
+        with caplog.at_level(logging.WARNING, logger="perfstack.push.pusher"):
+            assert not pusher.flush(timeout=10)
+            assert not pusher.flush(timeout=10)
+            assert not pusher.stop(stale=True)
+    finally:
+        stop()
+    stats = pusher.stats
+    per_snapshot = 1 + 4 + 2  # the gauge, 4 drop reasons, 2 request results
+    # 3 snapshots (two flushes, the final one) and the stale markers of 7 series: all refused
+    assert stats.samples_dropped["rejected"] == 4 * per_snapshot == stats.dropped_total
+    assert stats.samples_sent == 0 and stats.pushes_failed == 0  # permanent: never retried
+    assert stats.refused is not None and stats.refused.startswith(expected)
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"remote write to --flag / ENV_VAR {url} refused: {expected}")
+    if store != "nginx 403":
+        assert "start Prometheus with --web.enable-remote-write-receiver" in lines[0]
+
+
+def test_a_stand_in_answering_200_ok_is_counted_sent_and_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """nginx answering 200 "ok" to anything cannot be told from a store by its status; its
+    body can: a receiver answers with none."""
+    nginx, base = start_nginx(tmp_path / "nginx")
+    pusher = _refused_pusher(f"{base}/api/v1/write")
+    try:
+        with caplog.at_level(logging.WARNING, logger="perfstack.push.pusher"):
+            assert pusher.flush(timeout=10) and pusher.flush(timeout=10)
+    finally:
+        nginx.kill()
+        nginx.wait()
+    stats = pusher.stats
+    assert stats.pushes_ok == 2 and stats.dropped_total == 0 and stats.refused is None
+    assert stats.unexpected_answer == "HTTP 200: ok"
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 1 and "accepted with HTTP 200: ok;" in lines[0], lines
