@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
+import yaml
 from prometheus_client import CollectorRegistry, Gauge
 
 from perfstack.core.errors import ExitCode
@@ -222,3 +225,97 @@ def test_service_killed_from_outside_is_dead_and_down_cleans_up(local_stack: Loc
 
     restarted = local_stack.cli("up")
     assert restarted.returncode == 0, restarted.stderr
+
+
+class VictoriaStack(LocalStack):
+    """`up --store victoria-metrics`: VictoriaMetrics, vmalert and Alertmanager."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(state_dir)
+        self.victoria_port = free_port()
+        self.vmalert_port = free_port()
+
+    def args(self) -> list[str]:
+        return [
+            *super().args(),
+            "--victoriametrics-port",
+            str(self.victoria_port),
+            "--vmalert-port",
+            str(self.vmalert_port),
+        ]
+
+    @property
+    def store_url(self) -> str:
+        return f"http://127.0.0.1:{self.victoria_port}"
+
+
+@pytest.fixture
+def victoria_stack(tmp_path: Path) -> Iterator[VictoriaStack]:
+    local = VictoriaStack(tmp_path / "state")
+    yield local
+    local.cli("down")
+
+
+def test_up_with_victoria_metrics_runs_the_store_vmalert_and_our_rules(
+    victoria_stack: VictoriaStack,
+) -> None:
+    result = victoria_stack.cli("up", "--store", "victoria-metrics")
+    assert result.returncode == 0, result.stderr
+    recorded = json.loads((victoria_stack.state_dir / "stack.json").read_text())
+    assert recorded["store"] == "victoria-metrics"
+    assert recorded["prometheus_url"] == victoria_stack.store_url
+    assert recorded["remote_write_url"] == f"{victoria_stack.store_url}/api/v1/write"
+    assert not listening(victoria_stack.prometheus_port)  # no Prometheus beside it
+
+    status = victoria_stack.cli("status")  # the store comes from the stack file
+    assert status.returncode == ExitCode.OK, status.stdout + status.stderr
+    lines = {line.split()[0]: line for line in status.stdout.splitlines()}
+    assert "prometheus" not in lines
+    for name in ("victoriametrics", "vmalert", "alertmanager"):
+        assert f"pid {victoria_stack.pid(name)}" in lines[name] and "healthy" in lines[name]
+
+    # vmalert evaluates the repository's recording rules and alerts against the store
+    vmalert = f"http://127.0.0.1:{victoria_stack.vmalert_port}"
+    groups = httpx.get(f"{vmalert}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    repo = Path(__file__).resolve().parents[3]
+    expected = {
+        group["name"]
+        for path in [*repo.glob("prometheus/rules/*.yml"), *repo.glob("alerts/*.rules.yml")]
+        for group in yaml.safe_load(path.read_text())["groups"]
+    }
+    assert {group["name"] for group in groups} == expected
+
+    # a counter pushed by remote write comes back, and so does vmalert's recording rule
+    # over it, written back to the store: 2 requests per second
+    registry = CollectorRegistry()
+    counter = Gauge("loadgen_http_requests_total", "probe", registry=registry)
+    config = PushConfig(
+        url=recorded["remote_write_url"],
+        labels={"testid": "vm-probe", "scenario": "t", "generator": "test"},
+    )
+    pusher = RemoteWritePusher(registry, config)
+    start = time.time()
+    while time.time() - start < 6:
+        counter.set(round(2 * (time.time() - start)))
+        assert pusher.flush(timeout=10)
+        time.sleep(1)
+    url = victoria_stack.store_url
+    assert wait_until(lambda: prom_scalar(url, 'loadgen_http_requests_total{testid="vm-probe"}'))
+    rate = wait_until(
+        lambda: prom_scalar(url, 'testid:loadgen_http_requests:rate1m{testid="vm-probe"}'),
+        timeout=20,
+    )
+    assert 1.5 <= rate <= 2.5
+
+    other = victoria_stack.cli("up", "--store", "prometheus")
+    assert other.returncode == ExitCode.USAGE
+    assert other.stderr.count("\n") == 1 and "perfstack down" in other.stderr
+
+    pids = [victoria_stack.pid(name) for name in ("victoriametrics", "vmalert", "alertmanager")]
+    down = victoria_stack.cli("down")
+    assert down.returncode == 0, down.stderr
+    assert all(gone(pid) for pid in pids)
+    assert not listening(victoria_stack.victoria_port) and not listening(
+        victoria_stack.vmalert_port
+    )
+    assert not list(victoria_stack.state_dir.glob("*.pid"))
