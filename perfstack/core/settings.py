@@ -204,14 +204,30 @@ def _store(
     return PROMETHEUS_STORE
 
 
+PROMETHEUS_URL_ENV = "PERFSTACK_PROMETHEUS_URL"
+
+
 def prometheus_url_default(state_dir: Path | None = None) -> str:
     """The Prometheus URL other commands use when none is given."""
-    explicit = os.environ.get("PERFSTACK_PROMETHEUS_URL")
+    return prometheus_url_and_source(None, state_dir)[0]
+
+
+def prometheus_url_and_source(
+    flag_value: str | None, state_dir: Path | None = None, flag: str = "--prometheus"
+) -> tuple[str, str]:
+    """The query API's URL and where it came from (`flag`, the environment variable, the
+    stack file, the default), for an error message that says what to change."""
+    if flag_value:
+        return flag_value.rstrip("/"), flag
+    explicit = os.environ.get(PROMETHEUS_URL_ENV)
     if explicit:
-        return explicit.rstrip("/")
-    recorded = recorded_stack((state_dir or default_state_dir()).resolve())
-    url = recorded.get("prometheus_url")
-    return str(url) if url else f"http://{HOST}:{PROMETHEUS.default_port}"
+        return explicit.rstrip("/"), PROMETHEUS_URL_ENV
+    stack_dir = (state_dir or default_state_dir()).resolve()
+    url = recorded_stack(stack_dir).get("prometheus_url")
+    if url:
+        return str(url).rstrip("/"), f"the store of `perfstack up` ({stack_dir / STACK_FILE})"
+    default = f"http://{HOST}:{PROMETHEUS.default_port}"
+    return default, f"the default (no {flag}, {PROMETHEUS_URL_ENV} or `perfstack up`)"
 
 
 def missing_binary_error(service: Service) -> PerfstackError:

@@ -174,3 +174,12 @@ def test_rate_and_max_users_make_one_arrival_stage(locustfile, tmp_path):
     argv = run_args(locustfile, tmp_path, "--scenario", str(scenario), "--max-users", "9")
     plan = build_plan(parser.parse_args(argv))
     assert plan.scenario is not None and plan.scenario.peak_users == 9
+
+
+def test_a_store_url_that_is_no_query_api_stops_the_run_before_any_load(
+    locustfile, tmp_path, capsys, not_a_store
+):
+    assert main(run_args(locustfile, tmp_path, "--prometheus", not_a_store)) == 4
+    line = one_error_line(capsys)
+    assert f"--prometheus {not_a_store}: expected a Prometheus-compatible query API" in line
+    assert not list((tmp_path / "s").rglob("*.json"))  # no run started, nothing measured
