@@ -256,6 +256,7 @@ def victoria_stack(tmp_path: Path) -> Iterator[VictoriaStack]:
     local.cli("down")
 
 
+@pytest.mark.slow
 def test_up_with_victoria_metrics_runs_the_store_vmalert_and_our_rules(
     victoria_stack: VictoriaStack,
 ) -> None:
@@ -306,6 +307,15 @@ def test_up_with_victoria_metrics_runs_the_store_vmalert_and_our_rules(
         timeout=20,
     )
     assert 1.5 <= rate <= 2.5
+    # every rule evaluated, none with an error (MetricsQL takes all our PromQL)
+    rules = [
+        rule
+        for group in httpx.get(f"{vmalert}/api/v1/rules", timeout=5).json()["data"]["groups"]
+        for rule in group["rules"]
+    ]
+    assert len(rules) >= 20
+    assert all(rule["lastEvaluation"] > "2000" for rule in rules), rules
+    assert [(rule["name"], rule["lastError"]) for rule in rules if rule["lastError"]] == []
 
     other = victoria_stack.cli("up", "--store", "prometheus")
     assert other.returncode == ExitCode.USAGE
