@@ -19,7 +19,7 @@ from gate.verdicts import GateResult
 from gate.window import DEFAULT_SETTLE
 from perfstack.core.errors import ExitCode, PerfstackError, epilog
 from perfstack.core.identity import testid_argument
-from perfstack.core.settings import prometheus_url_and_source, prometheus_url_default
+from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
 from perfstack.history.labels import add_label_argument, run_labels
 
@@ -51,14 +51,9 @@ def _rules_path(args: argparse.Namespace) -> Path:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from gate.prometheus import PrometheusClient
-
     rules = load_rule_file(_rules_path(args), args.var)
-    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    url, source = prometheus_url_and_source(args.prometheus, state_dir)
-    with PrometheusClient(url, timeout=args.timeout) as client:
-        client.require_query_api(source)
     result = evaluate_from_args(args, rules)
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
     print_table(result, verbose=args.verbose)
     if args.json:
         write_json(result, Path(args.json), args.strict)

@@ -152,7 +152,8 @@ def test_a_store_url_that_is_no_query_api_is_one_line_naming_the_variable(
     rules = write_rules(tmp_path, "objectives:\n  - {name: n, sli: request_count, pass: '>= 1'}\n")
     junit = tmp_path / "junit.xml"
     argv = ["gate", "check", "--rules", str(rules), "--testid", "some-run", "--junit", str(junit)]
-    code = main([*argv, "--state-dir", str(tmp_path / "state")])
+    window = ["--start", "1000000000", "--end", "1000000030", "--scenario", "adhoc"]
+    code = main([*argv, *window, "--state-dir", str(tmp_path / "state")])
     assert code == 4
     err = capsys.readouterr().err
     assert err.count("\n") == 1
