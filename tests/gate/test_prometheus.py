@@ -223,3 +223,13 @@ def test_a_url_that_is_no_query_api_is_one_line_naming_where_it_came_from(no_que
         else:
             with pytest.raises(PerfstackError):
                 client.require_query_api("--prometheus", refused_ok=True)
+
+
+def test_syntax_check_against_victoria_metrics_falls_back_to_a_query(victoria) -> None:
+    # VictoriaMetrics has no /api/v1/format_query: it answers 400 in plain text there
+    with PrometheusClient(victoria.url) as client:
+        client.check_syntax(
+            'sum by (name) (rate(never_written_total{testid="x"}[5m]))', time.time()
+        )
+        with pytest.raises(QueryRejected):
+            client.check_syntax("sum(rate(x[5m])", time.time())
