@@ -130,6 +130,7 @@ def _argv(settings: StackSettings, service: Service, binary: str) -> list[str]:
             f"-httpListenAddr={listen}",
             f"-datasource.url={store}",
             f"-remoteWrite.url={store}",  # recording-rule results and alert state
+            "-remoteWrite.flushInterval=1s",  # as often as the generators push (5 s default)
             f"-remoteRead.url={store}",  # alert state restored after a restart
             f"-notifier.url={settings.alertmanager_url}",
             f"-evaluationInterval={evaluation_interval()}",
