@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from perfstack.alerts.listen import WebhookReceiver
+from perfstack.cli import main
 from tests.gate.conftest import RunData
 from tests.helpers import prom_query, wait_until, webhook_alertmanager_config
-from tests.perfstack.cli_runner import run_cli
 
 RULES = """
 name: vm-e2e
@@ -29,10 +29,9 @@ objectives:
 """
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_a_failed_gate_reaches_alertmanager_through_vmalert(
-    stack_factory: Callable[..., Any], tmp_path: Path
+    stack_factory: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES)
@@ -41,10 +40,10 @@ def test_a_failed_gate_reaches_alertmanager_through_vmalert(
             store="victoria-metrics",
             alertmanager_config=webhook_alertmanager_config(tmp_path / "am.yml", receiver.url),
         )
-        where = ("--state-dir", settings.state_dir)  # the store comes from the stack file
-        loaded = run_cli("up", "--rules", rules, *where)
-        assert loaded.returncode == 0, loaded.stderr
-        assert "alerts from gate rules: 1 rules in group" in loaded.stdout
+        # in-process, as `perfstack ...` would run; the store comes from the stack file
+        where = ("--state-dir", str(settings.state_dir))
+        assert main(["up", "--rules", str(rules), *where]) == 0
+        assert "alerts from gate rules: 1 rules in group" in capsys.readouterr().out
         vmalert = httpx.get(f"{settings.url(settings.rules_service)}/api/v1/rules", timeout=5)
         groups = {group["name"] for group in vmalert.json()["data"]["groups"]}
         assert {"perfstack-verdict", "perfstack-objectives-vm-e2e"} <= groups, groups
@@ -61,9 +60,8 @@ def test_a_failed_gate_reaches_alertmanager_through_vmalert(
         held = f'loadgen_http_requests_total{{testid="{run.testid}"}}[5m]'
         wait_until(lambda: prom_query(settings.prometheus_url, held), timeout=20, interval=0.5)
         out = tmp_path / "verdict.json"
-        gate = run_cli("gate", "check", "--rules", rules, "--testid", run.testid, "--json", out,
-                       *where)  # fmt: skip
-        assert gate.returncode == 1, gate.stdout[-2000:] + gate.stderr[-2000:]
+        argv = ["gate", "check", "--rules", str(rules), "--testid", run.testid, "--json", str(out)]
+        assert main([*argv, *where]) == 1, capsys.readouterr()
         (objective,) = json.loads(out.read_text())["objectives"]
         assert objective["status"] == "FAIL" and objective["value"] == pytest.approx(0.1)
 
