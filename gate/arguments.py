@@ -15,7 +15,7 @@ from gate.sources import baseline_source
 from gate.verdicts import GateResult
 from gate.window import parse_time, window_for
 from perfstack.core.errors import ExitCode, PerfstackError
-from perfstack.core.settings import prometheus_url_default
+from perfstack.core.settings import prometheus_url_and_source
 from perfstack.core.state import default_state_dir
 
 
@@ -64,11 +64,14 @@ def evaluate_from_args(
             f"--settle {args.settle:g}: expected seconds, 0 or more", ExitCode.USAGE
         )
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    url = args.prometheus or prometheus_url_default(state_dir)
+    url, source = prometheus_url_and_source(args.prometheus, state_dir)
     start = parse_time(args.start, "--start") if args.start else None
     end = parse_time(args.end, "--end") if args.end else None
     window = window_for(state_dir, args.testid, start, end, args.scenario, args.settle)
     with PrometheusClient(url, timeout=args.timeout) as client:
+        # bad arguments first (exit 2), then a URL that is no store: one line, not a table
+        # of ERROR verdicts
+        client.require_query_api(source)
         gate = Gate(client, rules)
         gate.collect_intervals = collect_intervals
         spec = _baseline_spec(args, rules) if hasattr(args, "baseline") else None

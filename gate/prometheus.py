@@ -127,16 +127,46 @@ class PrometheusClient:
             for item in data.get("result", [])
         ]
 
+    def require_query_api(self, source: str, refused_ok: bool = False) -> None:
+        """One line naming where the URL came from (`source`: a flag, an environment
+        variable, the stack file) when it is no Prometheus-compatible query API: nothing
+        answers (unless `refused_ok`), or it answers without the API's JSON (a web page,
+        a 404, another service). Exit 4: nothing can be judged there."""
+        endpoint = f"{self.url}/api/v1/query"
+        expected = f"expected a Prometheus-compatible query API at {endpoint}"
+        try:
+            response = self._client.get(endpoint, params={"query": "1"})
+        except httpx.HTTPError as error:
+            if refused_ok:
+                return
+            raise PerfstackError(
+                f"{source} {self.url}: nothing answers ({error}); {expected}",
+                ExitCode.PROMETHEUS_UNAVAILABLE,
+            ) from error
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and body.get("status") in ("success", "error"):
+            return  # the API itself; its errors are judged where they matter
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        raise PerfstackError(
+            f"{source} {self.url}: {expected}, got HTTP {response.status_code} ({kind})",
+            ExitCode.PROMETHEUS_UNAVAILABLE,
+        )
+
     def check_syntax(self, query: str, time: float) -> None:
         """Raises QueryRejected when Prometheus cannot parse the query.
 
         `/api/v1/format_query` (Prometheus >= 2.38; 2.42 here) parses without evaluating;
-        an older server answers 404 there, and an instant query at `time` is used instead.
+        an older server answers 404 there (VictoriaMetrics 400), and an instant query at
+        `time` is used instead.
         """
         try:
             self._get("/api/v1/format_query", {"query": query})
         except PrometheusUnavailable as error:
-            if "HTTP 404" not in str(error):
+            # VictoriaMetrics answers "unsupported path" as HTTP 400 in plain text
+            if "HTTP 404" not in str(error) and "HTTP 400 without API JSON" not in str(error):
                 raise
             self._get("/api/v1/query", {"query": query, "time": _fmt_time(time)})
 

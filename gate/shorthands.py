@@ -76,6 +76,28 @@ def _hist_rate(quantile: str, bucket: str, sel: str) -> str:
     return f"histogram_quantile({quantile}, sum by (le) (rate({bucket}{{{sel}}}[$window])))"
 
 
+def _increase(aggregate: str, series: str) -> str:
+    """`aggregate (series)`'s growth over the last $window, as the difference of two
+    instant values.
+
+    rate() and increase() over a window of a few pushes disagree between stores: Prometheus
+    extrapolates the samples inside the window, VictoriaMetrics starts from the sample
+    before it (docs/stores.md). Both read the same two samples for `x - x offset w`, so the
+    per-interval values the bootstrap compares are the same in either store. Our counters
+    start at zero with the run and never reset within it."""
+    return f"({aggregate} ({series}) - {aggregate} ({series} offset $window))"
+
+
+def _hist_interval(quantile: str, bucket: str, sel: str) -> str:
+    return f"histogram_quantile({quantile}, {_increase('sum by (le)', f'{bucket}{{{sel}}}')})"
+
+
+def _mean_interval(sel: str) -> str:
+    base = "loadgen_http_request_duration_seconds"
+    total = _increase("sum", f"{base}_sum{{{sel}}}")
+    return f"{total} / {_increase('sum', f'{base}_count{{{sel}}}')}"
+
+
 def _mean_rate(sel: str) -> str:
     base = "loadgen_http_request_duration_seconds"
     return f"sum(rate({base}_sum{{{sel}}}[$window])) / sum(rate({base}_count{{{sel}}}[$window]))"
@@ -124,7 +146,7 @@ def _quantile_shorthand(label: str, quantile: str, family: _LatencyFamily) -> Sh
         ),
         samples=lambda sel: last(family.samples, sel),
         live=lambda sel: _hist_rate(quantile, family.bucket, sel),
-        interval=lambda sel: _hist_rate(quantile, family.bucket, sel),
+        interval=lambda sel: _hist_interval(quantile, family.bucket, sel),
         record_percentile=label,
         record_field=family.record_field,
     )
@@ -245,7 +267,7 @@ SHORTHANDS: dict[str, Shorthand] = {
             values=(_mean_last,),
             samples=lambda sel: last(HTTP_REQUESTS, sel),
             live=_mean_rate,
-            interval=_mean_rate,
+            interval=_mean_interval,
         ),
         Shorthand(
             "error_ratio",

@@ -26,7 +26,7 @@ from perfstack.core.identity import new_testid, testid_argument, validate_scenar
 from perfstack.core.ports import free_port
 from perfstack.core.processes import sigterm_as_interrupt
 from perfstack.core.record import ABORTED, QUIT_EARLY, RunRecord, record_path
-from perfstack.core.settings import prometheus_url_default
+from perfstack.core.settings import prometheus_url_and_source, prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
 from perfstack.history.labels import add_label_argument, run_labels
 from perfstack.history.summary import push_run_summary
@@ -269,6 +269,7 @@ def _master_port(args: argparse.Namespace) -> int | None:
 
 def run_command(args: argparse.Namespace) -> int:
     plan = build_plan(args)
+    _require_query_api(args, plan)
     live = _live_gate(args, plan)
     planned = plan.scenario.duration if plan.scenario else plan.duration
     links = {"prometheus": plan.prometheus_url}
@@ -304,6 +305,17 @@ def run_command(args: argparse.Namespace) -> int:
     if args.report:
         code = _write_report(args, plan, code)
     return code
+
+
+def _require_query_api(args: argparse.Namespace, plan: RunPlan) -> None:
+    """Before any load: a store URL that answers but is no Prometheus query API (a web
+    page, a 404) is a mistake, one line and exit 4 with nothing measured to lose. One that
+    does not answer yet is left to the pusher, which buffers and retries."""
+    from gate.prometheus import PrometheusClient
+
+    _, source = prometheus_url_and_source(args.prometheus, plan.state_dir)
+    with PrometheusClient(plan.prometheus_url, timeout=10.0) as client:
+        client.require_query_api(source, refused_ok=True)
 
 
 def _push_summary(record: RunRecord, plan: RunPlan) -> None:

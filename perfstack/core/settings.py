@@ -2,7 +2,8 @@
 
 Precedence for each port: command-line flag, then environment variable, then the port
 recorded by the last `perfstack up` in the state directory (so `status` and `down` find a
-stack started on other ports), then the usual default.
+stack started on other ports), then the usual default. The store (Prometheus, or
+VictoriaMetrics with vmalert evaluating the rules) follows the same precedence.
 """
 
 from __future__ import annotations
@@ -55,7 +56,29 @@ ALERTMANAGER = Service(
 GRAFANA = Service(
     "grafana", "Grafana", ("grafana", "grafana-server"), "grafana", 3000, "/api/health"
 )
-SERVICES = (PROMETHEUS, ALERTMANAGER, GRAFANA)
+VICTORIA_METRICS = Service(
+    "victoriametrics",
+    "VictoriaMetrics",
+    ("victoria-metrics", "victoria-metrics-prod"),
+    "victoria-metrics",
+    8428,
+    "/health",
+)
+VMALERT = Service(
+    "vmalert", "vmalert", ("vmalert", "vmalert-prod"), "victoria-metrics", 8880, "/health"
+)
+# every service either store may start: ports, PID files and `down` cover them all
+SERVICES = (PROMETHEUS, ALERTMANAGER, GRAFANA, VICTORIA_METRICS, VMALERT)
+
+PROMETHEUS_STORE = "prometheus"
+VICTORIA_METRICS_STORE = "victoria-metrics"
+STORES = (PROMETHEUS_STORE, VICTORIA_METRICS_STORE)
+STORE_ENV = "PERFSTACK_STORE"
+# the services each store runs, in start order (Grafana is added when installed)
+STORE_SERVICES = {
+    PROMETHEUS_STORE: (PROMETHEUS, ALERTMANAGER, GRAFANA),
+    VICTORIA_METRICS_STORE: (VICTORIA_METRICS, ALERTMANAGER, VMALERT, GRAFANA),
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +88,7 @@ class StackSettings:
     alertmanager_config: Path | None = None
     # where Alertmanager's webhook receivers post (`perfstack alerts listen`), on 127.0.0.1
     webhook_port: int = DEFAULT_WEBHOOK_PORT
+    store: str = PROMETHEUS_STORE
 
     def port(self, service: Service) -> int:
         return self.ports[service.key]
@@ -73,8 +97,23 @@ class StackSettings:
         return f"http://{HOST}:{self.port(service)}"
 
     @property
+    def services(self) -> tuple[Service, ...]:
+        return STORE_SERVICES[self.store]
+
+    @property
+    def store_service(self) -> Service:
+        """The service that takes remote write and answers the Prometheus query API."""
+        return VICTORIA_METRICS if self.store == VICTORIA_METRICS_STORE else PROMETHEUS
+
+    @property
+    def rules_service(self) -> Service:
+        """The service that evaluates recording and alerting rules (and reloads them)."""
+        return VMALERT if self.store == VICTORIA_METRICS_STORE else PROMETHEUS
+
+    @property
     def prometheus_url(self) -> str:
-        return self.url(PROMETHEUS)
+        """The Prometheus-compatible query API, whichever store runs it."""
+        return self.url(self.store_service)
 
     @property
     def remote_write_url(self) -> str:
@@ -119,6 +158,7 @@ def resolve_settings(
     alertmanager_config: Path | None = None,
     environ: Mapping[str, str] | None = None,
     webhook_port: int | None = None,
+    store: str | None = None,
 ) -> StackSettings:
     environ = os.environ if environ is None else environ
     state_dir = (state_dir or default_state_dir()).resolve()
@@ -143,17 +183,51 @@ def resolve_settings(
         webhook = _parse_port(stack["webhook_port"], str(state_dir / STACK_FILE))
     else:
         webhook = DEFAULT_WEBHOOK_PORT
-    return StackSettings(state_dir, resolved, alertmanager_config, webhook)
+    chosen = _store(store, environ, stack, state_dir)
+    return StackSettings(state_dir, resolved, alertmanager_config, webhook, chosen)
+
+
+def _store(
+    flag: str | None, environ: Mapping[str, str], stack: Mapping[str, Any], state_dir: Path
+) -> str:
+    for value, source in (
+        (flag, "--store"),
+        (environ.get(STORE_ENV), STORE_ENV),
+        (stack.get("store"), str(state_dir / STACK_FILE)),
+    ):
+        if value:
+            if value not in STORES:
+                raise PerfstackError(
+                    f"{source}: expected one of {', '.join(STORES)}, got {value!r}"
+                )
+            return str(value)
+    return PROMETHEUS_STORE
+
+
+PROMETHEUS_URL_ENV = "PERFSTACK_PROMETHEUS_URL"
 
 
 def prometheus_url_default(state_dir: Path | None = None) -> str:
     """The Prometheus URL other commands use when none is given."""
-    explicit = os.environ.get("PERFSTACK_PROMETHEUS_URL")
+    return prometheus_url_and_source(None, state_dir)[0]
+
+
+def prometheus_url_and_source(
+    flag_value: str | None, state_dir: Path | None = None, flag: str = "--prometheus"
+) -> tuple[str, str]:
+    """The query API's URL and where it came from (`flag`, the environment variable, the
+    stack file, the default), for an error message that says what to change."""
+    if flag_value:
+        return flag_value.rstrip("/"), flag
+    explicit = os.environ.get(PROMETHEUS_URL_ENV)
     if explicit:
-        return explicit.rstrip("/")
-    recorded = recorded_stack((state_dir or default_state_dir()).resolve())
-    url = recorded.get("prometheus_url")
-    return str(url) if url else f"http://{HOST}:{PROMETHEUS.default_port}"
+        return explicit.rstrip("/"), PROMETHEUS_URL_ENV
+    stack_dir = (state_dir or default_state_dir()).resolve()
+    url = recorded_stack(stack_dir).get("prometheus_url")
+    if url:
+        return str(url).rstrip("/"), f"the store of `perfstack up` ({stack_dir / STACK_FILE})"
+    default = f"http://{HOST}:{PROMETHEUS.default_port}"
+    return default, f"the default (no {flag}, {PROMETHEUS_URL_ENV} or `perfstack up`)"
 
 
 def missing_binary_error(service: Service) -> PerfstackError:

@@ -16,7 +16,7 @@ from typing import Any
 
 from perfstack.core.durations import DurationError, parse_duration
 from perfstack.core.errors import ExitCode, PerfstackError, epilog
-from perfstack.core.settings import prometheus_url_default
+from perfstack.core.settings import prometheus_url_and_source
 from perfstack.core.state import default_state_dir, state_dir_argument
 from perfstack.history.labels import label_argument
 from perfstack.history.store import SOURCES, History, HistoryQuery, known_scenarios, load_history
@@ -159,14 +159,16 @@ def parse_since(text: str) -> float:
 def _query(args: argparse.Namespace) -> HistoryQuery:
     since = parse_since(args.since)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    url, source = prometheus_url_and_source(args.prometheus, state_dir)
     return HistoryQuery(
         scenario=args.scenario,
         since=since,
-        prometheus_url=(args.prometheus or prometheus_url_default(state_dir)).rstrip("/"),
+        prometheus_url=url,
         state_dir=state_dir,
         source=args.source,
         labels=dict(args.label),
         timeout=args.timeout,
+        prometheus_source=source,
     )
 
 

@@ -67,6 +67,7 @@ class HistoryQuery:
     labels: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 10.0
     now: float | None = None
+    prometheus_source: str = "--prometheus"  # where the URL came from, for its errors
 
 
 def load_history(query: HistoryQuery) -> History:
@@ -76,6 +77,10 @@ def load_history(query: HistoryQuery) -> History:
     history = History(query.scenario, [])
     runs: dict[str, Run] = {}
     if query.source in ("auto", "prometheus"):
+        # a URL that answers but is no query API is a mistake to fix, never "no history";
+        # one that does not answer leaves `auto` with the local records
+        with PrometheusClient(query.prometheus_url, timeout=query.timeout) as client:
+            client.require_query_api(query.prometheus_source, refused_ok=query.source == "auto")
         try:
             for run in _from_prometheus(query, now):
                 runs[run.testid] = run

@@ -17,7 +17,7 @@ from gate.verdicts import GateResult
 from gate.window import DEFAULT_SETTLE
 from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.record import RunRecord, load_record
-from perfstack.core.settings import prometheus_url_default
+from perfstack.core.settings import prometheus_url_and_source
 from perfstack.mixin.queries import substitute
 from perfstack.report.history import RunHistory, gather_history
 from perfstack.report.panels import ChartSpec, chart_specs
@@ -179,7 +179,12 @@ def gather(request: ReportRequest) -> ReportData:
     baseline = (
         load_record(request.state_dir, request.baseline_testid) if request.baseline_testid else None
     )
-    url = request.prometheus or record.prometheus_url or prometheus_url_default(request.state_dir)
+    if not request.prometheus and record.prometheus_url:
+        url, source = record.prometheus_url, f"the prometheus_url of run record {record.testid}"
+    else:
+        url, source = prometheus_url_and_source(request.prometheus, request.state_dir)
+    with PrometheusClient(url, timeout=request.timeout) as probe:
+        probe.require_query_api(source)
     _, last = run_span(record, request.settle)  # a run still in progress has no report
     # right after a run (run --report, demo) its last pushes may still be on their way
     time.sleep(min(request.settle, max(0.0, last - time.time())))

@@ -1,4 +1,5 @@
-"""`perfstack up | down | status`: the local Prometheus, Alertmanager and Grafana."""
+"""`perfstack up | down | status`: the local store (Prometheus, or VictoriaMetrics and
+vmalert), Alertmanager and Grafana."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from perfstack.core.errors import ExitCode
 from perfstack.core.settings import (
     DEFAULT_WEBHOOK_PORT,
     GRAFANA,
+    PROMETHEUS_STORE,
     SERVICES,
+    STORE_ENV,
+    STORES,
     WEBHOOK_PORT_ENV,
     StackSettings,
     resolve_settings,
@@ -51,6 +55,7 @@ def settings_from_args(args: argparse.Namespace) -> StackSettings:
         ports,
         getattr(args, "alertmanager_config", None),
         webhook_port=getattr(args, "webhook_port", None),
+        store=getattr(args, "store", None),
     )
 
 
@@ -59,14 +64,14 @@ def print_states(states: list[stack.ServiceState]) -> None:
         name = item.service.key
         if item.state == "not installed":
             hint = "run it with: docker compose up grafana" if item.service is GRAFANA else ""
-            print(f"{name:<13} not installed  {hint}".rstrip())
+            print(f"{name:<16} not installed  {hint}".rstrip())
         elif item.state == "running":
             health = "healthy" if item.healthy else "not ready"
-            print(f"{name:<13} running        pid {item.pid:<8} {item.url}  {health}")
+            print(f"{name:<16} running        pid {item.pid:<8} {item.url}  {health}")
         elif item.state == "dead":
-            print(f"{name:<13} dead           pid {item.pid} ({item.detail or 'not running'})")
+            print(f"{name:<16} dead           pid {item.pid} ({item.detail or 'not running'})")
         else:
-            print(f"{name:<13} stopped")
+            print(f"{name:<16} stopped")
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -78,14 +83,18 @@ def cmd_up(args: argparse.Namespace) -> int:
     )
     states = stack.up(settings, timeout=args.timeout)
     if installed:
-        # a Prometheus started earlier reads the new rule files only on reload
-        render_prometheus_config(settings)
+        # a Prometheus (or vmalert) started earlier reads the new rule files only on reload
+        if settings.store == PROMETHEUS_STORE:
+            render_prometheus_config(settings)
         # a rule file without any alertable objective writes no group to look for
         groups = [group for _, group, count in installed if count]
-        gate_alerts.reload_and_check(settings.prometheus_url, groups)
+        rules = settings.rules_service
+        gate_alerts.reload_and_check(settings.url(rules), groups, rules.title)
     print_states(states)
     for path, group, count in installed:
         print(f"alerts from gate rules: {count} rules in group {group} ({path})")
+    print(f"store:        {settings.store}")
+    print(f"query API:    {settings.prometheus_url}")
     print(f"remote write: {settings.remote_write_url}")
     print(f"state dir:    {settings.state_dir}")
     return ExitCode.OK
@@ -109,6 +118,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     up = subparsers.add_parser("up", help="start the local Prometheus, Alertmanager (and Grafana)")
     add_stack_options(up)
+    up.add_argument(
+        "--store",
+        choices=STORES,
+        help="where metrics go and queries are answered: Prometheus, or VictoriaMetrics with "
+        f"vmalert evaluating the rules (env {STORE_ENV}; default: the state dir's last `up`, "
+        f"else {PROMETHEUS_STORE}; docs/stores.md)",
+    )
     up.add_argument("--alertmanager-config", type=Path, help="Alertmanager config file")
     up.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for readiness")
     up.add_argument(

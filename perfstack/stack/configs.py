@@ -23,13 +23,27 @@ from perfstack.stack.gate_alerts import PATTERN as GATE_ALERTS_PATTERN
 from perfstack.stack.gate_alerts import gate_alerts_dir
 
 
+def rule_file_patterns(settings: StackSettings, source: Path | None = None) -> list[str]:
+    """prometheus.yml's rule files as absolute globs, and the alerts `up --rules` wrote:
+    what Prometheus loads, and what vmalert evaluates for VictoriaMetrics."""
+    source = source or paths.prometheus_dir() / "prometheus.yml"
+    config: dict[str, Any] = yaml.safe_load(source.read_text())
+    return [
+        str((source.parent / pattern).resolve()) for pattern in config.get("rule_files", [])
+    ] + [str(gate_alerts_dir(settings.state_dir).resolve() / GATE_ALERTS_PATTERN)]
+
+
+def evaluation_interval(source: Path | None = None) -> str:
+    """prometheus.yml's global evaluation interval, so vmalert evaluates as often."""
+    source = source or paths.prometheus_dir() / "prometheus.yml"
+    config: dict[str, Any] = yaml.safe_load(source.read_text())
+    return str((config.get("global") or {}).get("evaluation_interval", "1m"))
+
+
 def render_prometheus_config(settings: StackSettings, source: Path | None = None) -> Path:
     source = source or paths.prometheus_dir() / "prometheus.yml"
     config: dict[str, Any] = yaml.safe_load(source.read_text())
-    base = source.parent
-    config["rule_files"] = [
-        str((base / pattern).resolve()) for pattern in config.get("rule_files", [])
-    ] + [str(gate_alerts_dir(settings.state_dir).resolve() / GATE_ALERTS_PATTERN)]
+    config["rule_files"] = rule_file_patterns(settings, source)
     config["alerting"] = {
         "alertmanagers": [
             {"static_configs": [{"targets": [f"{HOST}:{settings.ports['alertmanager']}"]}]}

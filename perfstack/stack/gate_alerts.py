@@ -9,6 +9,7 @@ replaces them and a plain `up` keeps them. A Prometheus already running reloads.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from perfstack.core.errors import ExitCode, PerfstackError
 
 DIRECTORY = "gate-alerts"
 PATTERN = "*.rules.yml"
+RELOAD_WAIT = 5.0  # seconds for the reloaded groups to show
 
 
 def gate_alerts_dir(state_dir: Path) -> Path:
@@ -51,26 +53,35 @@ def install(
     return written
 
 
-def reload_and_check(prometheus_url: str, groups: Sequence[str], timeout: float = 10.0) -> None:
-    """Ask Prometheus to reload its configuration and confirm the groups are loaded."""
+def reload_and_check(
+    prometheus_url: str, groups: Sequence[str], name: str = "Prometheus", timeout: float = 10.0
+) -> None:
+    """Ask Prometheus (or vmalert: the same endpoints) to reload its configuration and
+    confirm the groups are loaded."""
     try:
         response = httpx.post(f"{prometheus_url}/-/reload", timeout=timeout)
         if response.status_code != 200:
             raise PerfstackError(
-                f"Prometheus refused to reload the generated alert rules: "
+                f"{name} refused to reload the generated alert rules: "
                 f"{response.text.strip()[:300]}",
                 ExitCode.SERVICE_START_FAILED,
             )
-        loaded = httpx.get(f"{prometheus_url}/api/v1/rules", timeout=timeout).json()
+        # vmalert answers the reload at once and loads the files after: poll a little
+        deadline = time.monotonic() + RELOAD_WAIT
+        while True:
+            loaded = httpx.get(f"{prometheus_url}/api/v1/rules", timeout=timeout).json()
+            names = {group["name"] for group in loaded["data"]["groups"]}
+            missing = [g for g in groups if g not in names]
+            if not missing or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
     except httpx.HTTPError as error:
         raise PerfstackError(
-            f"Prometheus at {prometheus_url} did not reload: {error}",
+            f"{name} at {prometheus_url} did not reload: {error}",
             ExitCode.SERVICE_START_FAILED,
         ) from error
-    names = {group["name"] for group in loaded["data"]["groups"]}
-    missing = [g for g in groups if g not in names]
     if missing:
         raise PerfstackError(
-            f"Prometheus reloaded without the generated groups {', '.join(missing)}",
+            f"{name} reloaded without the generated groups {', '.join(missing)}",
             ExitCode.SERVICE_START_FAILED,
         )

@@ -1,5 +1,6 @@
-"""The local stack's lifecycle: `up`, `down` and `status` for Prometheus, Alertmanager and,
-when installed, Grafana, each a background process tracked by a PID file in the state dir.
+"""The local stack's lifecycle: `up`, `down` and `status` for the store (Prometheus, or
+VictoriaMetrics with vmalert evaluating the rules), Alertmanager and, when installed,
+Grafana, each a background process tracked by a PID file in the state dir.
 """
 
 from __future__ import annotations
@@ -24,18 +25,27 @@ from perfstack.core.settings import (
     PROMETHEUS,
     SERVICES,
     STACK_FILE,
+    VICTORIA_METRICS,
+    VMALERT,
     Service,
     StackSettings,
     missing_binary_error,
 )
 from perfstack.stack.configs import (
+    evaluation_interval,
     render_alertmanager_config,
     render_grafana_provisioning,
     render_prometheus_config,
+    rule_file_patterns,
 )
 
 GRAFANA_PASSWORD_ENV = "PERFSTACK_GRAFANA_ADMIN_PASSWORD"
 GRAFANA_HOMES = ("/usr/share/grafana", "/usr/local/share/grafana")
+# VictoriaMetrics hides samples newer than now - latencyOffset (default 30 s) from queries.
+# The gate judges right after a run (at its end + settle, 5 s by default) and checks the
+# store's totals against the run record, so an incomplete answer never passes: 0 lets it
+# see the last push as soon as the store has made it searchable (about a second).
+VM_LATENCY_OFFSET = "0s"
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,29 @@ def _argv(settings: StackSettings, service: Service, binary: str) -> list[str]:
             f"--web.listen-address={listen}",
             "--cluster.listen-address=",
         ]
+    if service is VICTORIA_METRICS:
+        return [
+            binary,
+            f"-httpListenAddr={listen}",
+            f"-storageDataPath={data}",
+            f"-search.latencyOffset={VM_LATENCY_OFFSET}",
+            # backfilled samples (a pytest-benchmark import, a late push) must not hide behind
+            # a cached range result; a test stack's data is small enough to go uncached
+            "-search.disableCache",
+        ]
+    if service is VMALERT:
+        store = settings.url(VICTORIA_METRICS)
+        return [
+            binary,
+            f"-httpListenAddr={listen}",
+            f"-datasource.url={store}",
+            f"-remoteWrite.url={store}",  # recording-rule results and alert state
+            "-remoteWrite.flushInterval=1s",  # as often as the generators push (5 s default)
+            f"-remoteRead.url={store}",  # alert state restored after a restart
+            f"-notifier.url={settings.alertmanager_url}",
+            f"-evaluationInterval={evaluation_interval()}",
+            *(f"-rule={pattern}" for pattern in rule_file_patterns(settings)),
+        ]
     home = next((h for h in GRAFANA_HOMES if Path(h).is_dir()), GRAFANA_HOMES[0])
     head = [binary, "server"] if Path(binary).name == "grafana" else [binary]
     return [*head, f"--homepath={home}"]
@@ -157,11 +190,12 @@ def _wait_ready(settings: StackSettings, service: Service, pid: int, timeout: fl
 def up(settings: StackSettings, timeout: float = 30.0) -> list[ServiceState]:
     """Start whatever is not running yet; leave running services alone."""
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    binaries = {service.key: find_binary(service) for service in SERVICES}
-    for service in (PROMETHEUS, ALERTMANAGER):
-        if binaries[service.key] is None:
+    _refuse_other_store(settings)
+    binaries = {service.key: find_binary(service) for service in settings.services}
+    for service in settings.services:
+        if service is not GRAFANA and binaries[service.key] is None:
             raise missing_binary_error(service)
-    wanted = [s for s in SERVICES if binaries[s.key] is not None]
+    wanted = [s for s in settings.services if binaries[s.key] is not None]
     started: list[tuple[Service, int]] = []
     try:
         for service in wanted:
@@ -191,12 +225,26 @@ def up(settings: StackSettings, timeout: float = 30.0) -> list[ServiceState]:
     return status(settings)
 
 
+def _refuse_other_store(settings: StackSettings) -> None:
+    """One store per state dir: `run`, `gate` and the rest read one URL from its stack file."""
+    for service in (PROMETHEUS, VICTORIA_METRICS, VMALERT):
+        if service in settings.services or _running_pid(settings, service) is None:
+            continue
+        raise PerfstackError(
+            f"--store {settings.store}: {service.title} of another store is running in "
+            f"{settings.state_dir}; stop it first with `perfstack down`",
+            ExitCode.USAGE,
+        )
+
+
 def _write_stack_file(settings: StackSettings) -> None:
     record = {
+        "store": settings.store,
         "ports": dict(settings.ports),
         "prometheus_url": settings.prometheus_url,
         "remote_write_url": settings.remote_write_url,
         "alertmanager_url": settings.alertmanager_url,
+        "rules_url": settings.url(settings.rules_service),
         "webhook_port": settings.webhook_port,
         "grafana_url": settings.url(GRAFANA) if find_binary(GRAFANA) else None,
     }
@@ -204,8 +252,11 @@ def _write_stack_file(settings: StackSettings) -> None:
 
 
 def status(settings: StackSettings) -> list[ServiceState]:
+    """The store's services, and any other service a PID file says was started here."""
     states = []
     for service in SERVICES:
+        if service not in settings.services and not settings.pid_file(service).exists():
+            continue
         if find_binary(service) is None:
             states.append(ServiceState(service, "not installed"))
             continue
@@ -223,7 +274,7 @@ def status(settings: StackSettings) -> list[ServiceState]:
 def down(settings: StackSettings) -> list[ServiceState]:
     """Stop what `up` started (by PID) and clean stale PID files; harmless when idle."""
     stopped = []
-    for service in SERVICES:
+    for service in reversed(SERVICES):  # vmalert before the store it writes to
         pid_file = settings.pid_file(service)
         pid = processes.read_pid(pid_file)
         if pid is None:

@@ -143,3 +143,21 @@ def test_settle_must_be_a_finite_number_of_seconds(tmp_path: Path, capsys, settl
     assert f"perfstack: error: --settle {float(settle):g}: expected seconds, 0 or more" in (
         capsys.readouterr().err
     )
+
+
+def test_a_store_url_that_is_no_query_api_is_one_line_naming_the_variable(
+    not_a_store: str, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PERFSTACK_PROMETHEUS_URL", not_a_store)
+    rules = write_rules(tmp_path, "objectives:\n  - {name: n, sli: request_count, pass: '>= 1'}\n")
+    junit = tmp_path / "junit.xml"
+    argv = ["gate", "check", "--rules", str(rules), "--testid", "some-run", "--junit", str(junit)]
+    window = ["--start", "1000000000", "--end", "1000000030", "--scenario", "adhoc"]
+    code = main([*argv, *window, "--state-dir", str(tmp_path / "state")])
+    assert code == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"perfstack: error: PERFSTACK_PROMETHEUS_URL {not_a_store}: expected a")
+    assert f"Prometheus-compatible query API at {not_a_store}/api/v1/query" in err
+    assert "got HTTP 200 (text/html)" in err
+    assert not junit.exists()  # no verdict at all, rather than ERROR rows read as a report

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected
+from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.testing import free_port
 
 
@@ -181,3 +182,54 @@ def test_a_partial_answer_makes_the_objective_an_error_exit_4() -> None:
     assert entry.status is Status.ERROR and entry.error_kind == "unavailable"
     assert "store eu-1 unreachable" in entry.reason and entry.value is None
     assert result.exit_code() == ExitCode.PROMETHEUS_UNAVAILABLE
+
+
+def test_prometheus_and_victoria_metrics_are_query_apis(stack, victoria) -> None:
+    for url in (stack.prometheus_url, victoria.url):
+        with PrometheusClient(url) as client:
+            client.require_query_api("--prometheus")  # no error
+
+
+@pytest.fixture(params=["html", "404", "refused"])
+def no_query_api(request, not_a_store):
+    """(what answers, its URL): a web page, a 404 in HTML (Python's http.server), nothing."""
+    if request.param == "html":
+        yield request.param, not_a_store
+        return
+    if request.param == "refused":
+        yield request.param, f"http://127.0.0.1:{free_port()}"
+        return
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield request.param, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_url_that_is_no_query_api_is_one_line_naming_where_it_came_from(no_query_api) -> None:
+    kind, url = no_query_api
+    with PrometheusClient(url, timeout=2) as client, pytest.raises(PerfstackError) as caught:
+        client.require_query_api("PERFSTACK_PROMETHEUS_URL")
+    error = caught.value
+    assert error.exit_code == ExitCode.PROMETHEUS_UNAVAILABLE
+    assert "\n" not in error.message
+    assert error.message.startswith(f"PERFSTACK_PROMETHEUS_URL {url}: ")
+    assert f"a Prometheus-compatible query API at {url}/api/v1/query" in error.message
+    said = {"html": "got HTTP 200 (text/html)", "404": "got HTTP 404", "refused": "nothing answers"}
+    assert said[kind] in error.message
+    with PrometheusClient(url, timeout=2) as client:
+        if kind == "refused":
+            client.require_query_api("--prometheus", refused_ok=True)  # the pusher's to wait for
+        else:
+            with pytest.raises(PerfstackError):
+                client.require_query_api("--prometheus", refused_ok=True)
+
+
+def test_syntax_check_against_victoria_metrics_falls_back_to_a_query(victoria) -> None:
+    # VictoriaMetrics has no /api/v1/format_query: it answers 400 in plain text there
+    with PrometheusClient(victoria.url) as client:
+        client.check_syntax(
+            'sum by (name) (rate(never_written_total{testid="x"}[5m]))', time.time()
+        )
+        with pytest.raises(QueryRejected):
+            client.check_syntax("sum(rate(x[5m])", time.time())

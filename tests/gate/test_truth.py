@@ -9,6 +9,10 @@ gate in the real Prometheus. Four 10-second runs, two at a time on separate targ
 
 The two healthy-type runs share a phase so they meet the same machine load: a shared
 2-core CI box shifts tail latency between phases by more than any sane criterion.
+
+The same runs are judged in VictoriaMetrics too (docs/stores.md): the generators push to a
+vmagent that forwards every sample to both stores, and every verdict must be the same in
+both, with the same measured values and baseline intervals.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from perfstack.testing import VictoriaMetricsProcess, VmagentProcess
 from tests.fixtures.demo_target import start_demo_target
 from tests.gate.conftest import write_rules
 from tests.loadgen.locust_runs import start_perfstack, write_locustfile
@@ -60,9 +65,12 @@ class Runs:
     errors: str
     noisy: str
     state_dir: Path
+    victoria_url: str = ""
 
 
-def _load(stack, pairs: list[tuple[str, dict[str, float]]], tmp: Path) -> None:
+def _load(
+    stack, pairs: list[tuple[str, dict[str, float]]], tmp: Path, remote_write_url: str
+) -> None:
     """Runs 10 s of load for each (testid, knobs), on a target of its own, concurrently."""
     locustfile = write_locustfile(tmp, LOCUSTFILE, "locustfile_truth.py")
     targets, processes = [], []
@@ -84,6 +92,8 @@ def _load(stack, pairs: list[tuple[str, dict[str, float]]], tmp: Path) -> None:
                     testid,
                     "--scenario",
                     "smoke",
+                    "--remote-write-url",
+                    remote_write_url,
                 )
             )
         for process in processes:
@@ -108,22 +118,55 @@ def runs(stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
         stack.state_dir,
     )
     tmp = tmp_path_factory.mktemp("truth")
-    _load(stack, [(ids.healthy, HEALTHY), (ids.noisy, HEALTHY)], tmp)
-    # the error run without added latency: more requests, a tighter 5% estimate
-    _load(stack, [(ids.errors, {"error_ratio": 0.05}), (ids.latency, {"latency_ms": 400})], tmp)
-    yield ids
+    victoria = VictoriaMetricsProcess(tmp / "victoria").start()
+    # one queue: samples of a series reach each store in order
+    fan_out = VmagentProcess(
+        tmp / "vmagent",
+        stack.remote_write_url,
+        flags=[f"-remoteWrite.url={victoria.remote_write_url}", "-remoteWrite.queues=1"],
+    )
+    try:
+        fan_out.start()
+        ids.victoria_url = victoria.url
+        pushed = fan_out.remote_write_url
+        _load(stack, [(ids.healthy, HEALTHY), (ids.noisy, HEALTHY)], tmp, pushed)
+        # the error run without added latency: more requests, a tighter 5% estimate
+        errors_and_latency = [
+            (ids.errors, {"error_ratio": 0.05}),
+            (ids.latency, {"latency_ms": 400}),
+        ]
+        _load(stack, errors_and_latency, tmp, pushed)
+        assert fan_out.own_metric("vmagent_remotewrite_packets_dropped_total") == 0
+        yield ids
+    finally:
+        fan_out.stop()
+        victoria.stop()
 
 
-def check(gate_cli, runs: Runs, tmp_path: Path, testid: str, *extra: str) -> tuple[int, dict]:
+def judge(
+    gate_cli, runs: Runs, tmp_path: Path, testid: str, *extra: str, store: str = "prometheus"
+) -> tuple[int, dict]:
     rules = write_rules(tmp_path, RULES)
-    out = tmp_path / f"{testid}.json"
+    out = tmp_path / f"{testid}-{store}.json"
+    url = runs.victoria_url if store == "victoria-metrics" else None
     code = gate_cli(
-        "gate", "check", "--rules", rules, "--testid", testid, "--json", out, "--no-push", *extra
+        "gate",
+        "check",
+        "--rules",
+        rules,
+        "--testid",
+        testid,
+        "--json",
+        out,
+        "--no-push",
+        *extra,
+        prometheus=url,
     )
     data = json.loads(out.read_text())
     for entry in data["objectives"]:  # shown with -s or on failure: the margins of this machine
         base = entry["baseline"] or {}
         print(
+            store,
             testid,
             entry["name"],
             entry["status"],
@@ -132,6 +175,28 @@ def check(gate_cli, runs: Runs, tmp_path: Path, testid: str, *extra: str) -> tup
             base.get("ci"),
         )
     return code, {entry["name"]: entry for entry in data["objectives"]}
+
+
+def check(gate_cli, runs: Runs, tmp_path: Path, testid: str, *extra: str) -> tuple[int, dict]:
+    """The verdicts in Prometheus, once they are known to be the same in VictoriaMetrics."""
+    code, verdicts = judge(gate_cli, runs, tmp_path, testid, *extra)
+    vm_code, vm_verdicts = judge(gate_cli, runs, tmp_path, testid, *extra, store="victoria-metrics")
+    assert vm_code == code
+    assert {name: v["status"] for name, v in vm_verdicts.items()} == {
+        name: v["status"] for name, v in verdicts.items()
+    }
+    for name, entry in verdicts.items():
+        other = vm_verdicts[name]
+        assert other["source"] == entry["source"] and other["samples"] == entry["samples"], name
+        assert other["value"] == pytest.approx(entry["value"], rel=1e-9), name
+        if entry["baseline"]:
+            # the bootstrap's per-interval p95s read the same samples in both stores
+            # (gate/shorthands.py `_increase`), drawn with the same seed
+            for key in ("value", "relative_change"):
+                expected = entry["baseline"][key]
+                assert other["baseline"][key] == pytest.approx(expected, rel=1e-9), name
+            assert other["baseline"]["ci"] == pytest.approx(entry["baseline"]["ci"], rel=1e-9)
+    return code, verdicts
 
 
 def test_healthy_run_passes(runs: Runs, gate_cli, tmp_path: Path) -> None:

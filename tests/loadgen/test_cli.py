@@ -230,10 +230,12 @@ def test_a_stand_in_answering_200_ok_is_a_warning_naming_the_flag(demo_target, t
     nginx, stand_in = start_nginx(tmp_path / "stand-in")
     testid = f"stand-in-{tmp_path.name}"[:60]
     try:
-        # no --remote-write-url: the writes go to <prometheus>/api/v1/write, named by --prometheus
+        # --prometheus names no server: a run starts without its query API (not so for a web
+        # page there: test_a_store_url_that_is_no_query_api_stops_the_run_before_any_load)
         result = run_perfstack(
             write_locustfile(tmp_path, FAST_LOCUSTFILE), demo_target.url, tmp_path / "state",
-            stand_in, "-u", "1", "-t", "2s", "--testid", testid,
+            f"http://127.0.0.1:{free_port()}", "-u", "1", "-t", "2s", "--testid", testid,
+            "--remote-write-url", f"{stand_in}/api/v1/write",
         )  # fmt: skip
     finally:
         nginx.kill()
@@ -242,7 +244,16 @@ def test_a_stand_in_answering_200_ok_is_a_warning_naming_the_flag(demo_target, t
     record = load_record(tmp_path / "state", testid)
     assert record.samples_dropped == 0 and record.extra["store_answer_unexpected"] == "HTTP 200: ok"
     assert (
-        f"perfstack: warning: --prometheus {stand_in}/api/v1/write accepted writes with "
+        f"perfstack: warning: --remote-write-url {stand_in}/api/v1/write accepted writes with "
         "HTTP 200: ok; a remote-write receiver answers with an empty body: if it is not one, "
         "the store has none of this run"
     ) in result.stderr.splitlines()
+
+
+def test_a_store_url_that_is_no_query_api_stops_the_run_before_any_load(
+    locustfile, tmp_path, capsys, not_a_store
+):
+    assert main(run_args(locustfile, tmp_path, "--prometheus", not_a_store)) == 4
+    line = one_error_line(capsys)
+    assert f"--prometheus {not_a_store}: expected a Prometheus-compatible query API" in line
+    assert not list((tmp_path / "s").rglob("*.json"))  # no run started, nothing measured

@@ -19,6 +19,7 @@ from perfstack.alerts.listen import WebhookReceiver
 from perfstack.cli import main
 from perfstack.core.errors import ExitCode
 from perfstack.history.summary import SummaryValue, push_run_summary
+from perfstack.testing import free_port
 from tests.helpers import prom_query, wait_until, webhook_alertmanager_config
 from tests.perfstack.history.histories import make_record, push_history, unique_scenario
 
@@ -250,3 +251,22 @@ def test_request_names_are_shown_when_asked(
     assert shown("--name", "items") == [(P50, ""), (P50, "items")]
     assert shown("--name", "*") == [(P50, ""), (P50, "items")]
     assert shown("--name", "other") == [(P50, "")]
+
+
+def test_a_store_url_that_is_no_query_api_is_one_line_even_with_local_records(
+    capsys: pytest.CaptureFixture[str], not_a_store: str, tmp_path: Path
+) -> None:
+    where = ["--prometheus", not_a_store, "--state-dir", str(tmp_path)]
+    code, out, err = _cli(capsys, "history", "--scenario", "anything", *where)
+    assert code == ExitCode.PROMETHEUS_UNAVAILABLE
+    assert err.count("\n") == 1 and out == ""
+    assert f"--prometheus {not_a_store}: expected a Prometheus-compatible query API" in err
+    # nothing answering is not the same mistake: `auto` reads the local records alone
+    dead = ["--prometheus", f"http://127.0.0.1:{free_port()}", "--state-dir", str(tmp_path)]
+    code, _, err = _cli(capsys, "history", "--scenario", "anything", *dead)
+    assert code != ExitCode.PROMETHEUS_UNAVAILABLE and "query API" not in err
+    code, _, err = _cli(
+        capsys, "history", "--scenario", "anything", "--source", "prometheus", *dead
+    )
+    assert code == ExitCode.PROMETHEUS_UNAVAILABLE and err.count("\n") == 1
+    assert "nothing answers" in err and "--prometheus" in err

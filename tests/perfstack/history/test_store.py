@@ -15,6 +15,7 @@ from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.history.store import HistoryQuery, load_history
 from perfstack.history.summary import push_run_summary
 from perfstack.testing.prometheus import PrometheusProcess
+from tests.helpers import wait_until
 from tests.perfstack.history.histories import push_history, unique_scenario
 
 P95 = "latency_p95_seconds"
@@ -37,6 +38,30 @@ def test_runs_come_back_in_order_with_their_testids_and_values(stack: Any, tmp_p
     assert _p95s(history) == values
     assert [run.end for run in history.runs] == pytest.approx([r.end for r in records], abs=1e-3)
     assert {run.source for run in history.runs} == {"prometheus"}
+
+
+def test_victoria_metrics_gives_back_the_same_history_as_prometheus(
+    stack: Any, victoria: Any, tmp_path: Path
+) -> None:
+    scenario = unique_scenario("stores")
+    values = [{P95: 0.100, "throughput_rps": 50.0}, {P95: 0.120}, {P95: 0.095}]
+    first_end = time.time() - 600
+    for url in (stack.prometheus_url, victoria.url):
+        push_history(url, scenario, values, labels={"branch": "main"}, first_end=first_end)
+    push_history(victoria.url, scenario, [{P95: 0.3}], labels={"branch": "feature"})
+    main = {"branch": "main"}
+
+    def history(url: str) -> Any:
+        return load_history(_query(url, scenario, tmp_path, source="prometheus", labels=main))
+
+    # VictoriaMetrics makes new series searchable a moment after it took them (docs/stores.md)
+    wait_until(lambda: len(history(victoria.url).runs) == 3, timeout=20, interval=0.5)
+    histories = [history(url) for url in (stack.prometheus_url, victoria.url)]
+    prometheus, victoria_metrics = ([(r.testid, r.end, r.values, r.labels) for r in h.runs]
+                                    for h in histories)  # fmt: skip
+    assert victoria_metrics == prometheus
+    assert _p95s(histories[1]) == [0.100, 0.120, 0.095]
+    assert histories[1].runs[0].values[("throughput_rps", "")] == 50.0
 
 
 def test_a_label_filter_keeps_only_the_runs_carrying_it(stack: Any, tmp_path: Path) -> None:

@@ -6,6 +6,10 @@ then `perfstack gate check` against a baseline saved from the run, as CI does.
 Grafana cannot run here, so this is the proof that the dashboards show something. The
 generators are started directly rather than through `perfstack demo` so this test depends
 only on the commands whose metrics the dashboards read.
+
+The same run reaches a `perfstack up --store victoria-metrics` stack too (VictoriaMetrics,
+vmalert evaluating the repo's rules): every generator pushes to a vmagent that forwards to
+both stores, and every query must return data from VictoriaMetrics as well.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from perfstack.mixin import build, open_model
 from perfstack.mixin.dashboard import TESTID_VARIABLE_QUERY
 from perfstack.mixin.queries import PanelQuery, annotation_queries, panel_queries, substitute
 from perfstack.mixin.thresholds import is_level_query
+from perfstack.testing import VmagentProcess
 from tests.helpers import prom_scalar
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,7 +50,7 @@ def _check(result: subprocess.CompletedProcess[str], what: str) -> None:
     )
 
 
-def _run_all(stack: Any, target: Any, state_dir: Path) -> str:
+def _run_all(stack: Any, target: Any, state_dir: Path, remote_write: str) -> str:
     testid = f"dash-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}"
     url = stack.prometheus_url
     logs = state_dir / "logs"
@@ -61,6 +66,8 @@ def _run_all(stack: Any, target: Any, state_dir: Path) -> str:
             testid,
             "--prometheus-url",
             url,
+            "--remote-write-url",
+            remote_write,
         ),
         stdout=(logs / "exporter.log").open("w"),
         stderr=subprocess.STDOUT,
@@ -79,6 +86,8 @@ def _run_all(stack: Any, target: Any, state_dir: Path) -> str:
                 testid,
                 "--prometheus",
                 url,
+                "--remote-write-url",
+                remote_write,
             ),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -101,6 +110,8 @@ def _run_all(stack: Any, target: Any, state_dir: Path) -> str:
                 testid,
                 "--prometheus",
                 url,
+                "--remote-write-url",
+                remote_write,
                 "--state-dir",
                 state_dir,
             ),
@@ -129,7 +140,17 @@ def _run_all(stack: Any, target: Any, state_dir: Path) -> str:
     )
     _check(
         subprocess.run(
-            _perfstack("gate", "check", "--rules", GATE_RULES, "--baseline", baseline, *common),
+            _perfstack(
+                "gate",
+                "check",
+                "--rules",
+                GATE_RULES,
+                "--baseline",
+                baseline,
+                "--remote-write",
+                remote_write,
+                *common,
+            ),
             capture_output=True,
             text=True,
             timeout=60,
@@ -154,18 +175,36 @@ def _has_data(url: str, query: PanelQuery, expr: str, start: float, end: float) 
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(240)
 def test_every_dashboard_query_returns_data_after_a_real_run(
-    stack: Any, demo_target_factory: Callable[..., Any], tmp_path: Path
+    stack: Any,
+    stack_factory: Callable[..., Any],
+    demo_target_factory: Callable[..., Any],
+    tmp_path: Path,
 ) -> None:
-    target = demo_target_factory()
-    testid = _run_all(stack, target, tmp_path)
-    url = stack.prometheus_url
+    victoria = stack_factory(store="victoria-metrics")
+    # one queue: samples of a series reach each store in order
+    fan_out = VmagentProcess(
+        tmp_path / "vmagent",
+        stack.remote_write_url,
+        flags=[f"-remoteWrite.url={victoria.remote_write_url}", "-remoteWrite.queues=1"],
+    ).start()
+    try:
+        target = demo_target_factory()
+        testid = _run_all(stack, target, tmp_path, fan_out.remote_write_url)
+        time.sleep(2)  # vmagent forwards every second
+    finally:
+        fan_out.stop()
+    for url in (stack.prometheus_url, victoria.prometheus_url):
+        _assert_every_query_returns_data(url, testid)
+
+
+def _assert_every_query_returns_data(url: str, testid: str) -> None:
     # Generators mark their series stale at the end of a run: look back, as the panels do.
     start = prom_scalar(
         url, f'min(last_over_time(loadgen_run_start_timestamp_seconds{{testid="{testid}"}}[15m]))'
     )
-    assert start is not None, f"no run start for {testid}"
+    assert start is not None, f"no run start for {testid} in {url}"
     # Range steps are 5s apart: end a step past the gate's push so its verdict is seen, as a
     # dashboard refreshing a few seconds after the gate would.
     end = time.time() + 10
@@ -200,5 +239,7 @@ def test_every_dashboard_query_returns_data_after_a_real_run(
             if not _has_data(url, query, expr, start, end):
                 empty.append(f"{query.where()}: {expr}")
     assert checked >= 70
-    assert not empty, f"{len(empty)} of {checked} queries returned nothing:\n" + "\n".join(empty)
+    assert not empty, f"{url}: {len(empty)} of {checked} queries returned nothing:\n" + "\n".join(
+        empty
+    )
     assert not filled, "open-model panels show data of a closed run:\n" + "\n".join(filled)

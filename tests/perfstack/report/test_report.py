@@ -401,3 +401,21 @@ def test_unwritable_output_is_one_line_naming_it_and_exit_23(
     assert result.returncode == 23, result.stderr
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"perfstack: error: -o {out}: could not write the report")
+
+
+def test_a_store_url_that_is_no_query_api_is_one_line_and_no_report(
+    not_a_store: str, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    testid = new_testid("elsewhere")
+    write_record(state, RunRecord(testid=testid, scenario="adhoc", generator="locust",
+                                  target="http://127.0.0.1:1", start=1.0e9, end=1.0e9 + 30,
+                                  exit_status="completed"))  # fmt: skip
+    result = run_cli("report", "--testid", testid, "-o", tmp_path / "r.html",
+                     "--state-dir", state,
+                     env={"PERFSTACK_PROMETHEUS_URL": not_a_store})  # fmt: skip
+    assert result.returncode == 4, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"perfstack: error: PERFSTACK_PROMETHEUS_URL {not_a_store}: ")
+    assert "expected a Prometheus-compatible query API" in result.stderr
+    assert not (tmp_path / "r.html").exists()

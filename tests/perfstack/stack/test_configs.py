@@ -1,4 +1,5 @@
-"""Configs rendered for the local stack: Alertmanager's webhooks follow the webhook port."""
+"""Configs rendered for the local stack: Alertmanager's webhooks follow the webhook port;
+Grafana's datasource follows the store."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import yaml
 from perfstack.alerts.listen import WebhookReceiver
 from perfstack.core.ports import free_port
 from perfstack.core.settings import DEFAULT_WEBHOOK_PORT, resolve_settings
-from perfstack.stack.configs import render_alertmanager_config
+from perfstack.stack.configs import render_alertmanager_config, render_grafana_provisioning
 
 
 def test_every_local_webhook_posts_to_the_chosen_port(tmp_path: Path) -> None:
@@ -55,3 +56,13 @@ def test_a_stack_on_its_own_webhook_port_delivers_there(stack_factory: Any) -> N
     assert notification["alerts"][0]["labels"]["alertname"] == "PerfstackProbe"
     recorded = json.loads((settings.state_dir / "stack.json").read_text())
     assert recorded["webhook_port"] == port
+
+
+def test_grafana_reads_victoria_metrics_as_its_prometheus_datasource(tmp_path: Path) -> None:
+    settings = resolve_settings(tmp_path, environ={}, store="victoria-metrics")
+    provisioning = render_grafana_provisioning(settings)
+    (datasource,) = yaml.safe_load((provisioning / "datasources" / "perfstack.yml").read_text())[
+        "datasources"
+    ]
+    assert datasource["type"] == "prometheus"
+    assert datasource["url"] == settings.prometheus_url == "http://127.0.0.1:8428"
