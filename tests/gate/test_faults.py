@@ -552,7 +552,7 @@ def _held(prometheus_url: str, metric: str, testid: str) -> float:
     return 0.0 if held is None else held
 
 
-@pytest.mark.slow(seconds=40)
+@pytest.mark.slow
 def test_samples_lost_mid_run_never_pass_on_what_prometheus_holds(
     demo_target, stack, tmp_path: Path
 ) -> None:

@@ -153,7 +153,7 @@ def _has_data(url: str, query: PanelQuery, expr: str, start: float, end: float) 
     return bool(body["data"]["result"])
 
 
-@pytest.mark.slow(seconds=70)
+@pytest.mark.slow(seconds=30)
 @pytest.mark.timeout(180)
 def test_every_dashboard_query_returns_data_after_a_real_run(
     stack: Any, demo_target_factory: Callable[..., Any], tmp_path: Path
