@@ -12,7 +12,6 @@ from perfstack.core.identity import testid_argument
 from perfstack.core.state import default_state_dir, state_dir_argument
 from perfstack.history.cli import DEFAULT_SINCE, parse_since
 from perfstack.report.data import ReportRequest, gather
-from perfstack.report.html import write_report
 
 EXIT_CODES = epilog(
     {
@@ -29,6 +28,10 @@ EXIT_CODES = epilog(
 
 def make_report(request: ReportRequest, output: Path) -> Path:
     """Gather and write the report; an unwritable output is one line naming it, exit 23."""
+    # imported here: Bokeh alone is ~1.5 s of CPU, which every `perfstack` command paid
+    # at start-up while only a report draws with it
+    from perfstack.report.html import write_report
+
     data = gather(request)
     try:
         return write_report(data, output)

@@ -68,7 +68,7 @@ def _firing(prometheus_url: str, alertname: str, testid: str) -> bool:
     )
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=30)
 @pytest.mark.timeout(240)
 def test_latency_regression_reaches_the_webhook(
     stack_factory: Callable[..., Any], demo_target_factory: Callable[..., Any], tmp_path: Path

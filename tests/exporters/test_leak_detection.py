@@ -18,7 +18,7 @@ from tests.exporters.leak_rules import LEAK_RULE, THRESHOLD_RULE, for_testid, ru
 from tests.helpers import prom_scalar, wait_until
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=80)
 def test_leak_of_1mb_per_second_is_flagged_within_60_seconds(
     stack: Any, demo_target_factory: Any
 ) -> None:

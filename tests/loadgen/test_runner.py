@@ -118,7 +118,7 @@ def test_stalled_then_killed_target_gives_classified_errors_and_a_record(
     assert "connection_refused" in output  # the summary names the error types
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=35)
 def test_prometheus_down_for_20s_loses_no_sample(stack_factory, demo_target, tmp_path):
     settings = stack_factory()
     locustfile = write_locustfile(tmp_path, TIMEOUT_LOCUSTFILE)

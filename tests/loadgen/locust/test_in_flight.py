@@ -52,7 +52,7 @@ def read_live(path: Path) -> dict:
 
 @pytest.mark.parametrize(
     "processes",
-    [None, pytest.param(2, marks=pytest.mark.slow)],
+    [None, pytest.param(2, marks=pytest.mark.slow(seconds=30))],
     ids=["single", "master+2workers"],
 )
 def test_requests_hanging_at_stop_are_failures_with_their_time_and_shown_live(

@@ -145,7 +145,7 @@ def _assert_one_change_at_run_8(points: list[ChangePoint], added: float) -> None
     assert point.mean_after - point.mean_before == pytest.approx(added, rel=0.10), point
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=90)
 @pytest.mark.timeout(400)
 def test_twelve_real_runs_find_the_added_latency_at_run_8_and_none_without_it(
     stack: Any,

@@ -174,7 +174,7 @@ def _has_data(url: str, query: PanelQuery, expr: str, start: float, end: float) 
     return bool(body["data"]["result"])
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=60)
 @pytest.mark.timeout(240)
 def test_every_dashboard_query_returns_data_after_a_real_run(
     stack: Any,

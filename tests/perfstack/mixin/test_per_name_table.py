@@ -39,7 +39,7 @@ def _by_name(url: str, expr: str, at: float) -> dict[str, float]:
     return {s["metric"]["name"]: float(s["value"][1]) for s in body["data"]["result"]}
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=25)
 def test_per_name_figures_are_the_runs_own_over_a_30_minute_range(
     stack: Any, demo_target: Any, tmp_path: Path
 ) -> None:

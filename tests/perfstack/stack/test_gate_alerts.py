@@ -70,7 +70,7 @@ class LatencyRun:
         assert self.pusher.flush(timeout=5)
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=30)
 def test_up_with_rules_loads_the_objectives_alerts_and_they_fire_for_the_failing_run(
     local_stack: LocalStack, tmp_path: Path
 ) -> None:
