@@ -1,0 +1,646 @@
+"""Scale: how many perfstack generators pushing every 1 s one local Prometheus and one
+VictoriaMetrics take before samples queue; series and samples/s at the largest step that
+kept up, and the ratio between the two stores, measured in one run.
+
+Synthetic generators (bench/store_scale_pushers.py) push what a Locust generator with
+perfstack's plugin pushes: the real schema's series for `--names` request names (224 series
+a name, most of them histogram buckets, plus the run and health series), under their own
+`instance`, with fresh timestamps and moving values, each on its own connection, at evenly
+spread phases of the interval. Several OS processes drive them on asyncio loops; a push
+costs them a template copy, a few numpy writes and a snappy compression (about 150 ns a
+sample), so they stay far from the stores' cost.
+
+The generator count ramps (`--start`, times `--factor` each step, up to `--max-generators`)
+against one store at a time; generators already running keep running. Each step is held
+`--step-seconds`; the first `--warmup` seconds (new series being created) are not judged.
+A step kept up when, over the judged window:
+  - every push got a 2xx answer,
+  - 99% of the pushes scheduled in the window completed within one interval of their
+    scheduled time (a push not completed yet counts as late; a generator sends one push
+    at a time, so a slow store makes the next push start late: the backlog shows here),
+  - the store itself counted the samples the pushers saw acknowledged (its own counter:
+    prometheus_tsdb_head_samples_appended_total, vm_rows_added_to_storage_total).
+The ramp stops at the first step that did not keep up. Series are the store's own count
+(prometheus_tsdb_head_series, vm_new_timeseries_created_total).
+
+Fair share of a 2-core machine: the store is pinned to `--store-cpus` cores of its own
+(taskset: Go then sizes itself to them), the pushers and this script to the rest, so the
+figures are per store core. The pushers' CPU is printed per step: when a step fails with
+the pushers near their cores' limit or their loop late, the limit may be theirs, and the
+summary says so (the store's figure is then a lower bound).
+
+    .venv/bin/python bench/bench_store_scale.py [--stores prometheus,victoria-metrics]
+        [--names 5] [--start 8] [--factor 2] [--max-generators 2048] [--step-seconds 15]
+        [--warmup 5] [--interval 1] [--store-cpus 1] [--pusher-processes 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import psutil
+
+from perfstack.testing import PrometheusProcess, VictoriaMetricsProcess
+from perfstack.testing.service import ServiceProcess
+
+PUSHERS = Path(__file__).resolve().with_name("store_scale_pushers.py")
+STORES = ("prometheus", "victoria-metrics")
+MIN_FREE_MEMORY = 1.5 * 2**30  # stop the ramp before the machine runs out
+SATURATED = 0.9  # share of their cores the pushers may use before their limit is suspected
+
+
+@dataclass(frozen=True)
+class StoreKind:
+    name: str
+    process: type[ServiceProcess]
+    samples_metric: str  # the store's count of the samples it took in
+    series_metric: str  # and of the series it holds
+
+
+KINDS = {
+    "prometheus": StoreKind(
+        "prometheus",
+        PrometheusProcess,
+        "prometheus_tsdb_head_samples_appended_total",
+        "prometheus_tsdb_head_series",
+    ),
+    "victoria-metrics": StoreKind(
+        "victoria-metrics",
+        VictoriaMetricsProcess,
+        "vm_rows_added_to_storage_total",
+        "vm_new_timeseries_created_total",
+    ),
+}
+
+
+def own_metrics(url: str, names: Sequence[str], timeout: float = 2.0) -> dict[str, float] | None:
+    """The sum over each name's series on the store's /metrics; None when it does not
+    answer in time (an overloaded or stopped store)."""
+    try:
+        text = httpx.get(f"{url}/metrics", timeout=timeout).text
+    except httpx.HTTPError:
+        return None
+    totals = dict.fromkeys(names, 0.0)
+    for line in text.splitlines():
+        name = line.split("{", 1)[0].split(" ", 1)[0]
+        if name in totals:
+            totals[name] += float(line.rsplit(" ", 1)[1])
+    return totals
+
+
+@dataclass
+class Sample:
+    """The store and the pushers at one moment."""
+
+    at: float
+    samples: float | None
+    series: float | None
+    store_cpu: float | None
+    store_rss: float | None
+    pusher_cpu: float
+
+
+def cpu_seconds(process: psutil.Process) -> float | None:
+    with suppress(psutil.Error):
+        times = process.cpu_times()
+        return float(times.user + times.system)
+    return None
+
+
+def take_sample(
+    kind: StoreKind, store_url: str, store: psutil.Process | None, pushers: Sequence[psutil.Process]
+) -> Sample:
+    asked = time.time()
+    figures = own_metrics(store_url, (kind.samples_metric, kind.series_metric)) or {}
+    answered = time.time()
+    rss = None
+    if store is not None:
+        with suppress(psutil.Error):
+            rss = float(store.memory_info().rss)
+    return Sample(
+        at=(asked + answered) / 2,
+        samples=figures.get(kind.samples_metric),
+        series=figures.get(kind.series_metric),
+        store_cpu=cpu_seconds(store) if store is not None else None,
+        store_rss=rss,
+        pusher_cpu=sum(cpu_seconds(p) or 0.0 for p in pushers),
+    )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile; inf for no values (nothing completed is never on time)."""
+    if not values:
+        return math.inf
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+@dataclass
+class Step:
+    generators: int
+    series_per_generator: int
+    interval: float
+    window: float  # seconds judged
+    pushes: int = 0
+    pending: int = 0
+    durations: list[float] = field(default_factory=list)
+    completions: list[float] = field(default_factory=list)
+    loop_lags: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+    acked_samples: int = 0
+    first: Sample | None = None
+    last: Sample | None = None
+    pusher_cores: int = 1
+    store_cores: int = 1
+
+    def add_report(self, report: dict[str, Any]) -> None:
+        self.pushes += report["pushes"]
+        self.pending += report["pending"]
+        self.durations += report["durations"]
+        self.completions += report["completions"]
+        self.loop_lags += report["loop_lags"]
+        self.acked_samples += report["acked_samples"]
+        for error, count in report["errors"].items():
+            self.errors[error] = self.errors.get(error, 0) + count
+
+    @property
+    def span(self) -> float:
+        assert self.first and self.last
+        return self.last.at - self.first.at
+
+    @property
+    def offered_per_second(self) -> float:
+        return self.generators * self.series_per_generator / self.interval
+
+    @property
+    def stored_per_second(self) -> float | None:
+        if self.first is None or self.last is None:
+            return None
+        if self.first.samples is None or self.last.samples is None:
+            return None
+        return (self.last.samples - self.first.samples) / self.span
+
+    @property
+    def acked_per_second(self) -> float:
+        return self.acked_samples / self.window
+
+    @property
+    def series(self) -> float | None:
+        return self.last.series if self.last else None
+
+    def _rate(self, attribute: str) -> float | None:
+        first = getattr(self.first, attribute, None)
+        last = getattr(self.last, attribute, None)
+        if first is None or last is None:
+            return None
+        return float((last - first) / self.span)
+
+    @property
+    def store_cpu(self) -> float | None:
+        """Cores the store used over the window."""
+        return self._rate("store_cpu")
+
+    @property
+    def pusher_cpu(self) -> float | None:
+        return self._rate("pusher_cpu")
+
+    @property
+    def completion_p99(self) -> float:
+        return percentile(self.completions + [math.inf] * self.pending, 0.99)
+
+    @property
+    def pushers_saturated(self) -> bool:
+        cpu = self.pusher_cpu
+        lag = percentile(self.loop_lags, 0.99) if self.loop_lags else 0.0
+        return (cpu is not None and cpu >= SATURATED * self.pusher_cores) or (
+            lag > self.interval / 2
+        )
+
+    def problems(self) -> list[str]:
+        """Why the step did not keep up (empty: it did)."""
+        found = []
+        if self.pushes + self.pending == 0:
+            found.append("no push was due in the window")
+        failed = sum(self.errors.values())
+        if failed:
+            worst = max(self.errors.items(), key=lambda item: item[1])
+            found.append(f"{failed} of {self.pushes} pushes failed (most: {worst[0]} x{worst[1]})")
+        p99 = self.completion_p99
+        if not math.isfinite(p99):
+            found.append(
+                f"over 1% of the pushes due in the window had not completed one interval after "
+                f"it ended ({self.pending} of {self.pushes + self.pending})"
+            )
+        elif p99 > self.interval:
+            found.append(
+                f"p99 push completed {p99:.2f} s after its scheduled time > "
+                f"{self.interval:g} s interval"
+            )
+        stored = self.stored_per_second
+        if stored is None:
+            found.append("the store's own counters did not answer")
+        elif self.acked_samples and stored < 0.9 * self.acked_per_second:
+            found.append(
+                f"the store counted {stored:,.0f} samples/s of the "
+                f"{self.acked_per_second:,.0f} acknowledged"
+            )
+        store_cpu = self.store_cpu
+        if found and store_cpu is not None and store_cpu < 0.7 * self.store_cores:
+            found.append(
+                f"the store used {store_cpu:.2f} of its {self.store_cores} cores: was a core "
+                f"shared (load average {os.getloadavg()[0]:.1f})?"
+            )
+        if found and self.pushers_saturated:
+            found.append(
+                f"pushers saturated (CPU {self.pusher_cpu or 0:.2f} of {self.pusher_cores} "
+                f"cores, loop lag p99 {percentile(self.loop_lags, 0.99):.2f} s): the limit "
+                "may be theirs"
+            )
+        return found
+
+
+@dataclass
+class Ramp:
+    store: str
+    version: str
+    series_per_generator: int
+    steps: list[Step] = field(default_factory=list)
+    stopped_by: str = ""  # why the ramp ended without a failed step
+    acked_total: int = 0
+    stored_total: float | None = None
+
+    @property
+    def last_good(self) -> Step | None:
+        good = [step for step in self.steps if not step.problems()]
+        return good[-1] if good else None
+
+    @property
+    def first_bad(self) -> Step | None:
+        return next((step for step in self.steps if step.problems()), None)
+
+
+class PusherProcess:
+    """A store_scale_pushers.py child: commands in as JSON lines, reports out."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        self.psutil = psutil.Process(self.process.pid)
+        self.messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        threading.Thread(target=self._read, args=(self.process.stdout,), daemon=True).start()
+
+    def _read(self, stream: IO[str] | None) -> None:
+        assert stream is not None
+        for line in stream:
+            self.messages.put(json.loads(line))
+        self.messages.put(None)
+
+    def send(self, command: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+
+    def receive(self, op: str, timeout: float) -> dict[str, Any]:
+        message = self.messages.get(timeout=timeout)
+        if message is None:
+            raise RuntimeError(f"pusher process exited (code {self.process.wait()})")
+        if message.get("op") != op:
+            raise RuntimeError(f"pusher process: expected {op!r}, got {message!r}")
+        return message
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def pinned(cpus: set[int] | None, argv: list[str]) -> list[str]:
+    if not cpus:
+        return argv
+    return ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus))), *argv]
+
+
+def store_process(kind: StoreKind, workdir: Path, cpus: set[int] | None) -> ServiceProcess:
+    """The store, started on `cpus` (taskset, so Go sizes GOMAXPROCS to them)."""
+    base = kind.process
+
+    class Pinned(base):  # type: ignore[valid-type,misc]
+        def argv(self) -> list[str]:
+            return pinned(cpus, super().argv())
+
+    return Pinned(workdir).start()  # type: ignore[no-any-return]
+
+
+def store_version(kind: StoreKind, url: str) -> str:
+    if kind.name == "prometheus":
+        with suppress(httpx.HTTPError, KeyError, ValueError):
+            info = httpx.get(f"{url}/api/v1/status/buildinfo", timeout=5).json()
+            return str(info["data"]["version"])
+    elif shutil.which("dpkg-query"):  # Debian's build reports an empty version itself
+        done = subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Version}", "victoria-metrics"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode == 0 and done.stdout:
+            return done.stdout
+    return "version unknown"
+
+
+def step_counts(start: int, factor: float, maximum: int) -> list[int]:
+    counts = [start]
+    while counts[-1] < maximum:
+        counts.append(min(maximum, max(counts[-1] + 1, round(counts[-1] * factor))))
+    return counts
+
+
+def sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.time()))
+
+
+@contextmanager
+def pusher_processes(
+    args: argparse.Namespace, url: str, cpus: set[int] | None
+) -> Iterator[list[PusherProcess]]:
+    children: list[PusherProcess] = []
+    try:
+        for index in range(args.pusher_processes):
+            argv = [
+                sys.executable, str(PUSHERS), "--url", url, "--names", str(args.names),
+                "--interval", str(args.interval), "--timeout", str(args.timeout),
+                "--process", str(index), "--processes", str(args.pusher_processes),
+            ]  # fmt: skip
+            children.append(PusherProcess(pinned(cpus, argv)))
+        yield children
+    finally:
+        for child in children:
+            child.stop()
+
+
+def ramp_store(
+    kind: StoreKind,
+    store: ServiceProcess,
+    args: argparse.Namespace,
+    store_cpus: set[int] | None,
+    pusher_cpus: set[int] | None,
+    progress: Callable[[Step], None] = lambda step: None,
+) -> Ramp:
+    """Ramp the generators against a running `store` until a step does not keep up."""
+    store_ps = psutil.Process(store.pid) if store.pid else None
+    window = args.step_seconds - args.warmup
+    with pusher_processes(args, f"{store.url}/api/v1/write", pusher_cpus) as children:
+        ready = [child.receive("ready", 60) for child in children]
+        series = ready[0]["series"]
+        ramp = Ramp(kind.name, store_version(kind, store.url), series)
+        before = own_metrics(store.url, (kind.samples_metric,))
+        pushers_ps = [child.psutil for child in children]
+        counts = step_counts(args.start, args.factor, args.max_generators)
+        start = time.time() + 0.5
+
+        def begin(index: int, start: float) -> tuple[float, float]:
+            """Send step `index`; its judged window."""
+            judged = (start + args.warmup, start + args.step_seconds)
+            for child in children:
+                child.send(
+                    {"op": "step", "id": index, "generators": counts[index],
+                     "start": start, "window": judged}
+                )  # fmt: skip
+            return judged
+
+        judged = begin(0, start)
+        for index, count in enumerate(counts):
+            step = Step(count, series, args.interval, window)
+            step.pusher_cores = len(pusher_cpus) if pusher_cpus else os.cpu_count() or 1
+            step.store_cores = len(store_cpus) if store_cpus else os.cpu_count() or 1
+            sleep_until(judged[0])
+            step.first = take_sample(kind, store.url, store_ps, pushers_ps)
+            sleep_until(judged[1])
+            step.last = take_sample(kind, store.url, store_ps, pushers_ps)
+            this_step = judged
+            if index + 1 < len(counts):
+                if psutil.virtual_memory().available < MIN_FREE_MEMORY:
+                    ramp.stopped_by = "the machine's free memory ran low"
+                else:  # at once: the next step runs while this one's late pushes complete
+                    judged = begin(index + 1, this_step[1])
+            wait = args.interval + args.timeout + 10
+            for child in children:
+                step.add_report(child.receive("report", wait))
+            ramp.steps.append(step)
+            progress(step)
+            if step.problems() or ramp.stopped_by:
+                break
+        else:
+            ramp.stopped_by = f"--max-generators {args.max_generators} reached"
+        for child in children:
+            child.send({"op": "stop"})
+        for child in children:
+            ramp.acked_total += child.receive("stopped", args.timeout + 30)["acked_samples"]
+        after = own_metrics(store.url, (kind.samples_metric,))
+        if before is not None and after is not None:
+            ramp.stored_total = after[kind.samples_metric] - before[kind.samples_metric]
+    return ramp
+
+
+def _figure(value: float | None, fmt: str, unit: str = "") -> str:
+    return "n/a" if value is None else f"{value:{fmt}}{unit}"
+
+
+def _megabytes(value: float | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:,.0f} MB"
+
+
+HEADER = (
+    f"{'gens':>6} {'series':>10} {'offered/s':>11} {'stored/s':>11} {'push p50':>9} "
+    f"{'push p99':>9} {'done p99':>9} {'fails':>6} {'store CPU':>10} {'store RSS':>10} "
+    f"{'pusher CPU':>11}  kept up"
+)
+
+
+def step_line(step: Step) -> str:
+    problems = step.problems()
+    done = step.completion_p99
+    return (
+        f"{step.generators:>6} {_figure(step.series, ',.0f'):>10} "
+        f"{step.offered_per_second:>11,.0f} {_figure(step.stored_per_second, ',.0f'):>11} "
+        f"{percentile(step.durations, 0.5) * 1000:>6.0f} ms "
+        f"{percentile(step.durations, 0.99) * 1000:>6.0f} ms "
+        f"{(f'{done:.2f} s' if math.isfinite(done) else 'never'):>9} "
+        f"{sum(step.errors.values()):>6} {_figure(step.store_cpu, '.2f'):>10} "
+        f"{_megabytes(step.last.store_rss if step.last else None):>10} "
+        f"{_figure(step.pusher_cpu, '.2f'):>5} of {step.pusher_cores:<3}  "
+        + ("yes" if not problems else "NO: " + "; ".join(problems))
+    )
+
+
+def summary(ramp: Ramp) -> list[str]:
+    good, bad = ramp.last_good, ramp.first_bad
+    lines = []
+    if good is None:
+        lines.append(f"{ramp.store}: kept up with none of the steps")
+    else:
+        lines.append(
+            f"{ramp.store}: kept up with {good.generators} generators: "
+            f"{_figure(good.series, ',.0f')} series, "
+            f"{_figure(good.stored_per_second, ',.0f')} samples/s stored "
+            f"(store CPU {_figure(good.store_cpu, '.2f')} cores, "
+            f"RSS {_megabytes(good.last.store_rss if good.last else None)})"
+        )
+    if bad is not None:
+        lines.append(f"  {bad.generators} did not: {'; '.join(bad.problems())}")
+    elif ramp.stopped_by:
+        lines.append(f"  no step failed: stopped as {ramp.stopped_by} (a lower bound)")
+    stored = _figure(ramp.stored_total, ",.0f")
+    lines.append(
+        f"  over the whole ramp the store counted {stored} samples, the pushers saw "
+        f"{ramp.acked_total:,} acknowledged"
+    )
+    return lines
+
+
+def sustained(ramp: Ramp) -> tuple[float, float] | None:
+    """(samples/s, series) at the largest step that kept up."""
+    good = ramp.last_good
+    if good is None or good.stored_per_second is None or good.series is None:
+        return None
+    return good.stored_per_second, good.series
+
+
+def ratio_line(ramps: dict[str, Ramp]) -> str:
+    vm, prom = ramps.get("victoria-metrics"), ramps.get("prometheus")
+    if vm is None or prom is None:
+        return "no ratio: run both stores (--stores prometheus,victoria-metrics)"
+    top, bottom = sustained(vm), sustained(prom)
+    if top is None or bottom is None:
+        return "no ratio: a store kept up with none of the steps"
+
+    def bound(ramp: Ramp) -> bool:  # its figure is a floor, not its limit
+        bad = ramp.first_bad
+        return bad is None or bad.pushers_saturated
+
+    sign = {
+        (False, False): "",
+        (True, False): ">= ",
+        (False, True): "<= ",
+        (True, True): "~ (both floors) ",
+    }[bound(vm), bound(prom)]
+    return (
+        f"ratio victoria-metrics / prometheus, max sustained at {vm.steps[0].interval:g} s "
+        f"pushes: samples/s {sign}{top[0] / bottom[0]:.2f}, series {sign}{top[1] / bottom[1]:.2f}"
+    )
+
+
+def cpu_split(store_cpus: int) -> tuple[set[int] | None, set[int] | None]:
+    """(the store's cores, everyone else's), or (None, None) when not pinning."""
+    available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if store_cpus <= 0 or len(available) <= store_cpus:
+        return None, None
+    return set(available[-store_cpus:]), set(available[:-store_cpus])
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stores", default=",".join(STORES))
+    parser.add_argument("--names", type=int, default=5, help="request names per generator")
+    parser.add_argument("--start", type=int, default=8, help="generators at the first step")
+    parser.add_argument("--factor", type=float, default=2.0)
+    parser.add_argument("--max-generators", type=int, default=2048)
+    parser.add_argument("--step-seconds", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--timeout", type=float, default=5.0, help="per push")
+    parser.add_argument("--store-cpus", type=int, default=1, help="0: no pinning")
+    parser.add_argument("--pusher-processes", type=int, default=2)
+    args = parser.parse_args(argv)
+    args.stores = [store.strip() for store in args.stores.split(",") if store.strip()]
+    unknown = sorted(set(args.stores) - set(STORES))
+    if unknown or not args.stores:
+        parser.error(f"--stores: expected some of {', '.join(STORES)}, got {unknown or 'none'}")
+    for name in ("names", "start", "max_generators", "pusher_processes"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.factor <= 1:
+        parser.error("--factor must be above 1")
+    if not (args.interval > 0 and args.timeout > 0 and args.warmup >= 0):
+        parser.error("--interval and --timeout must be positive, --warmup not negative")
+    if args.step_seconds - args.warmup < args.interval:
+        parser.error("--step-seconds minus --warmup must hold at least one --interval")
+    if args.max_generators < args.start:
+        parser.error("--max-generators must be at least --start")
+    return args
+
+
+def run(args: argparse.Namespace, print_line: Callable[[str], None] = print) -> dict[str, Ramp]:
+    store_cpus, pusher_cpus = cpu_split(args.store_cpus)
+    if pusher_cpus:  # this script beside the pushers, off the store's cores
+        os.sched_setaffinity(0, pusher_cpus)
+    placement = (
+        f"store on CPU {sorted(store_cpus)}, {args.pusher_processes} pusher processes and this "
+        f"script on CPU {sorted(pusher_cpus)}"
+        if store_cpus and pusher_cpus
+        else "not pinned: the store, the pushers and this script share every core"
+    )
+    window = args.step_seconds - args.warmup
+    print_line(
+        f"store scale: synthetic perfstack generators ({args.names} request names each) "
+        f"pushing every {args.interval:g} s; {placement}; steps of {args.step_seconds:g} s "
+        f"judged over the last {window:g} s; load average {os.getloadavg()[0]:.2f}"
+    )
+    ramps: dict[str, Ramp] = {}
+    for name in args.stores:
+        kind = KINDS[name]
+        with tempfile.TemporaryDirectory(prefix=f"bench-scale-{name}-") as tmp:
+            store = store_process(kind, Path(tmp), store_cpus)
+            try:
+                print_line(f"\n{name}")
+                print_line(HEADER)
+                ramp = ramp_store(
+                    kind,
+                    store,
+                    args,
+                    store_cpus,
+                    pusher_cpus,
+                    lambda step: print_line(step_line(step)),
+                )
+            finally:
+                store.stop()
+        ramps[name] = ramp
+        print_line(f"{name} {ramp.version}, {ramp.series_per_generator} series per generator")
+    print_line("")
+    for ramp in ramps.values():
+        for line in summary(ramp):
+            print_line(line)
+    print_line(ratio_line(ramps))
+    print_line(f"load average at the end {os.getloadavg()[0]:.2f} (the same machine ran both)")
+    return ramps
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    run(args, lambda line: print(line, flush=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
