@@ -39,6 +39,7 @@ from typing import Any
 
 import cramjam
 import numpy as np
+from numpy.typing import NDArray
 
 from perfstack.metrics.health import GeneratorHealth, PusherCountersCollector
 from perfstack.metrics.registry import Registry
@@ -48,7 +49,15 @@ from perfstack.push.remote_write import CONTENT_HEADERS, SnapshotEncoder, encode
 INSTANCE_DIGITS = 6
 INSTANCE_PLACEHOLDER = "#" * INSTANCE_DIGITS
 TIMESTAMP_BYTES = 6  # varint of a millisecond Unix time in [2**35, 2**42)
-GOLDEN = (math.sqrt(5) - 1) / 2  # phases spread evenly over the interval, whatever the count
+GOLDEN = (math.sqrt(5) - 1) / 2
+# no answer (refused, reset, timed out, closed early) or an answer that is not HTTP
+PUSH_ERRORS = (
+    OSError,
+    TimeoutError,
+    EOFError,
+    ValueError,
+    asyncio.LimitOverrunError,
+)  # phases spread evenly over the interval, whatever the count
 
 
 @dataclass(frozen=True)
@@ -57,8 +66,8 @@ class SeriesSet:
     (`step`) and whether it counts whole events (`whole`)."""
 
     labels: list[dict[str, str]]
-    step: np.ndarray
-    whole: np.ndarray
+    step: NDArray[np.float64]
+    whole: NDArray[np.bool_]
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -147,14 +156,16 @@ class PayloadTemplate:
         self._stamps = (np.array(stamps)[:, None] + np.arange(TIMESTAMP_BYTES)).ravel()
         self._instances = (np.array(instances)[:, None] + np.arange(INSTANCE_DIGITS)).ravel()
 
-    def instance(self, index: int) -> np.ndarray:
+    def instance(self, index: int) -> NDArray[np.uint8]:
         """What `fill` writes into the instance holes for generator `index`."""
         digits = f"{index:0{INSTANCE_DIGITS}d}".encode()
         if len(digits) != INSTANCE_DIGITS:
             raise ValueError(f"generator index {index} has more than {INSTANCE_DIGITS} digits")
         return np.tile(np.frombuffer(digits, dtype=np.uint8), self.samples)
 
-    def fill(self, instance: np.ndarray, values: np.ndarray, timestamp_ms: int) -> bytes:
+    def fill(
+        self, instance: NDArray[np.uint8], values: NDArray[np.floating[Any]], timestamp_ms: int
+    ) -> bytes:
         """The compressed WriteRequest of a generator (`instance` from `instance()`)."""
         buffer = self._work  # reused: a fresh 100 KB+ array costs its page faults each time
         np.copyto(buffer, self.bytes)
@@ -162,7 +173,7 @@ class PayloadTemplate:
         buffer[self._values] = values.astype("<f8", copy=False).view(np.uint8)
         stamp = np.frombuffer(_varint6(timestamp_ms), dtype=np.uint8)
         buffer[self._stamps] = np.tile(stamp, self.samples)
-        return bytes(cramjam.snappy.compress_raw(buffer))
+        return bytes(cramjam.snappy.compress_raw(buffer.data))
 
 
 def _varint6(value: int) -> bytes:
@@ -244,7 +255,7 @@ class Push:
 class Generator:
     index: int
     first: float  # wall time of its first push
-    values: np.ndarray
+    values: NDArray[np.float64]
     rate: float  # its requests per second relative to the series set's
     next_scheduled: float = 0.0  # of the first push not completed yet
     pushes: list[Push] = field(default_factory=list)
@@ -303,7 +314,7 @@ class Pushers:
                         self.acked_total += template.samples
                     else:
                         error = f"HTTP {status}: {' '.join(answer.split())[:120]}"
-                except (OSError, TimeoutError, EOFError, ValueError, asyncio.LimitOverrunError) as exc:
+                except PUSH_ERRORS as exc:
                     error = type(exc).__name__
                 generator.pushes.append(
                     Push(scheduled, started, time.time(), template.samples, error)
