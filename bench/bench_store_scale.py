@@ -353,7 +353,10 @@ class PusherProcess:
         self.process.stdin.flush()
 
     def receive(self, op: str, timeout: float) -> dict[str, Any]:
-        message = self.messages.get(timeout=timeout)
+        try:
+            message = self.messages.get(timeout=timeout)
+        except queue.Empty:
+            raise RuntimeError(f"pusher process: no {op!r} within {timeout:g} s") from None
         if message is None:
             raise RuntimeError(f"pusher process exited (code {self.process.wait()})")
         if message.get("op") != op:
@@ -512,6 +515,10 @@ def _figure(value: float | None, fmt: str, unit: str = "") -> str:
     return "n/a" if value is None else f"{value:{fmt}}{unit}"
 
 
+def _milliseconds(values: Sequence[float], q: float) -> str:
+    return f"{percentile(values, q) * 1000:.0f} ms" if values else "n/a"
+
+
 def _megabytes(value: float | None) -> str:
     return "n/a" if value is None else f"{value / 2**20:,.0f} MB"
 
@@ -529,8 +536,7 @@ def step_line(step: Step) -> str:
     return (
         f"{step.generators:>6} {_figure(step.series, ',.0f'):>10} "
         f"{step.offered_per_second:>11,.0f} {_figure(step.stored_per_second, ',.0f'):>11} "
-        f"{percentile(step.durations, 0.5) * 1000:>6.0f} ms "
-        f"{percentile(step.durations, 0.99) * 1000:>6.0f} ms "
+        f"{_milliseconds(step.durations, 0.5):>9} {_milliseconds(step.durations, 0.99):>9} "
         f"{(f'{done:.2f} s' if math.isfinite(done) else 'never'):>9} "
         f"{sum(step.errors.values()):>6} {_figure(step.store_cpu, '.2f'):>10} "
         f"{_megabytes(step.last.store_rss if step.last else None):>10} "
