@@ -12,7 +12,8 @@ sample), so they stay far from the stores' cost.
 
 The generator count ramps (`--start`, times `--factor` each step, up to `--max-generators`)
 against one store at a time; generators already running keep running. Each step is held
-`--step-seconds`; the first `--warmup` seconds (new series being created) are not judged.
+`--step-seconds`; the new generators start over the first half of `--warmup` (their
+series are created over those seconds, not in one), and the warm-up is not judged.
 A step kept up when, over the judged window:
   - every push got a 2xx answer,
   - 99% of the pushes scheduled in the window completed within one interval of their
@@ -30,8 +31,8 @@ the pushers near their cores' limit or their loop late, the limit may be theirs,
 summary says so (the store's figure is then a lower bound).
 
     .venv/bin/python bench/bench_store_scale.py [--stores prometheus,victoria-metrics]
-        [--names 5] [--start 8] [--factor 2] [--max-generators 2048] [--step-seconds 15]
-        [--warmup 5] [--interval 1] [--store-cpus 1] [--pusher-processes 2]
+        [--names 5] [--start 32] [--factor 2] [--max-generators 2048] [--step-seconds 20]
+        [--warmup 10] [--interval 1] [--store-cpus 1] [--pusher-processes 2]
 """
 
 from __future__ import annotations
@@ -463,7 +464,7 @@ def ramp_store(
             for child in children:
                 child.send(
                     {"op": "step", "id": index, "generators": counts[index],
-                     "start": start, "window": judged}
+                     "start": start, "stagger": args.warmup / 2, "window": judged}
                 )  # fmt: skip
             return judged
 
@@ -614,11 +615,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", default=",".join(STORES))
     parser.add_argument("--names", type=int, default=5, help="request names per generator")
-    parser.add_argument("--start", type=int, default=8, help="generators at the first step")
+    parser.add_argument("--start", type=int, default=32, help="generators at the first step")
     parser.add_argument("--factor", type=float, default=2.0)
     parser.add_argument("--max-generators", type=int, default=2048)
-    parser.add_argument("--step-seconds", type=float, default=15.0)
-    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--step-seconds", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--timeout", type=float, default=5.0, help="per push")
     parser.add_argument("--store-cpus", type=int, default=1, help="0: no pinning")

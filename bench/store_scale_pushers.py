@@ -18,10 +18,10 @@ later after their scheduled time (the backlog a real pusher would buffer).
 Run by the bench, not by hand: it reads one JSON command per line on stdin and answers
 one JSON line per report on stdout.
 
-    {"op": "step", "id": 3, "generators": 64, "start": t, "window": [a, b]}
+    {"op": "step", "id": 3, "generators": 64, "start": t, "stagger": s, "window": [a, b]}
         run generators 0..63 (this process's share: index % processes == process);
-        the new ones push first at `start` plus their phase; report on the pushes
-        scheduled in [a, b) once they had an interval to complete
+        the new ones push first at `start` plus up to `stagger` seconds plus their phase;
+        report on the pushes scheduled in [a, b) once they had an interval to complete
     {"op": "stop"}: stop every generator, report the totals and exit
 """
 
@@ -260,6 +260,7 @@ class Generator:
     next_scheduled: float = 0.0  # of the first push not completed yet
     pushes: list[Push] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
+    posting: bool = False  # a push in flight: stop() lets it complete
 
 
 class Pushers:
@@ -276,17 +277,25 @@ class Pushers:
         self.stopping = False
         self.acked_total = 0  # samples in pushes answered 2xx, over the whole run
 
-    def ensure(self, count: int, start: float) -> None:
-        for index in range(self.args.process, count, self.args.processes):
-            if index not in self.generators:
-                # never exactly on a step's edges (whole seconds from the first step's start)
-                phase = ((index + 1) * GOLDEN) % 1.0 * self.args.interval
-                generator = Generator(
-                    index, start + phase, np.zeros(len(self.series)), 0.5 + (index * GOLDEN) % 1.0
-                )
-                generator.next_scheduled = generator.first
-                generator.task = asyncio.get_running_loop().create_task(self._run(generator))
-                self.generators[index] = generator
+    def ensure(self, count: int, start: float, stagger: float = 0.0) -> None:
+        """Run generators 0..count-1 (this process's share). The new ones start over
+        `stagger` seconds from `start`, in whole intervals: the store creates their series
+        over that time rather than all in one second."""
+        interval = self.args.interval
+        new = [
+            index
+            for index in range(self.args.process, count, self.args.processes)
+            if index not in self.generators
+        ]
+        for rank, index in enumerate(new):
+            delay = math.floor(rank / len(new) * stagger / interval) * interval
+            # never exactly on a step's edges (whole seconds from the first step's start)
+            phase = ((index + 1) * GOLDEN) % 1.0 * interval
+            first = start + delay + phase
+            rate = 0.5 + (index * GOLDEN) % 1.0
+            generator = Generator(index, first, np.zeros(len(self.series)), rate, first)
+            generator.task = asyncio.get_running_loop().create_task(self._run(generator))
+            self.generators[index] = generator
 
     async def _run(self, generator: Generator) -> None:
         interval, template = self.args.interval, self.template
@@ -308,6 +317,7 @@ class Pushers:
                 values = np.where(whole, np.floor(generator.values), generator.values)
                 body = template.fill(instance, values, int(scheduled * 1000))
                 error: str | None = None
+                generator.posting = True
                 try:
                     status, answer = await connection.post(body)
                     if 200 <= status < 300:
@@ -316,6 +326,8 @@ class Pushers:
                         error = f"HTTP {status}: {' '.join(answer.split())[:120]}"
                 except PUSH_ERRORS as exc:
                     error = type(exc).__name__
+                finally:
+                    generator.posting = False
                 generator.pushes.append(
                     Push(scheduled, started, time.time(), template.samples, error)
                 )
@@ -370,6 +382,9 @@ class Pushers:
     async def stop(self) -> dict[str, Any]:
         self.stopping = True
         tasks = [g.task for g in self.generators.values() if g.task is not None]
+        for generator in self.generators.values():
+            if generator.task is not None and not generator.posting:
+                generator.task.cancel()  # waiting for its next push: nothing to lose
         await asyncio.gather(*tasks, return_exceptions=True)
         return {
             "op": "stopped",
@@ -403,7 +418,7 @@ async def serve(args: argparse.Namespace) -> None:
         write(pushers.report(command["id"], (low, high)))
 
     while (command := await commands.get()) is not None and command["op"] != "stop":
-        pushers.ensure(command["generators"], command["start"])
+        pushers.ensure(command["generators"], command["start"], command.get("stagger", 0.0))
         reports.append(loop.create_task(report_later(command)))
     for task in reports:
         task.cancel()

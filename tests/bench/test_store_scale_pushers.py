@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import sys
 from pathlib import Path
 
@@ -149,3 +150,20 @@ def test_the_client_reads_a_chunked_answer_and_keeps_its_connection() -> None:
     answers, connections = asyncio.run(scenario())
     assert answers == [(400, "out of order"), (400, "out of order")]
     assert connections == 1
+
+
+def test_new_generators_start_over_the_stagger_in_whole_intervals_at_their_own_phases() -> None:
+    async def scenario() -> dict[int, float]:
+        owner = pushers()
+        owner.ensure(2, start=2_000_000_000.0)  # far ahead: nothing is pushed
+        owner.ensure(10, start=2_000_000_100.0, stagger=4.0)
+        firsts = {index: g.first for index, g in owner.generators.items()}
+        await owner.stop()  # waiting generators are stopped at once
+        return firsts
+
+    firsts = asyncio.run(scenario())
+    assert firsts[0] - 2_000_000_000.0 < 1 and firsts[1] - 2_000_000_000.0 < 1
+    delays = [firsts[index] - 2_000_000_100.0 for index in range(2, 10)]
+    assert [math.floor(delay) for delay in delays] == [0, 0, 1, 1, 2, 2, 3, 3]
+    phases = sorted(firsts[index] % 1.0 for index in range(10))
+    assert len({round(phase, 6) for phase in phases}) == 10  # no two push at once
