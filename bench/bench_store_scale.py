@@ -119,6 +119,7 @@ class Sample:
     store_cpu: float | None
     store_rss: float | None
     pusher_cpu: float
+    load: float = 0.0  # the machine's 1-minute load average
 
 
 def cpu_seconds(process: psutil.Process) -> float | None:
@@ -171,6 +172,7 @@ def take_sample(
         store_cpu=cpu_seconds(store) if store is not None else None,
         store_rss=rss,
         pusher_cpu=sum(cpu_seconds(p) or 0.0 for p in pushers),
+        load=os.getloadavg()[0],
     )
 
 
@@ -223,7 +225,7 @@ class Step:
     def stored_per_second(self) -> float | None:
         if self.first is None or self.last is None:
             return None
-        if self.first.samples is None or self.last.samples is None:
+        if self.first.samples is None or self.last.samples is None or self.span <= 0:
             return None
         return (self.last.samples - self.first.samples) / self.span
 
@@ -238,7 +240,7 @@ class Step:
     def _rate(self, attribute: str) -> float | None:
         first = getattr(self.first, attribute, None)
         last = getattr(self.last, attribute, None)
-        if first is None or last is None:
+        if first is None or last is None or self.span <= 0:
             return None
         return float((last - first) / self.span)
 
@@ -300,7 +302,7 @@ class Step:
         if found and store_cpu is not None and store_cpu < 0.7 * self.store_cores:
             found.append(
                 f"the store used {store_cpu:.2f} of its {self.store_cores} cores: was a core "
-                f"shared (load average {os.getloadavg()[0]:.1f})?"
+                f"shared (load average {self.last.load if self.last else 0:.1f})?"
             )
         if found and self.pushers_saturated:
             found.append(

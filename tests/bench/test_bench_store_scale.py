@@ -53,7 +53,7 @@ def step(**figures: float) -> Step:
                         pusher_cpu=0.0)  # fmt: skip
     made.last = Sample(at=10.0, samples=figures.get("stored", 4000.0), series=400.0,
                        store_cpu=1.0 + figures.get("store_cpu", 0.9) * 10, store_rss=1e8,
-                       pusher_cpu=figures.get("pusher_cpu", 0.1) * 10)  # fmt: skip
+                       pusher_cpu=figures.get("pusher_cpu", 0.1) * 10, load=3.5)  # fmt: skip
     return made
 
 
@@ -85,7 +85,9 @@ def test_late_failed_pending_or_uncounted_pushes_each_say_why_the_step_did_not_k
 def test_a_failed_step_names_an_idle_store_or_busy_pushers_as_a_doubt() -> None:
     idle_store = step(store_cpu=0.1)
     idle_store.pending = 5
-    assert "the store used 0.10 of its 1 cores" in idle_store.problems()[-1]
+    assert idle_store.problems()[-1] == (
+        "the store used 0.10 of its 1 cores: was a core shared (load average 3.5)?"
+    )
     busy_pushers = step(pusher_cpu=0.95)
     busy_pushers.pending = 5
     assert busy_pushers.pushers_saturated
