@@ -254,6 +254,15 @@ class Step:
         return self._rate("pusher_cpu")
 
     @property
+    def store_us_per_sample(self) -> float | None:
+        """The store's CPU per sample it took in: what a busy machine distorts least (a
+        shared core makes the store wait, it does not make a sample cost more)."""
+        cpu, stored = self.store_cpu, self.stored_per_second
+        if cpu is None or not stored or stored <= 0:
+            return None
+        return cpu / stored * 1e6
+
+    @property
     def completion_p99(self) -> float:
         return percentile(self.completions + [math.inf] * self.pending, 0.99)
 
@@ -528,8 +537,8 @@ def _megabytes(value: float | None) -> str:
 
 HEADER = (
     f"{'gens':>6} {'series':>10} {'offered/s':>11} {'stored/s':>11} {'push p50':>9} "
-    f"{'push p99':>9} {'done p99':>9} {'fails':>6} {'store CPU':>10} {'store RSS':>10} "
-    f"{'pusher CPU':>11}  kept up"
+    f"{'push p99':>9} {'done p99':>9} {'fails':>6} {'store CPU':>10} {'us/sample':>10} "
+    f"{'store RSS':>10} {'pusher CPU':>11}  kept up"
 )
 
 
@@ -542,6 +551,7 @@ def step_line(step: Step) -> str:
         f"{_milliseconds(step.durations, 0.5):>9} {_milliseconds(step.durations, 0.99):>9} "
         f"{(f'{done:.2f} s' if math.isfinite(done) else 'never'):>9} "
         f"{sum(step.errors.values()):>6} {_figure(step.store_cpu, '.2f'):>10} "
+        f"{_figure(step.store_us_per_sample, '.1f'):>10} "
         f"{_megabytes(step.last.store_rss if step.last else None):>10} "
         f"{_figure(step.pusher_cpu, '.2f'):>5} of {step.pusher_cores:<3}  "
         + ("yes" if not problems else "NO: " + "; ".join(problems))
@@ -559,6 +569,7 @@ def summary(ramp: Ramp) -> list[str]:
             f"{_figure(good.series, ',.0f')} series, "
             f"{_figure(good.stored_per_second, ',.0f')} samples/s stored "
             f"(store CPU {_figure(good.store_cpu, '.2f')} cores, "
+            f"{_figure(good.store_us_per_sample, '.1f')} us a sample, "
             f"RSS {_megabytes(good.last.store_rss if good.last else None)})"
         )
     if bad is not None:
@@ -579,6 +590,35 @@ def sustained(ramp: Ramp) -> tuple[float, float] | None:
     if good is None or good.stored_per_second is None or good.series is None:
         return None
     return good.stored_per_second, good.series
+
+
+def cost_line(ramps: dict[str, Ramp]) -> str:
+    """Both stores' CPU per sample at one generator count both ran: the largest both kept
+    up with, else the first."""
+    vm, prom = ramps.get("victoria-metrics"), ramps.get("prometheus")
+    if vm is None or prom is None:
+        return "no CPU cost ratio: run both stores"
+    by_count = {
+        step.generators: (step, other)
+        for step in prom.steps
+        for other in vm.steps
+        if step.generators == other.generators
+        and step.store_us_per_sample is not None
+        and other.store_us_per_sample is not None
+    }
+    if not by_count:
+        return "no CPU cost ratio: no step with both stores' CPU and counters"
+    both_good = [n for n, (a, b) in by_count.items() if not a.problems() and not b.problems()]
+    count = max(both_good) if both_good else min(by_count)
+    at_prom, at_vm = by_count[count]
+    prom_cost, vm_cost = at_prom.store_us_per_sample, at_vm.store_us_per_sample
+    assert prom_cost is not None and vm_cost is not None
+    return (
+        f"store CPU per sample at {count} generators: prometheus {prom_cost:.1f} us, "
+        f"victoria-metrics {vm_cost:.1f} us (prometheus / victoria-metrics "
+        f"{prom_cost / vm_cost:.2f}; one core at that cost: {1e6 / prom_cost:,.0f} and "
+        f"{1e6 / vm_cost:,.0f} samples/s)"
+    )
 
 
 def ratio_line(ramps: dict[str, Ramp]) -> str:
@@ -686,6 +726,7 @@ def run(args: argparse.Namespace, print_line: Callable[[str], None] = print) -> 
         for line in summary(ramp):
             print_line(line)
     print_line(ratio_line(ramps))
+    print_line(cost_line(ramps))
     print_line(f"load average at the end {os.getloadavg()[0]:.2f} (the same machine ran both)")
     return ramps
 

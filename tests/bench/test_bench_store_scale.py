@@ -17,6 +17,7 @@ from bench_store_scale import (
     Ramp,
     Sample,
     Step,
+    cost_line,
     parse_args,
     percentile,
     ratio_line,
@@ -166,6 +167,7 @@ def test_a_tiny_ramp_against_both_stores_reports_what_the_stores_counted() -> No
         # every sample acknowledged was counted by the store, and nothing more
         assert ramp.stored_total == ramp.acked_total > 0
     assert "ratio victoria-metrics / prometheus, max sustained at 1 s pushes: samples/s " in out
+    assert re.search(r"^store CPU per sample at 4 generators: prometheus [\d.]+ us", out, re.M)
     for name, ramp in ramps.items():
         series = f"{4 * ramp.series_per_generator:,}"
         assert re.search(rf"^{name}: kept up with 4 generators: {series} series, ", out, re.M)
@@ -207,3 +209,16 @@ def test_a_store_that_is_gone_fails_the_step_with_the_error(tmp_path: Path) -> N
     assert only.problems()[0].startswith(f"{only.pushes} of {only.pushes} pushes failed")
     assert "ConnectionRefusedError" in only.problems()[0]
     assert ramp.acked_total == 0
+
+
+def test_the_cpu_cost_of_a_sample_is_compared_where_both_stores_kept_up() -> None:
+    prometheus = ramp("prometheus", [100.0, 200.0, 400.0], failed_last=True)
+    vm = ramp("victoria-metrics", [100.0, 200.0, 400.0, 800.0], failed_last=True)
+    for made in vm.steps:  # a third of prometheus' CPU for the same samples
+        made.last.store_cpu = 1.0 + 0.3 * 10  # type: ignore[union-attr]
+    # both kept up with 1 and 2 generators: at 2, prometheus 0.9 cores for 200 samples/s
+    assert cost_line({"prometheus": prometheus, "victoria-metrics": vm}) == (
+        "store CPU per sample at 2 generators: prometheus 4500.0 us, victoria-metrics "
+        "1500.0 us (prometheus / victoria-metrics 3.00; one core at that cost: 222 and 667 "
+        "samples/s)"
+    )
