@@ -42,6 +42,7 @@ import json
 import math
 import os
 import queue
+import resource
 import shutil
 import subprocess
 import sys
@@ -685,7 +686,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def raise_nofile(wanted: int) -> str | None:
+    """Soft RLIMIT_NOFILE up to the hard limit (the store and the pushers inherit it): one
+    connection a generator on both sides. A warning when that is still too few."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard < wanted:
+        return f"warning: {hard} open files allowed, {wanted} wanted: large steps may fail"
+    return None
+
+
 def run(args: argparse.Namespace, print_line: Callable[[str], None] = print) -> dict[str, Ramp]:
+    warning = raise_nofile(args.max_generators + 256)
+    if warning:
+        print_line(warning)
     store_cpus, pusher_cpus = cpu_split(args.store_cpus)
     if pusher_cpus:  # this script beside the pushers, off the store's cores
         os.sched_setaffinity(0, pusher_cpus)
