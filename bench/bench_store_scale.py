@@ -28,7 +28,9 @@ Fair share of a 2-core machine: the store is pinned to `--store-cpus` cores of i
 (taskset: Go then sizes itself to them), the pushers and this script to the rest, so the
 figures are per store core. The pushers' CPU is printed per step: when a step fails with
 the pushers near their cores' limit or their loop late, the limit may be theirs, and the
-summary says so (the store's figure is then a lower bound).
+summary says so (the store's figure is then a lower bound). The store's CPU per sample is
+printed too, and compared between the stores at one step both ran: a shared core makes the
+store wait, it hardly makes a sample cost more, so that figure survives a busy machine best.
 
     .venv/bin/python bench/bench_store_scale.py [--stores prometheus,victoria-metrics]
         [--names 5] [--start 32] [--factor 2] [--max-generators 2048] [--step-seconds 20]
