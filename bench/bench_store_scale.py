@@ -26,17 +26,15 @@ The ramp stops at the first step that did not keep up. Series are the store's ow
 
 Fair share of a 2-core machine: the store is pinned to `--store-cpus` cores of its own
 (taskset: Go then sizes itself to them), the pushers and this script to the rest, so the
-figures are per store core; the store and the pushers run at `--nice` -10 when allowed
-(root), so other work on the machine takes less of their cores from them. The pushers'
-CPU is printed per step: when a step fails with the pushers near their cores' limit or
-their loop late, the limit may be theirs, and the summary says so (the store's figure is
-then a lower bound). The store's CPU per sample is printed too, and compared between the
-stores at one step both ran: a shared core makes the store wait, it hardly makes a sample
-cost more, so that figure survives a busy machine best.
+figures are per store core. The pushers' CPU is printed per step: when a step fails with
+the pushers near their cores' limit or their loop late, the limit may be theirs, and the
+summary says so (the store's figure is then a lower bound). The store's CPU per sample is
+printed too, and compared between the stores at one step both ran: a shared core makes the
+store wait, it hardly makes a sample cost more, so that figure survives a busy machine best.
 
     .venv/bin/python bench/bench_store_scale.py [--stores prometheus,victoria-metrics]
         [--names 5] [--start 32] [--factor 2] [--max-generators 2048] [--step-seconds 20]
-        [--warmup 10] [--interval 1] [--store-cpus 1] [--pusher-processes 2] [--nice -10]
+        [--warmup 10] [--interval 1] [--store-cpus 1] [--pusher-processes 2]
 """
 
 from __future__ import annotations
@@ -390,26 +388,19 @@ class PusherProcess:
                 self.process.wait()
 
 
-def pinned(cpus: set[int] | None, argv: list[str], nice: int = 0) -> list[str]:
-    """`argv` on `cpus` (taskset) at niceness `nice`, both set before the program starts, so
-    every thread it makes inherits them (nice is per thread on Linux). Without the right to
-    lower it, nice says so on stderr and runs the program as it is."""
-    if cpus:
-        argv = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus))), *argv]
-    if nice:
-        argv = ["nice", "-n", str(nice), *argv]
-    return argv
+def pinned(cpus: set[int] | None, argv: list[str]) -> list[str]:
+    if not cpus:
+        return argv
+    return ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus))), *argv]
 
 
-def store_process(
-    kind: StoreKind, workdir: Path, cpus: set[int] | None, nice: int = 0
-) -> ServiceProcess:
+def store_process(kind: StoreKind, workdir: Path, cpus: set[int] | None) -> ServiceProcess:
     """The store, started on `cpus` (taskset, so Go sizes GOMAXPROCS to them)."""
     base = kind.process
 
     class Pinned(base):  # type: ignore[valid-type,misc]
         def argv(self) -> list[str]:
-            return pinned(cpus, super().argv(), nice)
+            return pinned(cpus, super().argv())
 
     return Pinned(workdir).start()  # type: ignore[no-any-return]
 
@@ -454,7 +445,7 @@ def pusher_processes(
                 "--interval", str(args.interval), "--timeout", str(args.timeout),
                 "--process", str(index), "--processes", str(args.pusher_processes),
             ]  # fmt: skip
-            children.append(PusherProcess(pinned(cpus, argv, args.nice)))
+            children.append(PusherProcess(pinned(cpus, argv)))
         yield children
     finally:
         for child in children:
@@ -657,12 +648,6 @@ def ratio_line(ramps: dict[str, Ramp]) -> str:
     )
 
 
-def niceness(pid: int | None) -> str:
-    with suppress(psutil.Error, ValueError):
-        return str(psutil.Process(pid).nice())
-    return "unknown"
-
-
 def cpu_split(store_cpus: int) -> tuple[set[int] | None, set[int] | None]:
     """(the store's cores, everyone else's), or (None, None) when not pinning."""
     available = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -684,9 +669,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=5.0, help="per push")
     parser.add_argument("--store-cpus", type=int, default=1, help="0: no pinning")
     parser.add_argument("--pusher-processes", type=int, default=2)
-    parser.add_argument(
-        "--nice", type=int, default=-10, help="the store's and pushers' niceness (0: as is)"
-    )
     args = parser.parse_args(argv)
     args.stores = [store.strip() for store in args.stores.split(",") if store.strip()]
     unknown = sorted(set(args.stores) - set(STORES))
@@ -740,9 +722,9 @@ def run(args: argparse.Namespace, print_line: Callable[[str], None] = print) -> 
     for name in args.stores:
         kind = KINDS[name]
         with tempfile.TemporaryDirectory(prefix=f"bench-scale-{name}-") as tmp:
-            store = store_process(kind, Path(tmp), store_cpus, args.nice)
+            store = store_process(kind, Path(tmp), store_cpus)
             try:
-                print_line(f"\n{name} (nice {niceness(store.pid)})")
+                print_line(f"\n{name}")
                 print_line(HEADER)
                 ramp = ramp_store(
                     kind,

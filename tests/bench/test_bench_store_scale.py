@@ -28,7 +28,7 @@ from bench_store_scale import (
 from perfstack.testing import PrometheusProcess
 
 TINY = ["--start", "2", "--max-generators", "4", "--step-seconds", "3", "--warmup", "0",
-        "--names", "1", "--store-cpus", "0", "--pusher-processes", "2", "--nice", "0"]  # fmt: skip
+        "--names", "1", "--store-cpus", "0", "--pusher-processes", "2"]  # fmt: skip
 
 
 def test_steps_multiply_up_to_the_cap_and_always_grow() -> None:
