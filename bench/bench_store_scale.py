@@ -29,8 +29,9 @@ Fair share of a 2-core machine: the store is pinned to `--store-cpus` cores of i
 figures are per store core. The pushers' CPU is printed per step: when a step fails with
 the pushers near their cores' limit or their loop late, the limit may be theirs, and the
 summary says so (the store's figure is then a lower bound). The store's CPU per sample is
-printed too, and compared between the stores at one step both ran: a shared core makes the
-store wait, it hardly makes a sample cost more, so that figure survives a busy machine best.
+printed too, and compared between the stores at one step both ran: a shared core makes
+the store wait far more than it makes a sample cost more, so that figure survives a busy
+machine best.
 
     .venv/bin/python bench/bench_store_scale.py [--stores prometheus,victoria-metrics]
         [--names 5] [--start 32] [--factor 2] [--max-generators 2048] [--step-seconds 20]
@@ -259,7 +260,7 @@ class Step:
     @property
     def store_us_per_sample(self) -> float | None:
         """The store's CPU per sample it took in: what a busy machine distorts least (a
-        shared core makes the store wait, it does not make a sample cost more)."""
+        shared core makes the store wait far more than it makes a sample cost more)."""
         cpu, stored = self.store_cpu, self.stored_per_second
         if cpu is None or not stored or stored <= 0:
             return None
