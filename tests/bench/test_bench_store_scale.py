@@ -147,6 +147,7 @@ def test_bad_flags_are_a_usage_error(
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.exclusive  # whether 4 generators' pushes complete within 1 s needs a quiet machine
 def test_a_tiny_ramp_against_both_stores_reports_what_the_stores_counted() -> None:
     lines: list[str] = []
