@@ -157,9 +157,10 @@ class Scheduler:
         clock, sleep, release = time.time, gevent.sleep, self.pool.release
         for offset in self.schedule.offsets(self.part, self.parts):
             due = epoch + offset
-            delay = due - clock()
-            if delay > BATCH_SECONDS:
-                sleep(delay)
+            now = clock()
+            if due - now > BATCH_SECONDS:
+                sleep(due - now)
+                now = clock()
             # a slot due within BATCH_SECONDS is released now, early: a wake-up costs tens
             # of microseconds of CPU (more than the iteration's own request on a busy
             # machine), so above 1/BATCH_SECONDS arrivals per second they come in small
@@ -167,7 +168,7 @@ class Scheduler:
             # has no lag, so corrected latency is not touched
             # a hub that woke us late releases every slot now due at once, each with its
             # own intended time: the lag shows in corrected latency, not in the count
-            release(due, clock())
+            release(due, now)
         self.finished = True
 
     def join(self) -> None:
