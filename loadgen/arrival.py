@@ -80,9 +80,17 @@ class ArrivalSchedule:
         index, before, elapsed = part, 0.0, 0.0
         for stage in self.stages:
             inside = stage.iterations
-            while index < before + inside - 1e-9:
-                yield elapsed + stage.offset_of(index - before)
-                index += parts
+            if stage.start_rate == stage.rate > 0.0:
+                # constant: offset_of comes down to c / r (its sqrt(r * r) may differ from r
+                # in the last bit); this loop runs once per iteration the generator starts
+                rate, duration = stage.rate, stage.duration
+                while index < before + inside - 1e-9:
+                    yield elapsed + min(duration, (index - before) / rate)
+                    index += parts
+            else:
+                while index < before + inside - 1e-9:
+                    yield elapsed + stage.offset_of(index - before)
+                    index += parts
             before += inside
             elapsed += stage.duration
 

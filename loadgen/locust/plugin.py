@@ -21,7 +21,7 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from loadgen.annotations import Annotator
-from loadgen.locust import in_flight, master_link, pacing
+from loadgen.locust import heap, in_flight, master_link, pacing
 from loadgen.locust.arrival_run import ARRIVAL_CLOCK, ArrivalRun, arrival_scenario
 from loadgen.locust.greenlet_lag import GreenletLagTicker
 from loadgen.locust.listener import RecorderListener
@@ -140,6 +140,8 @@ class PluginRun:
 
     # -- run lifecycle ----------------------------------------------------------------------------
     def on_test_start(self, environment: Environment, **_: Any) -> None:
+        # before the first user: what lives for the whole run leaves full collections (heap)
+        heap.freeze_startup_objects()
         if self.role != "worker":
             self.swarms.started(time.time(), self.recorder.counts())
         if self.identity is not None:

@@ -10,6 +10,12 @@ part + parts, ... of the one global schedule.
 
 Every ticket carries how late it was handed over (`perfstack_lag_ms` on the user's
 greenlet, read by the request recorder for corrected latency: loadgen/locust/lag.py).
+
+What a ticket costs is what sets the open model's price against Locust's own closed
+model (bench/bench_open_model.py), so the hand-over is lean: the tickets the scheduler
+releases at one wake-up reach their users through one hub callback, and a user that got
+its ticket goes straight on to its task instead of Locust's `sleep(0)` (one more round
+trip through the hub per iteration).
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
+from gevent import getcurrent
 from gevent.hub import Waiter, get_hub
 
 from loadgen.arrival import ArrivalSchedule, worst_shortfall
+from loadgen.locust.lag import ATTRIBUTE as LAG_ATTRIBUTE
 from loadgen.locust.lag import set_lag
 
 
@@ -84,6 +92,8 @@ class TicketPool:
         self.counts = TicketCounts()
         self.epoch: float | None = None
         self._hub = get_hub()
+        # tickets released since the hub last handed them over: (user's waiter, lag in s)
+        self._handing: list[tuple[Waiter, float]] = []
 
     def take(self) -> float:
         """Block until a ticket comes; its lag (seconds late) is returned. A user killed
@@ -112,15 +122,20 @@ class TicketPool:
         counts.started += 1
         second = int(now - epoch)
         counts.started_by_second[second] = counts.started_by_second.get(second, 0) + 1
-        self._hub.loop.run_callback(_hand_over, self.waiting.popleft(), lag)
+        if not self._handing:  # the first of this batch: one hub callback hands all over
+            self._hub.loop.run_callback(self._hand_over)
+        self._handing.append((self.waiting.popleft(), lag))
         return True
 
-
-def _hand_over(waiter: Waiter, lag: float) -> None:
-    """On the hub: wake the user the ticket went to, unless the run's stop killed it since."""
-    user = waiter.greenlet
-    if user is None or not user.dead:
-        waiter.switch(lag)
+    def _hand_over(self) -> None:
+        """On the hub: wake each user a ticket went to, in release order, unless the run's
+        stop killed it since. Each switch returns here once that user blocks (its request
+        in flight); Waiter.switch reports a user's error to the hub and carries on."""
+        handing, self._handing = self._handing, []
+        for waiter, lag in handing:
+            user = waiter.greenlet
+            if user is None or not user.dead:
+                waiter.switch(lag)
 
 
 BATCH_SECONDS = 0.005
@@ -142,9 +157,10 @@ class Scheduler:
         clock, sleep, release = time.time, gevent.sleep, self.pool.release
         for offset in self.schedule.offsets(self.part, self.parts):
             due = epoch + offset
-            delay = due - clock()
-            if delay > BATCH_SECONDS:
-                sleep(delay)
+            now = clock()
+            if due - now > BATCH_SECONDS:
+                sleep(due - now)
+                now = clock()
             # a slot due within BATCH_SECONDS is released now, early: a wake-up costs tens
             # of microseconds of CPU (more than the iteration's own request on a busy
             # machine), so above 1/BATCH_SECONDS arrivals per second they come in small
@@ -152,7 +168,7 @@ class Scheduler:
             # has no lag, so corrected latency is not touched
             # a hub that woke us late releases every slot now due at once, each with its
             # own intended time: the lag shows in corrected latency, not in the count
-            release(due, clock())
+            release(due, now)
         self.finished = True
 
     def join(self) -> None:
@@ -164,19 +180,58 @@ class Scheduler:
             self._greenlet.kill(block=False)
 
 
+class _Started(float):
+    """The wait_time of a user whose ticket came: zero, and no sleep at all (_sleep)."""
+
+
+STARTED = _Started(0.0)
+TASKSET_SLEEP = "TaskSet._sleep"
+
+
+def skip_sleep_after_tickets() -> bool:
+    """Make Locust's TaskSet skip its `gevent.sleep(0)` after a wait_time of STARTED (the
+    user has just been switched to with its ticket: yielding to the hub once more only
+    costs a round trip). False when Locust's TaskSet._sleep is not the one this module
+    knows: users then sleep(0) as before, which costs CPU but changes nothing else."""
+    from locust.user.task import TaskSet
+
+    original: Any = TaskSet.__dict__.get("_sleep")
+    if getattr(original, "skips_started", False):
+        return True
+    if original is None or getattr(original, "__qualname__", None) != TASKSET_SLEEP:
+        return False
+
+    def _sleep(taskset: Any, seconds: float) -> None:
+        if seconds is not STARTED:
+            original(taskset, seconds)
+
+    _sleep.skips_started = True  # type: ignore[attr-defined]
+    _sleep.__wrapped__ = original  # type: ignore[attr-defined]
+    TaskSet._sleep = _sleep  # type: ignore[method-assign]
+    return True
+
+
 def arm_user_classes(user_classes: list[type], pool: TicketPool) -> None:
     """Make every user class take tickets: before its first task (after its own on_start)
     and instead of its wait_time between tasks."""
+    take = pool.take
 
     def wait_for_ticket(user: Any) -> float:
-        set_lag(None)  # what runs until the ticket comes (on_start) belongs to no iteration
-        set_lag(pool.take())
-        return 0.0
+        # the lag goes on the user's greenlet for the recorder (lag.py); while it waits the
+        # user makes no request, so the last iteration's lag may stay meanwhile
+        try:
+            setattr(getcurrent(), LAG_ATTRIBUTE, take() * 1000.0)
+        except BaseException:  # stopped while waiting: what on_stop requests is no iteration's
+            set_lag(None)
+            raise
+        return STARTED
 
+    skip_sleep_after_tickets()
     for user_class in user_classes:
         original_on_start: Callable[[Any], None] = user_class.on_start  # type: ignore[attr-defined]
 
         def on_start(user: Any, _original: Callable[[Any], None] = original_on_start) -> None:
+            set_lag(None)  # what on_start requests belongs to no iteration
             _original(user)
             wait_for_ticket(user)
 
