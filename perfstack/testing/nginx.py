@@ -13,7 +13,10 @@ import httpx
 
 from perfstack.core.ports import free_port
 
+# One process, no master: the caller's kill() then ends all of nginx (a killed master
+# leaves its workers running).
 _CONF = """
+master_process off;
 worker_processes 1;
 daemon off;
 pid {workdir}/nginx.pid;
