@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from perfstack.core import generated
 from perfstack.kubernetes import config as c
 from perfstack.kubernetes import kustomization
 from perfstack.kubernetes.example import OVERLAY_RESOURCES
@@ -60,21 +61,9 @@ def _read(root: Path, relative: str) -> str:
 
 def write(root: Path) -> list[str]:
     """Write every generated file under root; return the paths whose content changed."""
-    changed = []
-    for relative, content in render_files(root).items():
-        path = root / relative
-        if not path.is_file() or path.read_text(encoding="utf-8") != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-            changed.append(relative)
-    return changed
+    return generated.write_files(root, render_files(root))
 
 
 def stale(root: Path) -> list[str]:
     """Paths under root that are missing or differ from a fresh build."""
-    return [
-        relative
-        for relative, content in render_files(root).items()
-        if not (root / relative).is_file()
-        or (root / relative).read_text(encoding="utf-8") != content
-    ]
+    return generated.stale_files(root, render_files(root))

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from perfstack.core import generated
 from perfstack.mixin import (
     alerting,
     history,
@@ -61,21 +62,9 @@ def render() -> dict[str, str]:
 
 def write(root: Path) -> list[str]:
     """Write every generated file under root; return the paths whose content changed."""
-    changed = []
-    for relative, content in render().items():
-        path = root / relative
-        if not path.is_file() or path.read_text(encoding="utf-8") != content:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-            changed.append(relative)
-    return changed
+    return generated.write_files(root, render())
 
 
 def stale(root: Path) -> list[str]:
     """Paths under root that are missing or differ from a fresh build."""
-    return [
-        relative
-        for relative, content in render().items()
-        if not (root / relative).is_file()
-        or (root / relative).read_text(encoding="utf-8") != content
-    ]
+    return generated.stale_files(root, render())
