@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-import httpx
 from prometheus_client import CollectorRegistry
 
 from perfstack.agent.vmagent import forwarding_flags
@@ -125,16 +124,6 @@ def _holds(store: PrometheusProcess, gen: Generator, count: int, began: float) -
     return _stored(store, gen.testid, time.time() - began + 60) >= count
 
 
-def metric_sum(base_url: str, name: str) -> float:
-    """The sum of a process's own `name` series on its /metrics (0 when absent)."""
-    text = httpx.get(f"{base_url}/metrics", timeout=5).text
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith(name) and line[len(name) : len(name) + 1] in ("{", " "):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -201,7 +190,7 @@ def run_outage(
         agents = {
             "vmagent": {name: vmagent.own_metric(name) for name in VMAGENT_COUNTERS},
             "prometheus-agent": {
-                name: metric_sum(prom_agent.url, name) for name in PROMETHEUS_AGENT_COUNTERS
+                name: prom_agent.own_metric(name) for name in PROMETHEUS_AGENT_COUNTERS
             },
         }
         return OutageResult(outage_seconds, buffer_seconds, generators, agents)

@@ -62,10 +62,6 @@ class PrometheusProcess(ServiceProcess):
             )
         self.config_file.write_text(config)
 
-    @property
-    def remote_write_url(self) -> str:
-        return f"{self.url}/api/v1/write"
-
     def argv(self) -> list[str]:
         return [
             self.binary,

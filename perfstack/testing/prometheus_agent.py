@@ -32,10 +32,6 @@ class PrometheusAgentProcess(ServiceProcess):
         # a JSON string is a YAML string: any URL quoted safely
         self.config_file.write_text(_CONFIG.format(url=json.dumps(remote_write_url)))
 
-    @property
-    def remote_write_url(self) -> str:
-        return f"{self.url}/api/v1/write"
-
     def argv(self) -> list[str]:
         return [
             self.binary,

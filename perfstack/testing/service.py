@@ -37,11 +37,25 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def remote_write_url(self) -> str:
+        """Where a remote-write receiver among these services takes samples."""
+        return f"{self.url}/api/v1/write"
+
+    @property
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
     def argv(self) -> list[str]:
         raise NotImplementedError
+
+    def own_metric(self, name: str) -> float:
+        """The sum of this server's own `name` series on its /metrics (0 when absent)."""
+        text = httpx.get(f"{self.url}/metrics", timeout=5).text
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name) and line[len(name) : len(name) + 1] in ("{", " "):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
 
     def start(self, timeout: float = 20.0) -> Self:
         with self.log_file.open("ab") as log:

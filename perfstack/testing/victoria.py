@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
-
 from perfstack.testing.service import ServiceProcess
 
 
@@ -33,10 +31,6 @@ class VictoriaMetricsProcess(ServiceProcess):
         super().__init__(workdir, binary)
         self.latency_offset = latency_offset
         self.flags = list(flags)
-
-    @property
-    def remote_write_url(self) -> str:
-        return f"{self.url}/api/v1/write"
 
     def argv(self) -> list[str]:
         return [
@@ -64,10 +58,6 @@ class VmagentProcess(ServiceProcess):
         self.upstream = remote_write_url
         self.flags = list(flags)
 
-    @property
-    def remote_write_url(self) -> str:
-        return f"{self.url}/api/v1/write"
-
     def argv(self) -> list[str]:
         return [
             self.binary,
@@ -76,12 +66,3 @@ class VmagentProcess(ServiceProcess):
             f"-remoteWrite.tmpDataPath={self.data_dir}",
             *self.flags,
         ]
-
-    def own_metric(self, name: str) -> float:
-        """The sum of vmagent's own `name` series on its /metrics (0 when absent)."""
-        text = httpx.get(f"{self.url}/metrics", timeout=5).text
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(name) and line[len(name) : len(name) + 1] in ("{", " "):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
