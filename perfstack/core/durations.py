@@ -4,6 +4,7 @@ first is customary, not required)."""
 
 from __future__ import annotations
 
+import argparse
 import math
 import re
 from decimal import Context, Decimal
@@ -53,3 +54,11 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{secs:02d}s"
     return f"{secs}s"
+
+
+def duration_argument(text: str) -> float:
+    """argparse `type=` for a duration flag: a bad value is argparse's one-line usage error."""
+    try:
+        return parse_duration(text)
+    except DurationError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

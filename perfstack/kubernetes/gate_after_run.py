@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected
 from gate.window import DEFAULT_SETTLE
-from perfstack.core.durations import DurationError, parse_duration
+from perfstack.core.durations import duration_argument
 from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.identity import testid_argument
 from perfstack.core.settings import prometheus_url_default
@@ -119,13 +119,6 @@ def wait_for_run(
         sleep(min(poll, max(0.0, deadline - clock())))
 
 
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except DurationError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m perfstack.kubernetes.gate_after_run",
@@ -138,11 +131,13 @@ def parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--wait-timeout",
-        type=_duration,
+        type=duration_argument,
         default=7200.0,
         help="give up (NO_DATA, exit 3) when the run has not ended by then (default 2h)",
     )
-    parser.add_argument("--poll", type=_duration, default=POLL_SECONDS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--poll", type=duration_argument, default=POLL_SECONDS, help=argparse.SUPPRESS
+    )
     parser.add_argument("gate_args", nargs=argparse.REMAINDER, help="-- then gate check flags")
     return parser
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import httpx
 
 from loadgen.target_url import validate_target
-from perfstack.core.durations import DurationError, parse_duration
+from perfstack.core.durations import duration_argument
 from perfstack.core.errors import ExitCode, PerfstackError
 
 
@@ -50,13 +50,6 @@ def wait_for_target(
             time.sleep(poll)
 
 
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except DurationError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m perfstack.kubernetes.wait_target",
@@ -65,11 +58,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--url", required=True, help="the target's base URL")
     parser.add_argument(
         "--timeout",
-        type=_duration,
+        type=duration_argument,
         default=300.0,
         help="give up (exit 12) when it has not answered by then (default 5m)",
     )
-    parser.add_argument("--poll", type=_duration, default=1.0, help=argparse.SUPPRESS)
+    parser.add_argument("--poll", type=duration_argument, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command")
     return parser
 

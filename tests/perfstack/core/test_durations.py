@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from perfstack.core.durations import DurationError, format_duration, parse_duration
+from perfstack.core.durations import (
+    DurationError,
+    duration_argument,
+    format_duration,
+    parse_duration,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,3 +49,11 @@ def test_zero_only_where_allowed(text):
 
 def test_format():
     assert [format_duration(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m05s"]
+
+
+def test_a_duration_flag_takes_a_duration_and_refuses_the_rest_as_usage() -> None:
+    import argparse
+
+    assert duration_argument("1m30s") == 90.0
+    with pytest.raises(argparse.ArgumentTypeError, match="2x"):
+        duration_argument("2x")
