@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from perfstack import __version__
 from perfstack.core.errors import ExitCode, PerfstackError, epilog
+from perfstack.core.processes import take_sigint
 
 COMMAND_MODULES = (
     "perfstack.stack.cli",  # up, down, status
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    take_sigint()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

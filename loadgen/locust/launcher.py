@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from perfstack.core.errors import ExitCode
+from perfstack.core.processes import take_sigint
 
 IMPORT_ERROR_PREFIX = "perfstack-locustfile-error: "
 SHAPE_CONFLICT_PREFIX = "perfstack-shape-conflict: "
@@ -63,6 +64,8 @@ def shape_conflict(path: str, shapes: list[Any], bounds: str, arrival: str = "")
 
 def main(argv: list[str]) -> None:
     import locust.main as locust_main
+
+    take_sigint()  # `perfstack run` stops Locust with SIGINT
 
     import loadgen.locust.plugin  # noqa: F401  (registers the event listeners)
 

@@ -122,6 +122,15 @@ def stop_children(
             process.wait()
 
 
+def take_sigint() -> None:
+    """Make SIGINT a KeyboardInterrupt again when this process was started with it ignored
+    (`cmd &` in a script without job control, `nohup`): perfstack stops its own children
+    with SIGINT so that they flush and keep what they measured, and an ignored SIGINT,
+    inherited by every child, would leave only SIGKILL after the grace period."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Within the block, SIGTERM (what CI sends on cancel or timeout) ends the command the

@@ -83,3 +83,29 @@ def test_without_a_signal_a_child_is_only_waited_for() -> None:
     ended.wait()
     processes.stop_children([ended])  # already ended: nothing to signal, no error
     assert ended.returncode == 0
+
+
+def test_a_process_started_with_sigint_ignored_takes_it_again_and_so_do_its_children() -> None:
+    """`perfstack` started by `cmd &` in a script inherits an ignored SIGINT: it takes it
+    again, so the children it stops with SIGINT (Locust, ws, the exporter) shut down cleanly."""
+    import signal
+    import subprocess
+    import sys
+
+    probe = (
+        "import signal, subprocess, sys\n"
+        "from perfstack.core.processes import take_sigint\n"
+        "take_sigint()\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
+        "child = 'import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)'\n"
+        "print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True)"
+        ".stdout.strip())\n"
+    )
+    ignored = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert ignored.stdout.split() == ["True", "False"], ignored.stderr
