@@ -178,7 +178,11 @@ def test_corrected_latency_is_never_below_the_observed(open_run: OpenRun) -> Non
         assert observed.keys() <= corrected.keys()  # observed only beside corrected
         for at, value in observed.items():
             if not math.isnan(value):
-                assert corrected[at] >= value, (q, at)
+                # Each request's corrected time is at least its observed one, but these are
+                # estimates from two histogram families whose series rate() extrapolates
+                # separately (each from its own first sample): within a quarter, not exactly.
+                # The run's exact figures below are compared exactly.
+                assert corrected[at] >= 0.75 * value, (q, at, corrected[at], value)
                 compared += 1
     assert compared > 0
     (level,) = open_run.series(level_query).values()
