@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 from gate.prometheus import PrometheusClient, PrometheusUnavailable, QueryRejected
 from gate.window import DEFAULT_SETTLE
+from perfstack.cli import main as perfstack_main
+from perfstack.cli import run_command
 from perfstack.core.durations import duration_argument
 from perfstack.core.errors import ExitCode, PerfstackError
 from perfstack.core.identity import testid_argument
@@ -161,8 +163,6 @@ def run(args: argparse.Namespace) -> int:
         "judging it",
         flush=True,
     )
-    from perfstack.cli import main as perfstack_main
-
     return perfstack_main(
         [
             "gate",
@@ -179,14 +179,8 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        return run(args)
-    except PerfstackError as error:
-        print(f"perfstack: error: {error.message}", file=sys.stderr)
-        return int(error.exit_code)
-    except KeyboardInterrupt:
-        print("perfstack: interrupted", file=sys.stderr)
-        return int(ExitCode.INTERRUPTED)
+    args.func = run
+    return run_command(args)
 
 
 if __name__ == "__main__":

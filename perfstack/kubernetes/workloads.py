@@ -116,8 +116,8 @@ def workers_job() -> Manifest:
         [LOCUSTFILE_MOUNT],
     )
     pod = pod_spec([worker], [config_map_volume("locustfile", c.LOCUSTFILE)], "OnFailure")
-    # a worker retries connecting to the master for 5 min (Locust's own), then fails and
-    # restarts: the master's pod may start later than its workers
+    # a worker waits --perfstack-master-connect-timeout (60 s) for the master, then exits 24
+    # and restarts: the master's pod may start later than its workers
     spec = {"parallelism": 1, "completions": 1, "backoffLimit": 6}
     return _job(c.WORKERS, "worker", spec, pod)
 

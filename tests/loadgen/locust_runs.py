@@ -12,6 +12,18 @@ from perfstack.core.record import RunRecord, load_record
 from perfstack.testing import prom_query
 
 WINDOW = "15m"
+# users paced at 25/s each by constant_throughput: they know their intended starts, so
+# their corrected latency exists (docs/http-load.md, "Closed model: paced users")
+PACED_LOCUSTFILE = """
+from locust import FastHttpUser, constant_throughput, task
+
+class Paced(FastHttpUser):
+    wait_time = constant_throughput(25)
+    network_timeout = 10
+    @task
+    def root(self):
+        self.client.get("/")
+"""
 
 
 def perfstack_run_command(

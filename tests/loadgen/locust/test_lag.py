@@ -24,19 +24,9 @@ from loadgen.arrival import ArrivalSchedule, ArrivalStage
 from perfstack.core.record import load_record
 from perfstack.core.state import runs_dir
 from tests.helpers import wait_until
-from tests.loadgen.locust_runs import start_perfstack, write_locustfile
+from tests.loadgen.locust_runs import PACED_LOCUSTFILE, start_perfstack, write_locustfile
 
-# the same file for both models: 2 users x 25/s closed, or 50/s open
-LOCUSTFILE = """
-from locust import FastHttpUser, constant_throughput, task
-
-class Paced(FastHttpUser):
-    wait_time = constant_throughput(25)
-    network_timeout = 10
-    @task
-    def root(self):
-        self.client.get("/")
-"""
+# the same file (PACED_LOCUSTFILE) for both models: 2 users x 25/s closed, or 50/s open
 RATE, SECONDS, STALL, PERIOD = 50.0, 10.0, 2.0, 10.0
 STALLS = int(SECONDS // PERIOD)
 
@@ -61,7 +51,7 @@ def test_corrected_p99_follows_the_schedule_and_the_closed_model_shows_the_omiss
     tmp_path: Path, stack, demo_target_factory
 ) -> None:
     target = demo_target_factory()
-    locustfile = write_locustfile(tmp_path, LOCUSTFILE)
+    locustfile = write_locustfile(tmp_path, PACED_LOCUSTFILE)
     common = (locustfile, target.url, tmp_path, stack.prometheus_url)
     open_run = start_perfstack(
         *common, "--rate", "50/s", "--max-users", "200", "-t", f"{SECONDS:g}s",

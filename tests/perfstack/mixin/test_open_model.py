@@ -28,6 +28,7 @@ from perfstack.testing import prom_query
 from tests.helpers import prom_query_range, prom_scalar, wait_until
 from tests.loadgen.locust.test_tickets import BUSY_LOCUSTFILE, expected_drops
 from tests.loadgen.locust_runs import (
+    PACED_LOCUSTFILE,
     finished_record,
     run_perfstack,
     start_perfstack,
@@ -218,18 +219,8 @@ def test_every_open_model_panel_is_on_the_overview_and_says_why_it_is_empty() ->
         ), title
 
 
-# Two users paced at 25/s each (docs/http-load.md, "Closed model: paced users"): they know
-# their intended starts, so corrected latency exists, but they play no arrival schedule.
-PACED_LOCUSTFILE = """
-from locust import FastHttpUser, constant_throughput, task
-
-class Paced(FastHttpUser):
-    wait_time = constant_throughput(25)
-    network_timeout = 10
-    @task
-    def root(self):
-        self.client.get("/")
-"""
+# Two users of PACED_LOCUSTFILE: they know their intended starts, so corrected latency
+# exists, but they play no arrival schedule.
 STALL = 2.0
 
 
