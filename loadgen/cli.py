@@ -30,6 +30,7 @@ from perfstack.core.settings import prometheus_url_and_source, prometheus_url_de
 from perfstack.core.state import default_state_dir, state_dir_argument
 from perfstack.history.labels import add_label_argument, run_labels
 from perfstack.history.summary import push_run_summary
+from perfstack.push.pusher import refused_writes_error
 
 DEFAULT_USERS = 10
 DEFAULT_DURATION = 60.0
@@ -383,12 +384,9 @@ def _store_answers(record: RunRecord, plan: RunPlan) -> int:
     refused = record.extra.get("store_refused")
     if not refused:
         return 0
-    print(
-        f"perfstack: error: {where}: the store refused writes ({refused}); "
-        f"{record.samples_dropped} samples dropped, counted in the run record's samples_dropped",
-        file=sys.stderr,
-    )
-    return int(ExitCode.STORE_REFUSED_WRITES)
+    error = refused_writes_error(where, refused, record.samples_dropped)
+    print(f"perfstack: error: {error.message}", file=sys.stderr)
+    return int(error.exit_code)
 
 
 def _exit_code(record: RunRecord) -> int:

@@ -19,6 +19,7 @@ from perfstack.core.settings import prometheus_url_default
 from perfstack.core.state import default_state_dir, state_dir_argument
 from perfstack.history.labels import add_label_argument, run_labels
 from perfstack.history.summary import push_run_summary
+from perfstack.push.pusher import refused_writes_error
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -156,12 +157,13 @@ def run_command(args: argparse.Namespace) -> int:
     state_dir = args.state_dir or default_state_dir()
     prometheus = (args.prometheus or prometheus_url_default(state_dir)).rstrip("/")
     remote_write = None if args.no_push else (args.remote_write_url or f"{prometheus}/api/v1/write")
+    remote_write_source = "--remote-write-url" if args.remote_write_url else "--prometheus"
     outcome = run_ws(
         WsRunOptions(
             run=run,
             testid=args.testid,
             remote_write_url=remote_write,
-            remote_write_source="--remote-write-url" if args.remote_write_url else "--prometheus",
+            remote_write_source=remote_write_source,
             prometheus_url=prometheus if remote_write else "",
             push_interval=args.push_interval,
             state_dir=None if args.no_record else state_dir,
@@ -193,13 +195,8 @@ def run_command(args: argparse.Namespace) -> int:
     if outcome.record.exit_status == "interrupted":
         return 130
     if refused:
-        flag = "--remote-write-url" if args.remote_write_url else "--prometheus"
-        raise PerfstackError(
-            f"{flag} {remote_write}: the store refused writes ({refused}); "
-            f"{outcome.record.samples_dropped} samples dropped, counted in the run record's "
-            "samples_dropped",
-            ExitCode.STORE_REFUSED_WRITES,
-        )
+        where = f"{remote_write_source} {remote_write}"
+        raise refused_writes_error(where, refused, outcome.record.samples_dropped)
     return 0
 
 

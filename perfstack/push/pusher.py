@@ -55,6 +55,16 @@ class PushStats:
         return sum(self.samples_dropped.values())
 
 
+def refused_writes_error(where: str, refusal: str, samples_dropped: int) -> PerfstackError:
+    """The end of a run whose store refused writes (`where`: the flag and the URL): the run
+    went on and its record keeps every refused sample counted."""
+    return PerfstackError(
+        f"{where}: the store refused writes ({refusal}); {samples_dropped} samples dropped, "
+        "counted in the run record's samples_dropped",
+        ExitCode.STORE_REFUSED_WRITES,
+    )
+
+
 class RemoteWritePusher:
     def __init__(
         self, registry: Collectable, config: PushConfig, *, clock: Callable[[], float] = time.time
