@@ -49,10 +49,19 @@ class Paced(FastHttpUser):
 
 window = {}
 
+def voluntary_switches():
+    # each time the process blocked in the kernel (the hub's poll) and was woken again
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(os.environ.get("BENCH_SWITCHES", "voluntary_ctxt_switches:")):
+                return int(line.split()[1])
+    return 0
+
 def measure_from(environment):
     gevent.sleep(float(os.environ["BENCH_FROM"]))
     window["cpu"] = time.process_time()
     window["requests"] = environment.stats.total.num_requests
+    window["wakeups"] = voluntary_switches()
 
 @events.test_start.add_listener
 def start_measuring(environment, **kw):
@@ -63,7 +72,8 @@ def stop_measuring(environment, **kw):
     # the window ends where Locust starts stopping its users, whatever ended the run
     if "cpu" in window:
         result = {"cpu": time.process_time() - window["cpu"],
-                  "requests": environment.stats.total.num_requests - window["requests"]}
+                  "requests": environment.stats.total.num_requests - window["requests"],
+                  "wakeups": voluntary_switches() - window["wakeups"]}
         with open(os.environ["BENCH_RESULT"], "w") as handle:
             json.dump(result, handle)
 """
@@ -98,8 +108,9 @@ def command(
 
 def run_variant(
     variant: str, args: argparse.Namespace, workdir: Path, target: str, prom: str
-) -> tuple[float, int]:
-    """(requests per CPU-second in the steady state, requests in it)."""
+) -> tuple[float, int, float]:
+    """(requests per CPU-second in the steady state, requests in it, the hub's wake-ups
+    per request: what most of a request's CPU goes to on a VM)."""
     result = workdir / f"{variant}.json"
     result.unlink(missing_ok=True)
     environment = dict(
@@ -121,7 +132,8 @@ def run_variant(
             + " | ".join((finished.stdout + finished.stderr).splitlines()[-5:])
         )
     measured = json.loads(result.read_text())
-    return measured["requests"] / measured["cpu"], int(measured["requests"])
+    requests = int(measured["requests"])
+    return measured["requests"] / measured["cpu"], requests, measured["wakeups"] / requests
 
 
 def main() -> int:
@@ -141,11 +153,14 @@ def main() -> int:
         try:
             for number, order in rotated_rounds(VARIANTS, args.rounds):
                 for variant in order:
-                    rate, requests = run_variant(variant, args, workdir, target, prometheus.url)
+                    rate, requests, wakeups = run_variant(
+                        variant, args, workdir, target, prometheus.url
+                    )
                     rates[variant].append(rate)
                     print(
                         f"round {number} {variant:>16}: {rate:8.0f} requests per CPU-second "
-                        f"({requests} requests in the steady state)",
+                        f"({requests} requests in the steady state, {wakeups:.2f} wake-ups "
+                        "per request)",
                         flush=True,
                     )
         finally:

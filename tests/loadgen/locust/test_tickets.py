@@ -1,10 +1,14 @@
-"""Tickets under a real Locust run: dropped iterations counted exactly against the
-schedule when max_users is too small, and the counters, record and gate verdict that
-show them."""
+"""Tickets: the pool's hand-over and the scheduler's release times in this process, and
+under a real Locust run dropped iterations counted exactly against the schedule when
+max_users is too small, with the counters, record and gate verdict that show them."""
 
 from __future__ import annotations
 
+import itertools
+import time
 from pathlib import Path
+
+import gevent
 
 from gate.evaluate import Gate
 from gate.prometheus import PrometheusClient
@@ -12,6 +16,7 @@ from gate.rules import parse_rules
 from gate.verdicts import Status
 from gate.window import from_record
 from loadgen.arrival import ArrivalSchedule, ArrivalStage
+from loadgen.locust.tickets import BATCH_SECONDS, Scheduler, TicketPool
 from tests.loadgen.locust_runs import finished_record, prom_by, run_perfstack, write_locustfile
 
 # each iteration holds its user 375 ms (plus a fast request): with slots 250 ms apart a
@@ -27,6 +32,74 @@ class Busy(FastHttpUser):
         self.client.get("/health")
         gevent.sleep(0.375)
 """
+
+
+def test_a_slot_released_early_goes_to_the_first_user_free_before_its_time() -> None:
+    pool = TicketPool()
+    pool.epoch = now = time.time()
+    pool.release(now + 0.5, now)  # no user waiting: on offer, neither started nor dropped
+    assert list(pool.offered) == [now + 0.5]
+    assert (pool.counts.scheduled, pool.counts.started, pool.counts.dropped) == (0, 0, 0)
+    assert pool.take() == 0.0  # taken at once, without waiting, and not late
+    assert not pool.offered and not pool.waiting
+    assert (pool.counts.scheduled, pool.counts.started, pool.counts.dropped) == (1, 1, 0)
+
+
+def test_a_slot_on_offer_that_no_user_takes_by_its_time_is_dropped() -> None:
+    pool = TicketPool()
+    pool.epoch = now = time.time()
+    pool.release(now + 0.010, now)
+    pool.release(now + 0.020, now)
+    pool.release(now - 0.001, now)  # already due with no user waiting: dropped at once
+    assert pool.counts.dropped == 1
+    pool.expire(now + 0.015)  # the first one's time passed with no user: dropped
+    assert list(pool.offered) == [now + 0.020]
+    assert (pool.counts.scheduled, pool.counts.dropped) == (2, 2)
+    gevent.sleep(max(0.0, now + 0.025 - time.time()))
+    waiter = gevent.spawn(pool.take)  # the last one expired too: this user waits
+    gevent.sleep(0.01)
+    assert not waiter.ready() and len(pool.waiting) == 1
+    assert (pool.counts.scheduled, pool.counts.started, pool.counts.dropped) == (3, 0, 3)
+    pool.release(time.time() - 0.25, time.time())  # a slot the hub released 250 ms late
+    assert waiter.get(timeout=1) >= 0.25  # its lag goes to the user
+    assert pool.counts.started == 1 and pool.counts.max_lag >= 0.25
+
+
+def release_times(rate: float, seconds: float) -> list[tuple[float, float]]:
+    """(intended, released) of every slot a scheduler plays, each taken by a waiting user."""
+    pool = TicketPool()
+    released: list[tuple[float, float]] = []
+    users = [gevent.spawn(lambda: [pool.take() for _ in range(int(rate * seconds))])]
+    gevent.sleep(0)
+
+    def release(intended: float, now: float) -> None:
+        released.append((intended, time.time()))
+        while not pool.waiting:  # the one user is being handed its last ticket
+            gevent.sleep(0)
+        TicketPool.release(pool, intended, now)
+
+    pool.release = release  # type: ignore[method-assign]
+    scheduler = Scheduler(ArrivalSchedule((ArrivalStage(seconds, rate, rate),)), 0, 1, pool)
+    scheduler.start(time.time())
+    scheduler.join()
+    gevent.killall(users)
+    return released
+
+
+def test_dense_slots_are_released_in_batches_never_late_by_design_nor_too_early() -> None:
+    released = release_times(1000.0, 0.3)
+    assert len(released) == 300
+    # at most BATCH_SECONDS early (a busy machine may make any of them late)
+    assert min(at - intended for intended, at in released) >= -BATCH_SECONDS - 0.001
+    # one wake-up per batch: far fewer distinct release moments than slots
+    wakeups = 1 + sum(1 for a, b in itertools.pairwise(released) if b[1] - a[1] > 0.002)
+    assert wakeups <= 0.3 / BATCH_SECONDS + 5
+
+
+def test_sparse_slots_are_each_released_at_their_own_time() -> None:
+    released = release_times(50.0, 0.3)
+    assert len(released) == 15
+    assert min(at - intended for intended, at in released) >= 0.0
 
 
 def expected_drops(offsets: list[float], busy: float, users: int) -> int:
