@@ -13,7 +13,14 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from perfstack.metrics.families import Collector, CounterFamily, HistogramFamily, go_float
+from perfstack.metrics.families import (
+    Collector,
+    CounterFamily,
+    HistogramFamily,
+    Sample,
+    SeriesLabels,
+    go_float,
+)
 
 DURATION = (
     "loadgen_http_request_duration_seconds",
@@ -34,12 +41,15 @@ CEILING_MS = 1e12
 
 
 class _Series:
-    __slots__ = ("counts", "total", "untimed")
+    __slots__ = ("counts", "labels", "total", "untimed")
 
     def __init__(self, buckets: int) -> None:
         self.counts = [0] * buckets
         self.total = 0.0
         self.untimed = 0  # requests without a response time: counted, not observed
+        # one per bucket, then _count, _sum and the requests counter: made at the first
+        # collect and kept, so a push builds no label dict per bucket
+        self.labels: list[SeriesLabels] = []
 
 
 class BatchHistogram(Collector):
@@ -91,16 +101,38 @@ class BatchHistogram(Collector):
             return  # never fed: no family at all (the corrected one in a plain run)
         histogram = HistogramFamily(*self._family, labels=self._labels)
         counter = CounterFamily(*(self._requests or REQUESTS), labels=self._labels)
+        buckets, samples, counted = histogram.samples, histogram.samples, counter.samples
         for key, series in list(self._series.items()):
-            running, cumulative = 0, []
-            for le, count in zip(self._le, series.counts, strict=True):
+            labels = series.labels or self._series_labels(series, key, histogram, counter)
+            running = 0
+            for series_labels, count in zip(labels, series.counts, strict=False):
                 running += count
-                cumulative.append((le, running))
-            histogram.add_metric(key, cumulative, series.total)
-            counter.add_metric(key, running + series.untimed)
+                buckets.append(Sample(series_labels.key[0], series_labels, running))
+            count_labels, sum_labels, requests_labels = labels[-3:]
+            samples.append(Sample(count_labels.key[0], count_labels, running))
+            samples.append(Sample(sum_labels.key[0], sum_labels, series.total))
+            total = running + series.untimed
+            counted.append(Sample(requests_labels.key[0], requests_labels, total))
         yield histogram
         if self._requests is not None:
             yield counter
+
+    def _series_labels(
+        self,
+        series: _Series,
+        key: tuple[str, ...],
+        histogram: HistogramFamily,
+        counter: CounterFamily,
+    ) -> list[SeriesLabels]:
+        labels = dict(zip(self._labels, key, strict=True))
+        bucket = f"{histogram.name}_bucket"
+        series.labels = [SeriesLabels(bucket, {**labels, "le": le}) for le in self._le]
+        series.labels += [
+            SeriesLabels(f"{histogram.name}_count", labels),
+            SeriesLabels(f"{histogram.name}_sum", labels),
+            SeriesLabels(f"{counter.name}_total", labels),
+        ]
+        return series.labels
 
 
 def largest_ms_within(bound: float) -> float:

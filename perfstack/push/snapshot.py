@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from perfstack.metrics.families import SeriesLabels
 from perfstack.push.remote_write import (
     STALE_NAN_BYTES,
     SnapshotEncoder,
@@ -93,7 +94,12 @@ class Snapshotter:
                 for sample in family.samples:
                     if sample.name == created:
                         continue
-                    key = (sample.name, tuple(sample.labels.items()))
+                    labels = sample.labels
+                    key = (
+                        labels.key
+                        if type(labels) is SeriesLabels
+                        else (sample.name, tuple(labels.items()))
+                    )
                     if key in current:
                         continue  # a duplicate would be rejected as out-of-order
                     current.add(key)

@@ -8,6 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from perfstack.metrics.batch_histogram import CEILING_MS, BatchHistogram, largest_ms_within
+from perfstack.metrics.families import CounterFamily, HistogramFamily
 from perfstack.metrics.schema import LATENCY_BUCKETS
 
 KEY = ("/a", "GET", "200")
@@ -66,3 +67,27 @@ def test_times_beyond_the_ceiling_count_at_it_and_keep_the_sum_finite() -> None:
     assert total == pytest.approx((2001 * CEILING_MS + 5.0) / 1000.0)
     assert bucket(registry, "+Inf") == 2002
     assert bucket(registry, "0.005197") == 1
+
+
+def test_each_collect_gives_the_samples_a_histogram_family_would_with_labels_kept() -> None:
+    histogram = BatchHistogram((0.001, 0.01))
+    histogram.add_batch(KEY, [0.5, 2.0, 30.0])
+    first = [list(family.samples) for family in histogram.collect()]
+    histogram.add_batch(KEY, [5.0], untimed=2)
+    second = [list(family.samples) for family in histogram.collect()]
+    expected = HistogramFamily(
+        "loadgen_http_request_duration_seconds", "", labels=("name", "method", "status")
+    )
+    expected.add_metric(KEY, [("0.001", 1), ("0.01", 3), ("+Inf", 4)], 0.0375)
+    counted = CounterFamily("loadgen_http_requests", "", labels=("name", "method", "status"))
+    counted.add_metric(KEY, 6)
+    assert [(s.name, s.labels, s.value) for s in second[0]] == [
+        (s.name, s.labels, s.value) for s in expected.samples
+    ]
+    assert [(s.name, s.labels, s.value) for s in second[1]] == [
+        (s.name, s.labels, s.value) for s in counted.samples
+    ]
+    # the label objects are made once per series and kept, each carrying its series' key
+    for before, after in zip(first[0] + first[1], second[0] + second[1], strict=True):
+        assert after.labels is before.labels
+        assert after.labels.key == (after.name, tuple(after.labels.items()))

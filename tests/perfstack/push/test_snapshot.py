@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from perfstack.metrics.batch_histogram import BatchHistogram
 from perfstack.push.remote_write import STALE_NAN_BITS
 from perfstack.push.snapshot import Snapshotter
 from tests.loadgen.remote_write_decoder import DecodedSeries, decode_body
@@ -74,3 +75,29 @@ def test_a_removed_histogram_child_gets_stale_markers_for_all_its_series() -> No
     stale = {k for k, s in series.items() if s.samples[0][0] == STALE_NAN_BITS}
     assert stale == {k for k in series if "n=gone" in k} and len(stale) == 4
     assert series["__name__=h_seconds_count,n=keep"].values() == [1.0]
+
+
+def test_series_with_kept_labels_encode_as_any_other_push_after_push() -> None:
+    registry = CollectorRegistry()
+    kept = BatchHistogram((0.01,))
+    registry.register(kept)
+    kept.add_batch(("/a", "GET", "200"), [2.0, 20.0])
+    snapshotter = Snapshotter(registry, {"testid": "t"}, clock=lambda: 1.0)
+    first, second = _series(snapshotter.take().body), _series(snapshotter.take().body)
+    plain = CollectorRegistry()
+    Histogram(
+        "loadgen_http_request_duration_seconds", "", ["name", "method", "status"],
+        buckets=(0.01,), registry=plain,
+    ).labels("/a", "GET", "200")  # fmt: skip
+    # the same series prometheus_client's own histogram sends, plus the requests counter
+    names = set(_series(Snapshotter(plain, {"testid": "t"}, clock=lambda: 1.0).take().body))
+    assert (
+        set(first)
+        == set(second)
+        == names | {"__name__=loadgen_http_requests_total,method=GET,name=/a,status=200,testid=t"}
+    )
+    bucket = first[
+        "__name__=loadgen_http_request_duration_seconds_bucket,le=0.01,method=GET,name=/a,"
+        "status=200,testid=t"
+    ]
+    assert bucket.values() == [1.0]
