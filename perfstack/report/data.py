@@ -10,6 +10,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from gate.arguments import evaluate_from_args, load_rule_file
 from gate.prometheus import PrometheusClient, PrometheusError, PrometheusUnavailable
@@ -20,6 +21,7 @@ from perfstack.core.record import RunRecord, load_record
 from perfstack.core.settings import prometheus_url_and_source
 from perfstack.mixin.queries import substitute
 from perfstack.report.history import RunHistory, gather_history
+from perfstack.report.open_model import applies
 from perfstack.report.panels import ChartSpec, chart_specs
 
 # points per series at most: a 10-minute run is drawn at 2 s, a 15 s run at 1 s
@@ -139,12 +141,22 @@ def anchored(points: list[tuple[float, float]], stop: float) -> list[tuple[float
 
 def stage_marks(record: RunRecord) -> list[tuple[float, str]]:
     """Where each stage of the scenario began, from the stages `perfstack run` played
-    (`extra.stages` in the record); none for runs without a scenario."""
+    (`extra.stages` in the record); none for runs without a scenario. An arrival stage is
+    named by its rate (its `users` is the run's pool, not a load level)."""
     marks, elapsed = [], 0.0
     for index, stage in enumerate(record.extra.get("stages") or []):
-        marks.append((elapsed, f"stage {index + 1}: {stage['kind']}, {stage['users']} users"))
+        marks.append((elapsed, f"stage {index + 1}: {_stage_load(stage)}"))
         elapsed += float(stage["duration"])
     return marks
+
+
+def _stage_load(stage: dict[str, Any]) -> str:
+    if stage["kind"] != "arrival":
+        return f"{stage['kind']}, {stage['users']} users"
+    rate, start_rate = float(stage["rate"]), float(stage.get("start_rate", stage["rate"]))
+    if start_rate == rate:
+        return f"arrival, {rate:g}/s"
+    return f"arrival, {start_rate:g}/s to {rate:g}/s"
 
 
 def abort_mark(record: RunRecord) -> tuple[float, str] | None:
@@ -193,6 +205,8 @@ def gather(request: ReportRequest) -> ReportData:
     try:
         with PrometheusClient(url, timeout=request.timeout) as client:
             for spec in chart_specs():
+                if not applies(spec, record):
+                    continue
                 chart = Chart(spec, query_chart(client, spec, record, request.settle))
                 if baseline is not None:
                     chart.baseline = query_chart(client, spec, baseline, request.settle)

@@ -26,7 +26,8 @@ from perfstack.report.charts import (
 from perfstack.report.data import ReportData
 from perfstack.report.drawing import CSS, chart_items
 from perfstack.report.history import RunHistory, change_text
-from perfstack.report.panels import SECTIONS
+from perfstack.report.open_model import arrival_figures, latency_pairs, saturated_text
+from perfstack.report.panels import OPEN_MODEL, SECTIONS
 
 # only BokehJS itself: no widgets, tables, GL or MathJax bundles (about 1.3 MB, not 3.9)
 RESOURCES = Resources(mode="inline", components=["bokeh"])
@@ -71,8 +72,7 @@ def _summary(record: RunRecord) -> str:
     started = datetime.datetime.fromtimestamp(record.start, datetime.UTC)
     errors = ", ".join(f"{k}: {v}" for k, v in sorted(record.errors_by_type.items()))
     status = record.exit_status + (f" ({record.message})" if record.message else "")
-    saturated = "yes: latencies are unreliable" if record.generator_saturated else "no"
-    rows = [
+    rows: list[tuple[str, object, object]] = [
         ("testid", record.testid, None),
         ("scenario", record.scenario, None),
         ("target", record.target, None),
@@ -83,13 +83,39 @@ def _summary(record: RunRecord) -> str:
         ("failures", record.failures, record.failures),
         ("errors by type", errors or "none", None),
         ("exit status", status, None),
-        ("generator saturated", saturated, None),
+        ("generator saturated", saturated_text(record), None),
         ("samples dropped", record.samples_dropped, record.samples_dropped),
+        *arrival_figures(record),  # the open model's schedule as played, when it had one
     ]
     body = "".join(
         _row([f"<th>{_e(name)}</th>", _td(text, name, value)]) for name, text, value in rows
     )
-    return f'<table id="summary"><tbody>{body}</tbody></table>'
+    return f'<table id="summary"><tbody>{body}</tbody></table>' + _corrected(record)
+
+
+def _corrected(record: RunRecord) -> str:
+    """The run's exact percentiles observed and from each intended start, side by side;
+    nothing for a run that knew no intended starts."""
+    rows = []
+    for pair in latency_pairs(record):
+        observed, gap = pair.observed, pair.gap
+        cells = [
+            f"<th>{_e(pair.key)}</th>",
+            _td(_ms(observed) or "absent", "observed", "" if observed is None else repr(observed),
+                num=True),
+            _td(_ms(pair.corrected), "corrected", repr(pair.corrected), num=True),
+            _td("" if gap is None else f"{gap * 1000:+.2f} ms", "gap",
+                "" if gap is None else repr(gap), num=True),
+        ]  # fmt: skip
+        rows.append(_row(cells, f' data-name="{_e(pair.key)}"'))
+    if not rows:
+        return ""
+    headers = ["percentile", "observed", "corrected", "corrected - observed"]
+    return (
+        "<h3>Latency of the run: observed vs corrected (exact, from the run record; "
+        "corrected: from each request's intended start)</h3>"
+        + _table(headers, rows, "latency-corrected")
+    )
 
 
 def _verdicts(result: GateResult) -> str:
@@ -297,6 +323,8 @@ def render(data: ReportData) -> str:
     if data.baseline is not None:
         body.append(_baseline_table(record, data.baseline))
     for section in SECTIONS:
+        if section == OPEN_MODEL and not any(c.spec.section == section for c in data.charts):
+            continue  # a closed run: nothing of the open model was to be measured
         ident = section.lower().replace(" ", "-")
         body.append(f'<section id="section-{ident}"><h2>{_e(section)}</h2>')
         measured = [key for key in sections[section] if key]

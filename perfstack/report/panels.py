@@ -13,7 +13,11 @@ from perfstack.mixin.recording import QUANTILES
 from perfstack.mixin.thresholds import is_level_query
 
 HTTP, WEBSOCKET, RESOURCES, GENERATORS = "HTTP", "WebSocket", "Target resources", "Generators"
-SECTIONS = (HTTP, WEBSOCKET, RESOURCES, GENERATORS)
+OPEN_MODEL = "Open model"
+SECTIONS = (HTTP, OPEN_MODEL, WEBSOCKET, RESOURCES, GENERATORS)
+# what a run must have for a chart to be drawn at all (ChartSpec.needs): an arrival-rate
+# schedule, or intended starts (corrected latency); report/open_model.py reads the record
+ARRIVAL, CORRECTED = "arrival", "corrected"
 
 
 @dataclass(frozen=True)
@@ -28,23 +32,28 @@ class ChartSpec:
     # zero before the run's start and after its end (users): the line is drawn from and to
     # zero there, which the samples alone do not show (data.anchored says why)
     zero_outside_run: bool = False
+    # ARRIVAL or CORRECTED: only a run that has them gets the chart; any other run's report
+    # leaves it out (neither drawn nor "none in this run": nothing of it was to be measured)
+    needs: str = ""
 
 
-def _panel(build: Callable[[], dict[str, Any]], title: str) -> tuple[tuple[str, str], ...]:
-    """The queries of the dashboard's graph `title`, with their legends (a stat panel of
-    the same title is not it)."""
+def _panel(
+    build: Callable[[], dict[str, Any]], title: str, kind: str = "timeseries"
+) -> tuple[tuple[str, str], ...]:
+    """The queries of the dashboard's panel `title` of type `kind` (a graph by default: a
+    stat panel of the same title is not it), with their legends."""
     dashboard = build()
     found = tuple(
         (target["expr"], target.get("legendFormat", ""))
         for panel in dashboard["panels"]
-        if panel["title"] == title and panel["type"] == "timeseries"
+        if panel["title"] == title and panel["type"] == kind
         for target in panel.get("targets", [])
         # the live rule-file level (mixin/thresholds.py) is the dashboard's; a report is of
         # one run, judged by the gate's own verdict
         if not is_level_query(target["expr"])
     )
     if not found:
-        raise LookupError(f"no graph {title!r} in dashboard {dashboard['title']!r}")
+        raise LookupError(f"no {kind} {title!r} in dashboard {dashboard['title']!r}")
     return found
 
 
@@ -84,6 +93,7 @@ def chart_specs() -> list[ChartSpec]:
             stages=True,
             zero_outside_run=True,
         ),
+        *open_model_specs(),
         ChartSpec(
             "ws_open",
             "WebSocket open connections",
@@ -121,7 +131,8 @@ def chart_specs() -> list[ChartSpec]:
         ),
         ChartSpec(
             "generator_cpu",
-            "Generator CPU (share of one core) and saturation (1 = over 90% for 10 s)",
+            "Generator CPU (share of one core) and saturation (1 = over 90% for 10 s, "
+            "or behind its arrival rate)",
             GENERATORS,
             "percentunit",
             (
@@ -129,5 +140,55 @@ def chart_specs() -> list[ChartSpec]:
                 (overview.generator_saturated(), "saturated {{generator}} {{instance}}"),
             ),
             limit=0.9,
+        ),
+    ]
+
+
+def open_model_specs() -> list[ChartSpec]:
+    """The Overview's open-model graphs (perfstack/mixin/open_model.py), each only for a
+    run that has what it draws: a closed run's report shows none of them, a paced closed
+    run's only the corrected latency."""
+    return [
+        ChartSpec(
+            "arrival_rate",
+            "Iterations per second: requested vs achieved (stage boundaries marked)",
+            OPEN_MODEL,
+            "ops",
+            _panel(overview.build, "Iterations per second: requested vs achieved"),
+            stages=True,
+            needs=ARRIVAL,
+        ),
+        ChartSpec(
+            "dropped_iterations",
+            "Dropped iterations per second",
+            OPEN_MODEL,
+            "ops",
+            _panel(overview.build, "Dropped iterations per second"),
+            needs=ARRIVAL,
+        ),
+        ChartSpec(
+            "dropped_ratio",
+            "Dropped ratio (dropped / scheduled iterations)",
+            OPEN_MODEL,
+            "percentunit",
+            _panel(overview.build, "Dropped ratio"),
+            needs=ARRIVAL,
+        ),
+        ChartSpec(
+            "latency_corrected",
+            "Latency observed vs corrected (p95 / p99; corrected: from each intended start)",
+            OPEN_MODEL,
+            "s",
+            _panel(overview.build, "Latency observed vs corrected (p95 / p99)"),
+            needs=CORRECTED,
+        ),
+        ChartSpec(
+            "generator_saturated",
+            "Generator saturated (1 = over 90% of a core for 10 s, or fewer than 95% of "
+            "the iterations due in 10 s started)",
+            OPEN_MODEL,
+            "",
+            _panel(overview.build, "Generator saturated", kind="state-timeline"),
+            needs=ARRIVAL,
         ),
     ]

@@ -18,6 +18,7 @@ from perfstack.core.record import MethodStats, RunRecord, load_record, write_rec
 from perfstack.core.settings import StackSettings
 from perfstack.report.data import default_rules
 from perfstack.report.drawing import ALL_DRAWN, FIRST_VIEW
+from perfstack.report.panels import OPEN_MODEL, chart_specs
 from perfstack.testing.browser import PageVisit, visit
 from tests.fixtures.demo_run import DemoRun
 from tests.loadgen.locust_runs import finished_record, run_perfstack
@@ -88,6 +89,7 @@ PAGE = f"({{charts: {CHARTS}, tables: {TABLES}, marks: {MARKS}, ranges: {RANGES}
 HTTP_CHARTS = {"requests_by_name", "latency_by_name", "active_users", "generator_cpu"}
 WS_CHARTS = {"ws_open", "ws_messages", "ws_rtt"}
 RESOURCE_CHARTS = {"target_rss", "target_cpu"}
+OPEN_MODEL_CHARTS = {spec.key for spec in chart_specs() if spec.section == OPEN_MODEL}
 
 
 @dataclass
@@ -250,6 +252,15 @@ def test_run_without_websocket_or_exporter_shows_not_measured(
     not_measured = opened.tables["not_measured"]
     assert "WebSocket: not measured in this run" in not_measured
     assert "Target resources: not measured in this run" in not_measured
+    # a closed run (no arrival stages, no pacing): nothing of the open model, not even a
+    # "not measured" note, and no open-model figure in the summary
+    assert not http_run.corrected_percentiles and "arrival" not in http_run.extra
+    assert not {key for key in charts if key in OPEN_MODEL_CHARTS}
+    page = path.read_text()
+    assert "section-open-model" not in page
+    assert not any(f'"{key}"' in page for key in OPEN_MODEL_CHARTS)
+    assert "latency-corrected" not in opened.tables
+    assert [row["_head"] for row in opened.tables["summary"]][-1] == "samples dropped"
     # the scenario's stages, as played (smoke scaled to 6 s), are marked on the users chart
     assert [stage["kind"] for stage in http_run.extra["stages"]] == ["ramp", "hold"]
     assert sum(stage["duration"] for stage in http_run.extra["stages"]) == pytest.approx(6.0)
