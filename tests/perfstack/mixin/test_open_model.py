@@ -215,10 +215,10 @@ def test_corrected_latency_is_never_below_the_observed(open_run: OpenRun) -> Non
                 # per request corrected >= observed, so no corrected bucket counts more.
                 # rate() could still lift one above the observed where the series' first
                 # push held requests that fall in different buckets in the two families
-                # (docs/http-load.md "Corrected latency"); this run's first push holds the
-                # first request alone (pushes come ~0.45 s into the run, the next request
-                # is due at 0.5 s), so each bucket's first sample is 0 or 1 in both, and
-                # then no corrected bucket rate exceeds the observed one.
+                # (docs/http-load.md "Observed and corrected estimates side by side"); this
+                # run's first push holds the first request alone (pushes come ~0.45 s into
+                # the run, the next request is due at 0.5 s), so each bucket's first sample
+                # is 0 or 1 in both, and then no corrected bucket rate exceeds the observed.
                 assert corrected[at] >= value * (1 - 1e-9), (q, at, value, corrected[at])
                 compared += 1
     # most steps: a push racing an evaluation leaves out its 5 steps
