@@ -22,6 +22,7 @@ from perfstack.core.record import RunRecord
 from perfstack.core.state import runs_dir
 from perfstack.mixin import config as c
 from perfstack.mixin import open_model, overview
+from perfstack.mixin import recording as r
 from perfstack.mixin.queries import PanelQuery, panel_queries, substitute
 from perfstack.mixin.thresholds import is_level_query
 from perfstack.testing import prom_query
@@ -69,6 +70,21 @@ class OpenRun:
         return {
             _key(item["metric"]): {float(t): float(v) for t, v in item["values"]} for item in result
         }
+
+    def range_query(self, expr: str) -> dict[float, float]:
+        """{time: value} of one series' range query over the run and after (empty: none)."""
+        result = prom_query_range(self.url, expr, self.start, self.end, step=1)
+        assert len(result) <= 1, result
+        return {float(t): float(v) for t, v in result[0]["values"]} if result else {}
+
+    def evaluations(self, series: str) -> list[float]:
+        """The timestamps of one recorded series' samples: the rule group's evaluations."""
+        (result,) = prom_query(self.url, f"{series}[15m]", self.end)
+        return [float(t) for t, _ in result["values"]]
+
+
+def _equal_steps(a: dict[float, float], b: dict[float, float]) -> set[float]:
+    return {at for at, value in a.items() if at in b and b[at] == pytest.approx(value, rel=1e-9)}
 
 
 def _key(metric: dict[str, str]) -> str:
@@ -173,19 +189,40 @@ def test_corrected_latency_is_never_below_the_observed(open_run: OpenRun) -> Non
         latency, ("p95 observed", "p95 corrected", "p99 observed", "p99 corrected"), strict=True
     ):
         (lines[name],) = open_run.series(query).values()
+    # Both estimates come from one evaluation of one rule group, so each step compares the
+    # same moment (from two groups, evaluated at their own offsets, CI saw the corrected
+    # p95 at 5.1 ms beside an observed 10.8 ms of another moment: issue 26).
+    for q in ("0.95", "0.99"):
+        observed_at, corrected_at = (
+            open_run.evaluations(f'{family}{{testid="{open_run.testid}", quantile="{q}"}}')
+            for family in (r.HTTP_DURATION_QUANTILE, r.HTTP_CORRECTED_QUANTILE)
+        )
+        assert observed_at == corrected_at and len(observed_at) >= 3, (q, observed_at)
+    # Counted the same requests: a push that lands between the group's observed and
+    # corrected bucket queries is in one estimate only, until the next evaluation.
+    same_requests = _equal_steps(
+        *(
+            open_run.range_query(f'{buckets}{{testid="{open_run.testid}", le="+Inf"}}')
+            for buckets in (r.HTTP_DURATION_BUCKETS, r.HTTP_CORRECTED_BUCKETS)
+        )
+    )
     compared = 0
     for q in ("p95", "p99"):
         observed, corrected = lines[f"{q} observed"], lines[f"{q} corrected"]
         assert observed.keys() <= corrected.keys()  # observed only beside corrected
         for at, value in observed.items():
-            if not math.isnan(value):
-                # Not compared value by value: these are estimates from two histogram families
-                # whose series rate() extrapolates separately, and CI saw the corrected p95
-                # below the observed at single steps (5.1 ms vs 10.8 ms), an open question of
-                # issue 26. The run's exact figures below are compared exactly.
-                assert corrected[at] > 0, (q, at)
+            if not math.isnan(value) and at in same_requests:
+                # per request corrected >= observed, so no corrected bucket counts more.
+                # rate() could still lift one above the observed where the series' first
+                # push held requests that fall in different buckets in the two families
+                # (docs/http-load.md "Observed and corrected estimates side by side"); this
+                # run's first push holds the first request alone (pushes come ~0.45 s into
+                # the run, the next request is due at 0.5 s), so each bucket's first sample
+                # is 0 or 1 in both, and then no corrected bucket rate exceeds the observed.
+                assert corrected[at] >= value * (1 - 1e-9), (q, at, value, corrected[at])
                 compared += 1
-    assert compared > 0
+    # most steps: a push racing an evaluation leaves out its 5 steps
+    assert compared > 0 and len(same_requests) > len(lines["p95 observed"]) / 2
     (level,) = open_run.series(level_query).values()
     assert set(level.values()) == {c.LATENCY_SLA_SECONDS}
 
