@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from loadgen.arrival import ArrivalSchedule, ArrivalStage
 from perfstack.core.record import RunRecord
 from perfstack.core.state import runs_dir
 from perfstack.mixin import config as c
@@ -27,7 +26,10 @@ from perfstack.mixin.queries import PanelQuery, panel_queries, substitute
 from perfstack.mixin.thresholds import is_level_query
 from perfstack.testing import prom_query
 from tests.helpers import prom_query_range, prom_scalar, wait_until
-from tests.loadgen.locust.test_tickets import BUSY_LOCUSTFILE, expected_drops
+from tests.loadgen.locust.test_tickets import BUSY_LOCUSTFILE
+from tests.loadgen.locust.test_tickets import SATURATING_DROPPED as DROPPED
+from tests.loadgen.locust.test_tickets import SATURATING_SCHEDULED as SCHEDULED
+from tests.loadgen.locust.test_tickets import SATURATING_SECONDS as SECONDS
 from tests.loadgen.locust_runs import (
     PACED_LOCUSTFILE,
     finished_record,
@@ -36,12 +38,6 @@ from tests.loadgen.locust_runs import (
     write_locustfile,
 )
 
-# 12 s: a generator's live saturated gauge judges whole 10 s windows (docs/http-load.md)
-SECONDS = 12
-SCHEDULED = 4 * SECONDS
-DROPPED = expected_drops(
-    list(ArrivalSchedule((ArrivalStage(SECONDS, 4.0, 4.0),)).offsets()), 0.375, 1
-)
 RATE_INTERVAL = "20s"  # as Grafana sets it at a 5 s scrape (test_panels_return_data.py)
 
 

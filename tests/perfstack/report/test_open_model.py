@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from loadgen.arrival import ArrivalSchedule, ArrivalStage
 from perfstack.core.identity import new_testid
 from perfstack.core.record import PERCENTILE_KEYS, RunRecord
 from perfstack.core.settings import StackSettings
@@ -27,7 +26,10 @@ from perfstack.report.open_model import (
     saturated_text,
 )
 from perfstack.report.panels import OPEN_MODEL, chart_specs
-from tests.loadgen.locust.test_tickets import BUSY_LOCUSTFILE, expected_drops
+from tests.loadgen.locust.test_tickets import BUSY_LOCUSTFILE
+from tests.loadgen.locust.test_tickets import SATURATING_DROPPED as DROPPED
+from tests.loadgen.locust.test_tickets import SATURATING_SCHEDULED as SCHEDULED
+from tests.loadgen.locust.test_tickets import SATURATING_SECONDS as SECONDS
 from tests.loadgen.locust_runs import (
     PACED_LOCUSTFILE,
     finished_record,
@@ -36,12 +38,6 @@ from tests.loadgen.locust_runs import (
 )
 from tests.perfstack.report.test_report import Opened, open_report
 
-# 12 s: a generator's live saturated gauge judges whole 10 s windows (docs/http-load.md)
-SECONDS = 12
-SCHEDULED = 4 * SECONDS
-DROPPED = expected_drops(
-    list(ArrivalSchedule((ArrivalStage(SECONDS, 4.0, 4.0),)).offsets()), 0.375, 1
-)
 ARRIVAL_CHARTS = {"arrival_rate", "dropped_iterations", "dropped_ratio", "generator_saturated"}
 CORRECTED_CHARTS = {"latency_corrected"}
 
