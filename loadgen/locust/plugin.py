@@ -129,6 +129,7 @@ class PluginRun:
             self.stop_watch = in_flight.StopWatch(in_flight.FrameCodes())
             in_flight.install(self.stop_watch)
         if self.role == "worker" and runner is not None:
+            keep_json_file_to_the_master(self.environment.parsed_options)
             runner.register_message(RUN_MESSAGE, self.on_run_message)
             runner.register_message(STOP_MESSAGE, self.on_stop_message)
             runner.register_message(NAMES_ANSWER, self.on_names_answer)
@@ -464,6 +465,17 @@ class PluginRun:
         for user_class in self.environment.user_classes:
             name = user_class.__name__
             self.http.users_active.labels(name).set(counts.get(name, 0))
+
+
+def keep_json_file_to_the_master(options: Any) -> None:
+    """Locust writes `--json-file` in every process as it quits, a worker's too, though a
+    worker's statistics went to its master (its file holds `[]`). Under `--processes` the
+    forked workers share the master's path, and a worker's `[]` written while the master
+    wrote its own left the master's file corrupt (`[]` then NUL bytes, then the end of the
+    master's JSON; CI saw it). Locust drops the options that make no sense on a forked
+    worker (CSV, HTML report) but not this one; the plugin drops it on every worker."""
+    if getattr(options, "json_file", None):
+        options.json_file = None
 
 
 _runs: list[PluginRun] = []

@@ -280,8 +280,13 @@ def test_separate_master_and_plain_locust_worker(stack, demo_target, tmp_path):
     testid = f"separate-{tmp_path.name}"[:60]
     port = free_port()
     command = [sys.executable, "-m", "locust", "-f", str(locustfile), "--worker"]
+    # a worker asked for Locust's --json-file writes none (plugin.keep_json_file_to_the_master):
+    # under --processes its `[]` raced the master's file on the same path
+    worker_json = tmp_path / "worker"
     worker = subprocess.Popen(
-        [*command, "--master-port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*command, "--master-port", str(port), "--json-file", str(worker_json)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         result = run_perfstack(
@@ -297,6 +302,7 @@ def test_separate_master_and_plain_locust_worker(stack, demo_target, tmp_path):
     assert record.extra["role"] == "master" and len(record.generators) == 1
     locust = locust_json_counts(tmp_path / "final")
     assert record.requests == locust["/health"][0] > 0
+    assert worker.returncode == 0 and not Path(f"{worker_json}.json").exists()
     assert prom_by(stack.prometheus_url, "loadgen_http_requests_total", testid) == {
         "": record.requests
     }
