@@ -37,10 +37,11 @@ check-config:
 # wait on real servers (scrape and push intervals, timed runs), not on the CPU; no more than
 # three, so the CPU-bound moments of timed runs seldom meet. Groups and order of the tests:
 # tests/fixtures/parallel.py. That run's exit 5 (no test collected) fails this target.
+# Each phase lists its slowest tests, what to look at when the whole run nears its budget.
 PYTEST_WORKERS ?= 3
 pytest: $(STAMP)
-	$(BIN)/pytest -m exclusive $(PYTEST_ARGS) || test $$? -eq 5
-	$(BIN)/pytest -m "not exclusive" -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/pytest -m exclusive --durations=10 $(PYTEST_ARGS) || test $$? -eq 5
+	$(BIN)/pytest -m "not exclusive" -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=20 $(PYTEST_ARGS)
 
 generate: $(STAMP)
 	$(BIN)/python -m perfstack.mixin
