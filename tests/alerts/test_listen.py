@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -80,36 +80,39 @@ def _listen(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _post_when_up(port: int, payload: object) -> None:
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            httpx.post(f"http://127.0.0.1:{port}/", json=payload, timeout=2)
-            return
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+LISTENING = "listening for Alertmanager webhooks on "
+
+
+def _listening(*args: str) -> tuple[subprocess.Popen[str], int, str]:
+    """`perfstack alerts listen` on a free port, once it listens: the process, its port and
+    its first stderr line. A port another test took between free_port() and the bind (the
+    suite runs on three workers; CI saw it) is tried again with another."""
+    for _ in range(5):
+        port = free_port()
+        process = _listen("--port", str(port), *args)
+        assert process.stderr is not None
+        first = process.stderr.readline()
+        if first.startswith(LISTENING):
+            return process, port, first
+        _, rest = process.communicate(timeout=30)
+        assert process.returncode == ExitCode.PORT_IN_USE, first + rest
+    raise AssertionError("no free port taken in 5 tries")
 
 
 def test_cli_prints_notifications_and_exits_after_count() -> None:
-    port = free_port()
-    process = _listen("--port", str(port), "--count", "1", "--timeout", "20")
-    _post_when_up(port, NOTIFICATION)
+    process, port, first = _listening("--count", "1", "--timeout", "20")
+    httpx.post(f"http://127.0.0.1:{port}/", json=NOTIFICATION, timeout=5)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert stdout.splitlines() == format_notification(NOTIFICATION)
-    assert f"listening for Alertmanager webhooks on http://127.0.0.1:{port}/" in stderr
+    assert first == f"{LISTENING}http://127.0.0.1:{port}/\n"
 
 
 def test_cli_json_prints_the_raw_document() -> None:
-    port = free_port()
-    process = _listen("--port", str(port), "--count", "1", "--timeout", "20", "--json")
-    _post_when_up(port, NOTIFICATION)
+    process, port, _ = _listening("--count", "1", "--timeout", "20", "--json")
+    httpx.post(f"http://127.0.0.1:{port}/", json=NOTIFICATION, timeout=5)
     stdout, _ = process.communicate(timeout=30)
     assert process.returncode == 0
-    import json
-
     assert json.loads(stdout) == NOTIFICATION
 
 
