@@ -41,15 +41,16 @@ CEILING_MS = 1e12
 
 
 class _Series:
-    __slots__ = ("counts", "labels", "total", "untimed")
+    __slots__ = ("bucket_labels", "counts", "own_labels", "total", "untimed")
 
     def __init__(self, buckets: int) -> None:
         self.counts = [0] * buckets
         self.total = 0.0
         self.untimed = 0  # requests without a response time: counted, not observed
-        # one per bucket, then _count, _sum and the requests counter: made at the first
-        # collect and kept, so a push builds no label dict per bucket
-        self.labels: list[SeriesLabels] = []
+        # made at the first collect and kept, so a push builds no label dict per bucket:
+        # one per bucket, and those of _count, _sum and the requests counter
+        self.bucket_labels: list[SeriesLabels] = []
+        self.own_labels: tuple[SeriesLabels, SeriesLabels, SeriesLabels] | None = None
 
 
 class BatchHistogram(Collector):
@@ -66,6 +67,13 @@ class BatchHistogram(Collector):
         self._bounds_ms = [largest_ms_within(bound) for bound in bounds]
         self._le = [go_float(b) for b in (*bounds, math.inf)]
         self._series: dict[tuple[str, ...], _Series] = {}
+        name = family[0]
+        self._sample_names = (
+            f"{name}_bucket",
+            f"{name}_count",
+            f"{name}_sum",
+            f"{(requests or REQUESTS)[0]}_total",
+        )
 
     def add_batch(self, key: tuple[str, ...], values_ms: list[float], untimed: int = 0) -> None:
         """Count `values_ms` (milliseconds, as Locust reports them; sorted and clamped to
@@ -101,14 +109,14 @@ class BatchHistogram(Collector):
             return  # never fed: no family at all (the corrected one in a plain run)
         histogram = HistogramFamily(*self._family, labels=self._labels)
         counter = CounterFamily(*(self._requests or REQUESTS), labels=self._labels)
-        buckets, samples, counted = histogram.samples, histogram.samples, counter.samples
+        samples, counted = histogram.samples, counter.samples
         for key, series in list(self._series.items()):
-            labels = series.labels or self._series_labels(series, key, histogram, counter)
+            own_labels = series.own_labels or self._keep_labels(series, key)
             running = 0
-            for series_labels, count in zip(labels, series.counts, strict=False):
+            for labels, count in zip(series.bucket_labels, series.counts, strict=True):
                 running += count
-                buckets.append(Sample(series_labels.key[0], series_labels, running))
-            count_labels, sum_labels, requests_labels = labels[-3:]
+                samples.append(Sample(labels.key[0], labels, running))
+            count_labels, sum_labels, requests_labels = own_labels
             samples.append(Sample(count_labels.key[0], count_labels, running))
             samples.append(Sample(sum_labels.key[0], sum_labels, series.total))
             total = running + series.untimed
@@ -117,22 +125,18 @@ class BatchHistogram(Collector):
         if self._requests is not None:
             yield counter
 
-    def _series_labels(
-        self,
-        series: _Series,
-        key: tuple[str, ...],
-        histogram: HistogramFamily,
-        counter: CounterFamily,
-    ) -> list[SeriesLabels]:
+    def _keep_labels(
+        self, series: _Series, key: tuple[str, ...]
+    ) -> tuple[SeriesLabels, SeriesLabels, SeriesLabels]:
         labels = dict(zip(self._labels, key, strict=True))
-        bucket = f"{histogram.name}_bucket"
-        series.labels = [SeriesLabels(bucket, {**labels, "le": le}) for le in self._le]
-        series.labels += [
-            SeriesLabels(f"{histogram.name}_count", labels),
-            SeriesLabels(f"{histogram.name}_sum", labels),
-            SeriesLabels(f"{counter.name}_total", labels),
-        ]
-        return series.labels
+        bucket, count, total, requests = self._sample_names
+        series.bucket_labels = [SeriesLabels(bucket, {**labels, "le": le}) for le in self._le]
+        series.own_labels = (
+            SeriesLabels(count, labels),
+            SeriesLabels(total, labels),
+            SeriesLabels(requests, labels),
+        )
+        return series.own_labels
 
 
 def largest_ms_within(bound: float) -> float:
