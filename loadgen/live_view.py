@@ -179,8 +179,8 @@ def print_summary(record: RunRecord, record_file: str, stream: TextIO | None = N
         notes.append(f"{record.name_overflow} requests over the name cap were recorded as _other_")
     if record.samples_dropped:
         notes.append(f"{record.samples_dropped} samples could not be pushed to Prometheus")
-    arrival = record.extra.get("arrival")
-    if isinstance(arrival, dict):
+    arrival = record.arrival
+    if arrival is not None:
         notes.append(
             f"open model: {arrival.get('started')} of {arrival.get('scheduled')} iterations "
             f"started, {record.dropped_iterations} dropped; achieved "

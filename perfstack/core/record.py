@@ -102,6 +102,13 @@ class RunRecord:
     version: int = RECORD_VERSION
 
     @property
+    def arrival(self) -> dict[str, Any] | None:
+        """An arrival-rate run's schedule as played (`extra.arrival`, docs/run-record.md);
+        None for any other run."""
+        found = self.extra.get("arrival")
+        return found if isinstance(found, dict) else None
+
+    @property
     def duration(self) -> float | None:
         """How long load ran: the sum of the swarms when they are known, else end - start."""
         if self.end is None:

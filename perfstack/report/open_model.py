@@ -42,12 +42,6 @@ class LatencyPair:
         return None if self.observed is None else self.corrected - self.observed
 
 
-def arrival(record: RunRecord) -> dict[str, Any] | None:
-    """The record's `extra.arrival` (docs/run-record.md), None for any other run."""
-    found = record.extra.get("arrival")
-    return found if isinstance(found, dict) else None
-
-
 def has_corrected(record: RunRecord) -> bool:
     return bool(record.corrected_percentiles)
 
@@ -55,7 +49,7 @@ def has_corrected(record: RunRecord) -> bool:
 def applies(spec: ChartSpec, record: RunRecord) -> bool:
     """Whether the report of `record` has the chart at all."""
     if spec.needs == ARRIVAL:
-        return arrival(record) is not None
+        return record.arrival is not None
     if spec.needs == CORRECTED:
         return has_corrected(record)
     return True
@@ -82,7 +76,7 @@ _ARRIVAL_ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
 def arrival_figures(record: RunRecord) -> list[Figure]:
     """The schedule as played: what was asked, what started, what was dropped. Empty for
     a run without arrival stages; a field an older record lacks is left out, never 0."""
-    played = arrival(record)
+    played = record.arrival
     if played is None:
         return []
     values = {**played, "dropped": record.dropped_iterations}
@@ -104,7 +98,7 @@ def arrival_figures(record: RunRecord) -> list[Figure]:
 def saturated_text(record: RunRecord) -> str:
     if not record.generator_saturated:
         return "no"
-    played = arrival(record)
+    played = record.arrival
     why = " (behind its arrival rate)" if played is not None and played.get("saturated") else ""
     return f"yes{why}: latencies are unreliable"
 

@@ -187,3 +187,13 @@ def test_a_swarm_without_its_times_is_one_line_naming_it(tmp_path):
     assert str(error.value).endswith(
         "not a valid run record: swarms[0]: expected an object with start, end and duration numbers"
     )
+
+
+def test_the_arrival_schedule_is_read_from_extra_only_when_it_is_one(tmp_path):
+    record = make("open-1", 1000.0)
+    assert record.arrival is None  # a closed run
+    record.extra["arrival"] = {"scheduled": 24, "started": 12, "dropped": 12}
+    read = load_record(tmp_path, write_record(tmp_path, record).stem)
+    assert read.arrival == {"scheduled": 24, "started": 12, "dropped": 12}
+    record.extra["arrival"] = "24 of 24"  # not the schedule's object: no schedule read
+    assert record.arrival is None
