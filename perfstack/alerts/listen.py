@@ -54,11 +54,13 @@ class _Handler(BaseHTTPRequestHandler):
             ):
                 raise ValueError("expected an Alertmanager webhook document with 'alerts'")
         except ValueError as error:
-            self.server.rejected.put(f"rejected a POST to {self.path}: {error}")
             self._reply(400, str(error))
+            self.server.rejected.put(f"rejected a POST to {self.path}: {error}")
             return
-        self.server.notifications.put(notification)
+        # answered before it is handed on: `alerts listen --count N` exits on the N-th, and
+        # Alertmanager (or the sender) must have had its 200 by then
         self._reply(200, "ok")
+        self.server.notifications.put(notification)
 
     def _reply(self, status: int, text: str) -> None:
         data = text.encode()
